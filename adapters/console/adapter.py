@@ -1,0 +1,156 @@
+"""Console adapter: turns typed lines into engine events and keeps every chat's messages in memory.
+
+It is both the terminal chat of `civicbot shell` and the first test driver's platform: what it stores is
+what a person would have seen, with edits applied in place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.events import (
+    ButtonPress,
+    ChatKind,
+    ChatRef,
+    Command,
+    Event,
+    MessageRef,
+    Person,
+    TextMessage,
+    parse_command,
+)
+from bot.formatting import PLAIN, render
+from bot.replies import AskInput, Attachment, Button, Edit, Invite, Notice, Reply, Send
+from bot.runtime import Runtime
+
+PLATFORM = "console"
+SQUARE = "square"
+TITLES = {"square": "Place du village", "annex": "Annexe"}
+INVITE_PREFIX = "invite:"
+
+
+@dataclass
+class ConsoleMessage:
+    id: int
+    chat: str
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    edited: bool = False
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def labels(self) -> list[str]:
+        return [button.label for row in self.buttons for button in row]
+
+
+def chat_name(ref: ChatRef) -> str:
+    return ref.chat_id if ref.kind is ChatKind.COMMUNITY else f"@{ref.chat_id}"
+
+
+def chat_ref(name: str) -> ChatRef:
+    return ChatRef.private(PLATFORM, name[1:]) if name.startswith("@") else ChatRef(PLATFORM, name)
+
+
+class ConsoleAdapter:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        files_dir: Path,
+        square_admins: set[str] | None = None,
+        on_change: Callable[[ConsoleMessage, str], None] | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.files_dir = files_dir
+        self.square_admins = square_admins if square_admins is not None else set()
+        self.on_change = on_change or (lambda message, how: None)
+        self.chats: dict[str, list[ConsoleMessage]] = {}
+        self.toasts: dict[str, list[str]] = {}
+        self._next_id = 1
+        runtime.attach(self)
+
+    # -- people act ----------------------------------------------------------------------------------------
+
+    def _event_base(self, person: str, chat: str) -> dict[str, object]:
+        ref = chat_ref(chat)
+        return {
+            "sender": Person(PLATFORM, person, person.capitalize(), None),
+            "chat": ref,
+            "chat_title": None if ref.is_private else TITLES.get(chat, chat),
+            "sender_is_admin": not ref.is_private and person in self.square_admins,
+        }
+
+    async def type(self, person: str, chat: str, text: str) -> None:
+        """A person types a line in a chat: a command or plain text."""
+        base = self._event_base(person, chat)
+        command = parse_command(text)
+        event: Event
+        if command is not None:
+            event = Command(name=command[0], args=command[1], **base)  # type: ignore[arg-type]
+        else:
+            event = TextMessage(text=text, **base)  # type: ignore[arg-type]
+        await self.runtime.dispatch(event)
+
+    async def press(self, person: str, chat: str, message: ConsoleMessage, button: Button) -> None:
+        if button.action.startswith(INVITE_PREFIX):  # a deep link: opens the private chat with /start payload
+            await self.type(person, f"@{person}", f"/start {button.action[len(INVITE_PREFIX) :]}")
+            return
+        await self.press_action(person, chat, button.action, message.id)
+
+    async def press_action(self, person: str, chat: str, action: str, message_id: int | None) -> None:
+        """Press a button by its raw action id (forged ids included: tests need that)."""
+        base = self._event_base(person, chat)
+        ref = MessageRef(chat_ref(chat), str(message_id)) if message_id is not None else None
+        await self.runtime.dispatch(ButtonPress(action=action, message=ref, **base))  # type: ignore[arg-type]
+
+    # -- the bot answers -------------------------------------------------------------------------------------
+
+    def _post(self, to: ChatRef, text: str, buttons: list[list[Button]], files: list[str]) -> ConsoleMessage:
+        name = chat_name(to)
+        message = ConsoleMessage(self._next_id, name, text, buttons, files=files)
+        self._next_id += 1
+        self.chats.setdefault(name, []).append(message)
+        self.on_change(message, "new")
+        return message
+
+    def _save(self, attachment: Attachment) -> str:
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", attachment.filename)[:80] or "file"
+        path = self.files_dir / f"{self._next_id}-{safe}"
+        path.write_bytes(attachment.data)
+        return f"{path} — {attachment.alt_text}"
+
+    async def deliver(self, reply: Reply, *, event: Event | None) -> MessageRef | None:
+        if isinstance(reply, Send):
+            files = [self._save(reply.attachment)] if reply.attachment else []
+            message = self._post(reply.to, render(reply.body, PLAIN), [list(r) for r in reply.buttons], files)
+            return MessageRef(reply.to, str(message.id))
+        if isinstance(reply, Edit):
+            for message in self.chats.get(chat_name(reply.target.chat), []):
+                if str(message.id) == reply.target.message_id:
+                    message.text = render(reply.body, PLAIN)
+                    message.buttons = [list(r) for r in reply.buttons]
+                    message.edited = True
+                    self.on_change(message, "edited")
+            return None
+        if isinstance(reply, Notice):
+            if event is not None:
+                self.toasts.setdefault(event.sender.user_id, []).append(reply.text)
+                self.on_change(ConsoleMessage(0, chat_name(event.chat), reply.text), "toast")
+            return None
+        if isinstance(reply, Invite):
+            button = Button(reply.label, INVITE_PREFIX + reply.payload)
+            message = self._post(reply.to, render(reply.body, PLAIN), [[button]], [])
+            return MessageRef(reply.to, str(message.id))
+        if isinstance(reply, AskInput):
+            message = self._post(reply.to, render(reply.prompt, PLAIN), [], [])
+            return MessageRef(reply.to, str(message.id))
+        return None
+
+    async def finish(self, event: Event) -> None:
+        return None

@@ -1,0 +1,108 @@
+"""`civicbot shell`: the console adapter in a terminal, interactive or fed by a file of lines.
+
+/as NAME         speak as someone else (alice, a console organizer, by default)
+/in private      switch to your private chat with the bot;  /in group  back to the town square
+#N               press button N of the latest message with buttons in this chat
+anything else    a message or a command, as in any chat
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from adapters.console.adapter import SQUARE, ConsoleAdapter, ConsoleMessage
+from bot.app import App
+from config.settings import Settings
+
+HELP = __doc__ or ""
+
+
+def _label(chat: str) -> str:
+    return "town square" if chat == SQUARE else f"private chat with {chat[1:]}"
+
+
+def _print_message(message: ConsoleMessage, how: str) -> None:
+    if how == "toast":
+        print(f"  ({message.text})")
+        return
+    header = f"  ┌ {_label(message.chat)} — civicbot" + (" (edited)" if how == "edited" else "")
+    print(header)
+    for line in message.text.splitlines() or [""]:
+        print(f"  │ {line}")
+    for path in message.files:
+        print(f"  │ [file] {path}")
+    if message.buttons:
+        numbered, n = [], 1
+        for row in message.buttons:
+            for button in row:
+                numbered.append(f"[{n}] {button.label}")
+                n += 1
+        print("  └ " + "  ".join(numbered))
+    else:
+        print("  └")
+
+
+async def run_shell(settings: Settings, *, first_person: str = "alice") -> None:
+    if not any(a.startswith("console:") for a in settings.admins):
+        settings.admins.append("console:alice")
+        settings.__dict__.pop("admin_identities", None)
+    app = App.build(settings, edit_interval=0)
+    await app.start()
+    console = ConsoleAdapter(
+        app.runtime, files_dir=Path(settings.files_dir), square_admins={"alice"}, on_change=_print_message
+    )
+    person, chat = first_person, SQUARE
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(HELP)
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            prompt = f"{person} @ {_label(chat)} > "
+            line = await loop.run_in_executor(None, lambda p=prompt: _read(p, interactive))
+            if line is None:
+                break
+            line = line.strip()
+            if not line or line.startswith("# "):
+                continue
+            if not interactive:
+                print(f"{prompt}{line}")
+            if line in ("/quit", "/exit"):
+                break
+            if line.startswith("/as "):
+                person = line[4:].strip().lower() or person
+                continue
+            if line.startswith("/in "):
+                where = line[4:].strip().lower()
+                chat = f"@{person}" if where in ("private", "privé", "prive") else SQUARE
+                continue
+            if line.startswith("#") and line[1:].isdigit():
+                await _press(console, person, chat, int(line[1:]))
+            else:
+                if chat.startswith("@") and chat[1:] != person:
+                    chat = f"@{person}"
+                await console.type(person, chat, line)
+            await app.runtime.settle()
+    finally:
+        await app.stop()
+
+
+async def _press(console: ConsoleAdapter, person: str, chat: str, number: int) -> None:
+    for message in reversed(console.chats.get(chat, [])):
+        buttons = [b for row in message.buttons for b in row]
+        if buttons:
+            if 1 <= number <= len(buttons):
+                await console.press(person, chat, message, buttons[number - 1])
+            else:
+                print(f"  (no button {number} on the latest message with buttons)")
+            return
+    print("  (no message with buttons in this chat)")
+
+
+def _read(prompt: str, interactive: bool) -> str | None:
+    try:
+        return input(prompt) if interactive else sys.stdin.readline() or None
+    except EOFError:
+        return None

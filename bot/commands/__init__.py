@@ -1,0 +1,87 @@
+"""The commands residents and organizers type. Adapters read this registry to register them with each
+platform (Telegram's command menu, Discord's slash commands), with their localized descriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.context import Context
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    summary: str  # English msgid, translated for display
+    handler: Callable[[Context, str], Awaitable[None]]
+    organizer: bool = False
+    aliases: tuple[str, ...] = ()
+    arguments: str = ""  # msgid describing the arguments, for /help and slash commands
+    private_only: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _registry() -> dict[str, CommandSpec]:
+    from bot.commands import close, forget, help, lang, mydata, poll, results, start
+
+    specs = [
+        CommandSpec("start", N_("Start talking with the bot"), start.handle),
+        CommandSpec("help", N_("What the bot can do"), help.handle, aliases=("aide",)),
+        CommandSpec(
+            "poll",
+            N_("Create a poll"),
+            poll.handle,
+            organizer=True,
+            aliases=("sondage",),
+            arguments=N_("[--multi] [--public] [--hidden] [--closes WHEN] Question ? | Option 1 | Option 2"),
+        ),
+        CommandSpec(
+            "results",
+            N_("Show a poll's results"),
+            results.handle,
+            aliases=("resultats",),
+            arguments=N_("[number]"),
+        ),
+        CommandSpec(
+            "close",
+            N_("Close a poll"),
+            close.handle,
+            organizer=True,
+            aliases=("clore",),
+            arguments=N_("[number]"),
+        ),
+        CommandSpec(
+            "lang", N_("Choose the language: fr or en"), lang.handle, aliases=("langue",), arguments="fr|en"
+        ),
+        CommandSpec("mydata", N_("See everything stored about you"), mydata.handle, aliases=("mesdonnees",)),
+        CommandSpec("forget", N_("Erase your data"), forget.handle, aliases=("oublier",)),
+        CommandSpec("cancel", N_("Stop the current step-by-step flow"), start.cancel, aliases=("annuler",)),
+    ]
+    table: dict[str, CommandSpec] = {}
+    for spec in specs:
+        table[spec.name] = spec
+        for alias in spec.aliases:
+            table[alias] = spec
+    return table
+
+
+_COMMANDS: dict[str, CommandSpec] | None = None
+
+
+def find_command(name: str) -> CommandSpec | None:
+    global _COMMANDS
+    if _COMMANDS is None:
+        _COMMANDS = _registry()
+    return _COMMANDS.get(name)
+
+
+def all_commands() -> list[CommandSpec]:
+    """Each command once, in menu order."""
+    find_command("start")
+    assert _COMMANDS is not None
+    return list({id(spec): spec for spec in _COMMANDS.values()}.values())

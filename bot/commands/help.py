@@ -1,0 +1,27 @@
+"""/help: the commands this person may use, in their language."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.formatting import b, code, doc, p, ul
+
+
+async def handle(ctx: Context, args: str) -> None:
+    from bot.commands import all_commands
+
+    t = ctx.t
+    organizer = await ctx.engine.is_organizer(ctx)
+    items = []
+    for spec in all_commands():
+        if spec.organizer and not organizer:
+            continue
+        usage = f"/{spec.name}" + (f" {t._(spec.arguments)}" if spec.arguments else "")
+        items.append([code(usage), " — ", t._(spec.summary)])
+    blocks = [p(b(t._("What I can do"))), ul(*items)]
+    if organizer:
+        blocks.append(p(t._("Example: /poll Which day for the street party? | Saturday | Sunday")))
+    else:
+        blocks.append(
+            p(t._("To vote in a poll, tap an option under it. Tap it again to withdraw your vote."))
+        )
+    ctx.say(doc(*blocks))

@@ -1,0 +1,39 @@
+"""/start: the welcome, and the door deep links open (`/start poll` starts the guided poll)."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.formatting import b, doc, p
+
+
+async def handle(ctx: Context, args: str) -> None:
+    payload = args.strip()
+    if ctx.chat.is_private and payload == "poll":
+        from bot.polls import guided
+
+        await guided.begin(ctx)
+        return
+    t = ctx.t
+    ctx.say(
+        doc(
+            p(b(t._("Hello {name}!", name=ctx.event.sender.display_name[:64]))),
+            p(
+                t._(
+                    "I help your town hall and your neighbours ask questions and listen to the answers: "
+                    "polls in one tap, consultations, public meetings."
+                )
+            ),
+            p(t._("Send /help to see the commands. Your data: /mydata. Language: /lang en or /lang fr.")),
+        )
+    )
+
+
+async def cancel(ctx: Context, args: str) -> None:
+    from storage.state import clear_conversation, load_conversation
+
+    sender = ctx.event.sender
+    if await load_conversation(ctx.engine.db, sender.platform, sender.user_id) is None:
+        ctx.say(ctx.t._("There is nothing to cancel."))
+        return
+    await clear_conversation(ctx.engine.db, sender.platform, sender.user_id)
+    ctx.say(ctx.t._("Cancelled. Nothing was published."))

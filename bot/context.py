@@ -1,0 +1,61 @@
+"""Everything a handler needs to answer one event: who, where, in which language, and how to reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.events import ChatRef, Event
+from bot.formatting import Rich, doc
+from bot.i18n import Translator
+from bot.replies import Button, Keyboard, Notice, Reply, Send
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+
+@dataclass
+class Context:
+    engine: Engine
+    event: Event
+    t: Translator
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def identity(self) -> str:
+        return self.event.sender.identity
+
+    @property
+    def chat(self) -> ChatRef:
+        return self.event.chat
+
+    @property
+    def private_chat(self) -> ChatRef:
+        return ChatRef.private(self.event.sender.platform, self.event.sender.user_id)
+
+    def say(self, body: Rich | str, buttons: Keyboard = (), *, track: str | None = None) -> None:
+        """Answer in the chat the event came from."""
+        self.send(self.chat, body, buttons, track=track)
+
+    def send(
+        self, to: ChatRef, body: Rich | str, buttons: Keyboard = (), *, track: str | None = None
+    ) -> None:
+        self.replies.append(
+            Send(to=to, body=doc(body) if isinstance(body, str) else body, buttons=buttons, track=track)
+        )
+
+    def notice(self, text: str, *, alert: bool = False) -> None:
+        """The toast answering a button press."""
+        self.replies.append(Notice(text=text, alert=alert))
+
+    def refuse(self, text: str) -> None:
+        """Say no, the way the event calls for: a toast for a button, a message otherwise."""
+        from bot.events import ButtonPress
+
+        if isinstance(self.event, ButtonPress):
+            self.notice(text, alert=True)
+        else:
+            self.say(text)
+
+    def button(self, label: str, *fields: str | int) -> Button:
+        return Button(label, self.engine.signer.sign(*fields))

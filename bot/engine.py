@@ -1,0 +1,233 @@
+"""The engine: events in, replies out. It knows no platform; adapters translate both ways."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.actions import ActionSigner
+from bot.clock import Clock, SystemClock
+from bot.context import Context
+from bot.events import ButtonPress, ChatKind, Command, Event, FileUpload, MessageRef, TextMessage, TypedAnswer
+from bot.i18n import normalize_language, translator
+from bot.replies import Reply
+from config.settings import Settings
+from storage import residents as resident_store
+from storage import state as state_store
+from storage.ballots import BallotWriter
+from storage.database import Database
+from storage.tables import Resident
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context], Awaitable[None]]
+
+
+class Engine:
+    def __init__(self, db: Database, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.writer = BallotWriter(db)
+        self._signer: ActionSigner | None = None
+        self._languages: dict[str, str] = {}  # identity → language the resident chose with /lang
+        self._communities: dict[str, tuple[int, str | None, str | None]] = {}  # chat key → (id, lang, tz)
+        self._admin_seen: dict[tuple[int, str], bool] = {}
+        self._residents: dict[str, int] = {}  # identity → resident id, for residents known to exist
+        self.schedule_changed: Callable[[], None] = lambda: None  # the deadline scheduler re-derives its jobs
+        from bot.polls.service import PollService
+
+        self.polls = PollService(self)
+
+    @property
+    def signer(self) -> ActionSigner:
+        assert self._signer is not None, "Engine.start() was not awaited"
+        return self._signer
+
+    async def start(self) -> None:
+        secret = self.settings.secret_key
+        key = secret.get_secret_value().encode() if secret else await state_store.secret_key(self.db)
+        self._signer = ActionSigner(key)
+        for resident in await resident_store.residents_with_language(self.db):
+            self._languages[f"{resident.platform}:{resident.user_id}"] = resident.language or ""
+
+    async def stop(self) -> None:
+        await self.writer.stop()
+
+    # -- language -------------------------------------------------------------------------------------
+
+    def language_for(self, event: Event) -> str:
+        """The resident's own choice, else (in a community) the community's, else the platform's hint,
+        else the default."""
+        chosen = self._languages.get(event.sender.identity)
+        if chosen:
+            return chosen
+        if event.chat.kind is ChatKind.COMMUNITY:
+            cached = self._communities.get(event.chat.key)
+            if cached and cached[1]:
+                return cached[1]
+        return normalize_language(event.sender.language) or self.settings.default_language
+
+    def remember_language(self, identity: str, language: str | None) -> None:
+        if language:
+            self._languages[identity] = language
+        else:
+            self._languages.pop(identity, None)
+
+    def community_language(self, chat_key: str) -> str:
+        cached = self._communities.get(chat_key)
+        return (cached[1] if cached else None) or self.settings.default_language
+
+    def community_timezone(self, chat_key: str) -> str:
+        cached = self._communities.get(chat_key)
+        return (cached[2] if cached else None) or self.settings.timezone
+
+    # -- who is who -----------------------------------------------------------------------------------
+
+    async def resident(self, event: Event) -> Resident:
+        resident = await resident_store.ensure_resident(
+            self.db,
+            platform=event.sender.platform,
+            user_id=event.sender.user_id,
+            display_name=event.sender.display_name,
+            now=self.clock.now(),
+        )
+        assert resident.id is not None
+        self._residents[event.sender.identity] = resident.id
+        return resident
+
+    async def resident_id(self, event: Event) -> int:
+        known = self._residents.get(event.sender.identity)
+        return known if known is not None else (await self.resident(event)).id  # type: ignore[return-value]
+
+    def forget_cached(self, identity: str) -> None:
+        self._residents.pop(identity, None)
+        self._languages.pop(identity, None)
+        self._admin_seen = {k: v for k, v in self._admin_seen.items() if k[1] != identity}
+
+    def is_global_admin(self, identity: str) -> bool:
+        return identity in self.settings.admin_identities
+
+    async def is_organizer(self, ctx: Context) -> bool:
+        """Global admins everywhere; in a community its administrators; in private, anyone the platform
+        has reported administering a community."""
+        if self.is_global_admin(ctx.identity):
+            return True
+        if ctx.chat.kind is ChatKind.COMMUNITY:
+            return ctx.event.sender_is_admin
+        resident = await resident_store.find_resident(
+            self.db, ctx.event.sender.platform, ctx.event.sender.user_id
+        )
+        return bool(resident and await resident_store.communities_administered(self.db, resident.id or 0))
+
+    async def _track_chat(self, event: Event) -> None:
+        """Remember communities, their administrators, and residents who opened a private chat."""
+        if event.chat.kind is ChatKind.COMMUNITY:
+            cached = self._communities.get(event.chat.key)
+            if cached is None:
+                community = await resident_store.ensure_community(
+                    self.db,
+                    platform=event.chat.platform,
+                    chat_id=event.chat.chat_id,
+                    title=event.chat_title or "",
+                    now=self.clock.now(),
+                )
+                cached = (community.id or 0, community.language, community.timezone)
+                self._communities[event.chat.key] = cached
+            if isinstance(event, Command):
+                seen_key = (cached[0], event.sender.identity)
+                if self._admin_seen.get(seen_key) != event.sender_is_admin and (
+                    event.sender_is_admin or event.sender.identity in self._residents
+                ):
+                    resident_id = await self.resident_id(event)
+                    await resident_store.set_community_admin(
+                        self.db, cached[0], resident_id, event.sender_is_admin
+                    )
+                    self._admin_seen[seen_key] = event.sender_is_admin
+        elif (
+            isinstance(event, (Command, TextMessage, FileUpload))
+            and event.sender.identity not in self._residents
+        ):
+            resident = await self.resident(event)
+            if not resident.private_chat_open or resident.unreachable:
+                await resident_store.update_resident(
+                    self.db, resident.id or 0, private_chat_open=True, unreachable=False
+                )
+
+    def refresh_community(self, chat_key: str, language: str | None, timezone: str | None) -> None:
+        cached = self._communities.get(chat_key)
+        if cached:
+            self._communities[chat_key] = (cached[0], language, timezone)
+
+    async def mark_unreachable(self, platform: str, user_id: str) -> None:
+        self._residents.pop(f"{platform}:{user_id}", None)  # their next private message reopens the chat
+        resident = await resident_store.find_resident(self.db, platform, user_id)
+        if resident is not None and resident.id is not None:
+            await resident_store.update_resident(self.db, resident.id, unreachable=True)
+
+    # -- events ---------------------------------------------------------------------------------------
+
+    async def handle(self, event: Event) -> list[Reply]:
+        """Everything the event calls for, as replies. Never raises for bad input: a person always gets
+        a clear answer, and nothing is stored from a refused request."""
+        ctx = Context(self, event, translator(self.language_for(event)))
+        try:
+            if not isinstance(event, ButtonPress):
+                await self._track_chat(event)
+            if isinstance(event, Command):
+                await self._command(ctx, event)
+            elif isinstance(event, ButtonPress):
+                await self._button(ctx, event)
+            elif isinstance(event, (TextMessage, TypedAnswer)):
+                from bot.conversations import continue_conversation
+
+                await continue_conversation(ctx)
+            elif isinstance(event, FileUpload) and event.chat.is_private:
+                ctx.say(ctx.t._("I do not know what to do with this file."))
+        except Exception:
+            log.exception("error while handling a %s", type(event).__name__)
+            ctx.replies.clear()
+            ctx.refuse(ctx.t._("Something went wrong on our side; nothing was changed. Please try again."))
+        return ctx.replies
+
+    async def _command(self, ctx: Context, event: Command) -> None:
+        from bot.commands import find_command
+
+        spec = find_command(event.name)
+        if spec is None:
+            if event.chat.is_private:
+                ctx.say(
+                    ctx.t._("Unknown command /{name}. Send /help to see what I can do.", name=event.name[:32])
+                )
+            return
+        if spec.organizer and not await self.is_organizer(ctx):
+            ctx.say(ctx.t._("Sorry, only organizers can use /{name}.", name=spec.name))
+            return
+        await spec.handler(ctx, event.args)
+
+    async def _button(self, ctx: Context, event: ButtonPress) -> None:
+        fields = self.signer.verify(event.action)
+        if fields is None:
+            ctx.notice(ctx.t._("This button is not valid (any more)."), alert=True)
+            return
+        from bot.buttons import BUTTONS
+
+        handler = BUTTONS.get(fields[0])
+        if handler is None:
+            ctx.notice(ctx.t._("This button is not valid (any more)."), alert=True)
+            return
+        await handler(ctx, fields[1:])
+
+    # -- after delivery, and on a timer ------------------------------------------------------------------
+
+    async def delivered(self, track: str, ref: MessageRef) -> None:
+        """An adapter posted a tracked message; remember its id so it can be edited later."""
+        kind, _, rest = track.partition(":")
+        if kind == "poll":
+            await self.polls.record_copy(int(rest), ref)
+
+    async def refresh(self, key: str) -> list[Reply]:
+        kind, _, rest = key.partition(":")
+        if kind == "poll":
+            return await self.polls.card_edits(int(rest))
+        return []

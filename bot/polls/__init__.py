@@ -1,0 +1,1 @@
+"""Micro-polls: one question, one tap to vote, live results."""

@@ -1,0 +1,304 @@
+"""The guided /poll, in a private chat: question, options, settings, then the communities to post in.
+
+Group chats often hide plain messages from bots, so the questions are asked in private. Each step is saved
+in the database, so a resident can stop and continue later, even after a restart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.context import Context
+from bot.dates import format_when
+from bot.events import ButtonPress, ChatRef
+from bot.formatting import Rich, b, doc, i, p, ul
+from bot.polls.spec import PollSpec, PollSpecError, check_deadline, check_options, check_question
+from bot.replies import AskInput, Edit, InputKind, Keyboard, Send
+from storage import residents as resident_store
+from storage.state import clear_conversation, save_conversation
+from storage.tables import Community
+
+FLOW = "poll"
+NO_DEADLINE = {"none", "aucune", "aucun", "non", "no", "-", "sans"}
+
+
+async def _save(ctx: Context, state: dict[str, Any]) -> None:
+    sender = ctx.event.sender
+    await save_conversation(
+        ctx.engine.db, sender.platform, sender.user_id, FLOW, state, ctx.engine.clock.now()
+    )
+
+
+def _ask(ctx: Context, prompt: str, label: str, *, max_length: int, hint: str = "") -> None:
+    body = doc(p(b(prompt)), p(i(hint)) if hint else None)
+    ctx.replies.append(
+        AskInput(
+            to=ctx.private_chat,
+            prompt=body,
+            field_label=label,
+            action=ctx.engine.signer.sign("g", "a"),
+            kind=InputKind.TEXT,
+            max_length=max_length,
+        )
+    )
+
+
+async def begin(ctx: Context) -> None:
+    await _save(ctx, {"step": "question"})
+    t = ctx.t
+    _ask(
+        ctx,
+        t._("Step 1 of 4 — What is your question?"),
+        t._("Question"),
+        max_length=300,
+        hint=t._("300 characters at most. /cancel stops at any time."),
+    )
+
+
+async def on_text(ctx: Context, state: dict[str, Any], text: str) -> None:
+    t = ctx.t
+    step = state.get("step")
+    try:
+        if step == "question":
+            state["question"] = check_question(text, t)
+            state["step"] = "options"
+            await _save(ctx, state)
+            _ask(
+                ctx,
+                t._("Step 2 of 4 — The options, one per line."),
+                t._("Options"),
+                max_length=1100,
+                hint=t._("From 2 to 12 options; you can also separate them with |."),
+            )
+        elif step == "options":
+            parts = text.split("|") if "|" in text else text.splitlines()
+            state["options"] = check_options([x for x in parts if x.strip()] if len(parts) > 1 else parts, t)
+            state["step"] = "settings"
+            await _save(ctx, state)
+            _show_settings(ctx, state)
+        elif step == "closes":
+            if text.strip().lower() in NO_DEADLINE:
+                state["closes_at"] = None
+            else:
+                timezone = ctx.engine.settings.timezone
+                when = check_deadline(text.strip(), now=ctx.engine.clock.now(), timezone=timezone, t=t)
+                state["closes_at"] = when.isoformat()
+            state["step"] = "settings"
+            await _save(ctx, state)
+            _show_settings(ctx, state)
+        else:
+            ctx.say(t._("Use the buttons above, or /cancel to stop."))
+    except PollSpecError as error:
+        ctx.say(doc(p(str(error)), p(i(t._("Please send it again.")))))
+
+
+def _spec(state: dict[str, Any]) -> PollSpec:
+    closes = state.get("closes_at")
+    return PollSpec(
+        question=state["question"],
+        options=list(state["options"]),
+        multi=bool(state.get("multi")),
+        public=bool(state.get("public")),
+        hidden=bool(state.get("hidden")),
+        closes_at=datetime.fromisoformat(closes) if closes else None,
+    )
+
+
+def _summary(ctx: Context, state: dict[str, Any]) -> list[Any]:
+    t = ctx.t
+    spec = _spec(state)
+    settings = [
+        t._("several choices allowed") if spec.multi else t._("one choice"),
+        t._("public vote, names shown") if spec.public else t._("anonymous vote"),
+        t._("results after closing") if spec.hidden else t._("live results"),
+        t._(
+            "closes {when}",
+            when=format_when(spec.closes_at, tz=ctx.engine.settings.timezone, language=t.language),
+        )
+        if spec.closes_at
+        else t._("no closing date"),
+    ]
+    return [p(b(spec.question)), ul(*spec.options), p(" · ".join(settings))]
+
+
+def _mark(selected: bool, label: str) -> str:
+    return f"✓ {label}" if selected else label
+
+
+def _show_settings(ctx: Context, state: dict[str, Any]) -> None:
+    t = ctx.t
+    multi, public, hidden = bool(state.get("multi")), bool(state.get("public")), bool(state.get("hidden"))
+    keyboard: Keyboard = (
+        (
+            ctx.button(_mark(not multi, t._("One choice")), "g", "s", "m", 0),
+            ctx.button(_mark(multi, t._("Several choices")), "g", "s", "m", 1),
+        ),
+        (
+            ctx.button(_mark(not public, t._("Anonymous")), "g", "s", "p", 0),
+            ctx.button(_mark(public, t._("Public")), "g", "s", "p", 1),
+        ),
+        (
+            ctx.button(_mark(not hidden, t._("Live results")), "g", "s", "h", 0),
+            ctx.button(_mark(hidden, t._("Results at closing")), "g", "s", "h", 1),
+        ),
+        (ctx.button(t._("Closing date…"), "g", "c"),),
+        (ctx.button(t._("Continue →"), "g", "n"), ctx.button(t._("Cancel"), "g", "x")),
+    )
+    body = doc(p(b(t._("Step 3 of 4 — Settings"))), *_summary(ctx, state))
+    _show(ctx, body, keyboard)
+
+
+def _show(ctx: Context, body: Rich, keyboard: Keyboard) -> None:
+    """Update the panel in place when a button of it was pressed, else post it."""
+    event = ctx.event
+    if isinstance(event, ButtonPress) and event.message is not None:
+        ctx.replies.append(Edit(target=event.message, body=body, buttons=keyboard))
+    else:
+        ctx.replies.append(Send(to=ctx.private_chat, body=body, buttons=keyboard))
+
+
+async def _allowed_communities(ctx: Context) -> list[Community]:
+    engine = ctx.engine
+    if engine.is_global_admin(ctx.identity):
+        return await resident_store.all_communities(engine.db)
+    resident_id = await engine.resident_id(ctx.event)
+    return await resident_store.communities_administered(engine.db, resident_id)
+
+
+async def choose_communities(ctx: Context, spec: PollSpec) -> None:
+    """Entry from `/poll Question | A | B` typed in private: everything is known but where to post."""
+    state = {
+        "question": spec.question,
+        "options": spec.options,
+        "multi": spec.multi,
+        "public": spec.public,
+        "hidden": spec.hidden,
+        "closes_at": spec.closes_at.isoformat() if spec.closes_at else None,
+    }
+    await _show_communities(ctx, state)
+
+
+async def _show_communities(ctx: Context, state: dict[str, Any]) -> None:
+    t = ctx.t
+    communities = await _allowed_communities(ctx)
+    if not communities:
+        await clear_conversation(ctx.engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)
+        ctx.say(
+            t._(
+                "I know no community where you are an organizer yet. Add me to your group, send any command "
+                "there (for example /help), then try again."
+            )
+        )
+        return
+    state["step"] = "communities"
+    targets = set(state.setdefault("targets", []))
+    await _save(ctx, state)
+    titles = [c.title or c.chat_id for c in communities]
+    rows = [
+        (ctx.button(_mark(c.id in targets, _community_label(c, titles)), "g", "t", c.id or 0),)
+        for c in communities[:20]
+    ]
+    rows.append((ctx.button(t._("Publish"), "g", "go"), ctx.button(t._("Cancel"), "g", "x")))
+    body = doc(
+        p(b(t._("Step 4 of 4 — Where should I post it?"))),
+        *_summary(ctx, state),
+        p(t._("Tap the communities, then Publish.")),
+    )
+    _show(ctx, body, tuple(rows))
+
+
+def _community_label(community: Community, titles: list[str]) -> str:
+    """The community's title, with its platform only when two communities share a title."""
+    title = community.title or community.chat_id
+    return title if titles.count(title) == 1 else f"{title} ({community.platform})"
+
+
+async def on_button(ctx: Context, fields: list[str]) -> None:
+    from storage.state import load_conversation
+
+    t = ctx.t
+    sender = ctx.event.sender
+    saved = await load_conversation(ctx.engine.db, sender.platform, sender.user_id)
+    if saved is None or saved[0] != FLOW:
+        ctx.notice(t._("This step is over. Send /poll to start again."), alert=True)
+        return
+    state = saved[1]
+    step = state.get("step")
+    action = fields[0] if fields else ""
+    if action == "x":
+        await clear_conversation(ctx.engine.db, sender.platform, sender.user_id)
+        ctx.notice(t._("Cancelled."))
+        ctx.say(t._("Cancelled. Nothing was published."))
+    elif (
+        action == "s"
+        and step == "settings"
+        and len(fields) == 3
+        and fields[1] in "mph"
+        and fields[2] in ("0", "1")
+    ):
+        state[{"m": "multi", "p": "public", "h": "hidden"}[fields[1]]] = fields[2] == "1"
+        await _save(ctx, state)
+        ctx.notice(t._("Saved."))
+        _show_settings(ctx, state)
+    elif action == "c" and step == "settings":
+        state["step"] = "closes"
+        await _save(ctx, state)
+        ctx.notice(t._("When does it close?"))
+        _ask(
+            ctx,
+            t._("When does the poll close?"),
+            t._("Closing date"),
+            max_length=100,
+            hint=t._(
+                "For example: demain 18h, jeudi 19h, 2026-12-05 18:30, in 2 hours. Send “none” for no date."
+            ),
+        )
+    elif action == "n" and step == "settings":
+        ctx.notice(t._("Saved."))
+        await _show_communities(ctx, state)
+    elif action == "t" and step == "communities" and len(fields) == 2 and fields[1].isdigit():
+        allowed = {c.id for c in await _allowed_communities(ctx)}
+        chosen = int(fields[1])
+        if chosen not in allowed:
+            ctx.notice(t._("You cannot post in this community."), alert=True)
+            return
+        targets = set(state.get("targets", []))
+        targets ^= {chosen}
+        state["targets"] = sorted(targets)
+        await _save(ctx, state)
+        ctx.notice(t._("Saved."))
+        await _show_communities(ctx, state)
+    elif action == "go" and step == "communities":
+        await _publish(ctx, state)
+    else:
+        ctx.notice(t._("This step is over. Send /poll to start again."), alert=True)
+
+
+async def _publish(ctx: Context, state: dict[str, Any]) -> None:
+    t = ctx.t
+    allowed = {c.id: c for c in await _allowed_communities(ctx)}
+    chosen = [allowed[cid] for cid in state.get("targets", []) if cid in allowed]
+    if not chosen:
+        ctx.notice(t._("Choose at least one community."), alert=True)
+        return
+    spec = _spec(state)
+    if spec.closes_at is not None and spec.closes_at <= ctx.engine.clock.now():
+        state["step"] = "settings"
+        await _save(ctx, state)
+        ctx.notice(t._("The closing date is now past: choose another one."), alert=True)
+        _show_settings(ctx, state)
+        return
+    await clear_conversation(ctx.engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)
+    targets = [ChatRef(c.platform, c.chat_id) for c in chosen]
+    poll = await ctx.engine.polls.create(ctx, spec, targets)
+    ctx.notice(t._("Published."))
+    names = ", ".join(c.title or c.chat_id for c in chosen)
+    _show(
+        ctx,
+        doc(
+            p(b(t._("Poll no. {id} is published in: {names}.", id=poll.id, names=names))),
+            *_summary(ctx, state),
+        ),
+        (),
+    )

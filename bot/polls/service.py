@@ -1,0 +1,251 @@
+"""Poll behaviour: posting copies, one-tap votes, live cards, closing by command or deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from bot.context import Context
+from bot.events import ChatKind, ChatRef, MessageRef
+from bot.formatting import b, doc, p
+from bot.i18n import Translator, translator
+from bot.polls.card import card_buttons, render_card, results_lines
+from bot.polls.spec import PollSpec
+from bot.replies import Edit, Refresh, Reply, Send
+from storage import polls as poll_store
+from storage.ballots import Outcome, Tap, public_voter, voter_key
+from storage.polls import PollInfo
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+SCHEDULER = "civicbot:scheduler"
+T = TypeVar("T")
+
+
+class PollService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._info: dict[int, PollInfo] = {}
+        self._keys: dict[int, bytes] = {}
+        self._loading: dict[tuple[str, int], asyncio.Future[object]] = {}
+
+    async def _once(self, kind: str, poll_id: int, load: Callable[[], Awaitable[T]]) -> T:
+        """One query for many waiters: when a crowd taps a poll this process has not cached yet, the
+        first tap loads it and the others wait for that answer instead of each asking the database."""
+        pending = self._loading.get((kind, poll_id))
+        if pending is not None:
+            return await pending  # type: ignore[return-value]
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._loading[(kind, poll_id)] = future
+        try:
+            value = await load()
+            future.set_result(value)
+            return value
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # mark it retrieved when nobody else waited
+            raise
+        finally:
+            del self._loading[(kind, poll_id)]
+
+    # -- lookups (cached: a vote must not cost a query for the poll itself) ------------------------------
+
+    async def info(self, poll_id: int) -> PollInfo | None:
+        cached = self._info.get(poll_id)
+        if cached is None:
+            cached = await self._once("info", poll_id, lambda: poll_store.get_poll(self.engine.db, poll_id))
+            if cached is not None and len(self._info) < 10_000:
+                self._info[poll_id] = cached
+        return cached
+
+    def forget(self, poll_id: int) -> None:
+        """Drop what this process remembers of a poll (its key above all, once closed)."""
+        self._info.pop(poll_id, None)
+        self._keys.pop(poll_id, None)
+
+    async def key(self, poll_id: int) -> bytes | None:
+        key = self._keys.get(poll_id)
+        if key is None:
+            key = await self._once("key", poll_id, lambda: poll_store.poll_key(self.engine.db, poll_id))
+            if key is not None:
+                self._keys[poll_id] = key
+        return key
+
+    async def resolve(self, ctx: Context, argument: str) -> PollInfo | None:
+        """The poll named by its number, or the latest poll of this chat; says why when there is none."""
+        argument = argument.strip().lstrip("#").removeprefix("n°").strip()
+        t = ctx.t
+        if argument:
+            if not argument.isdigit() or len(argument) > 12:
+                ctx.say(t._("“{value}” is not a poll number.", value=argument[:40]))
+                return None
+            poll = await poll_store.get_poll(self.engine.db, int(argument))
+            if poll is None:
+                ctx.say(t._("There is no poll no. {id}.", id=argument))
+            return poll
+        if ctx.chat.is_private:
+            ctx.say(t._("Give the poll number, for example /results 12."))
+            return None
+        latest = await poll_store.latest_poll_in_chat(self.engine.db, ctx.chat.platform, ctx.chat.chat_id)
+        if latest is None:
+            ctx.say(t._("There is no poll in this chat yet."))
+            return None
+        return await poll_store.get_poll(self.engine.db, latest)
+
+    async def may_manage(self, ctx: Context, poll: PollInfo) -> bool:
+        """Global admins, the poll's author, and organizers of a community where the poll is posted."""
+        if self.engine.is_global_admin(ctx.identity):
+            return True
+        if ctx.chat.kind is ChatKind.COMMUNITY:
+            return ctx.event.sender_is_admin and poll.posted_in(ctx.chat.platform, ctx.chat.chat_id)
+        from storage.residents import communities_administered, find_resident
+
+        resident = await find_resident(self.engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)
+        if resident is None or resident.id is None:
+            return False
+        if poll.created_by == resident.id:
+            return True
+        administered = await communities_administered(self.engine.db, resident.id)
+        return any(poll.posted_in(c.platform, c.chat_id) for c in administered)
+
+    # -- creating ------------------------------------------------------------------------------------------
+
+    async def create(self, ctx: Context, spec: PollSpec, targets: list[ChatRef]) -> PollInfo:
+        engine = self.engine
+        first = targets[0]
+        poll = await poll_store.create_poll(
+            engine.db,
+            question=spec.question,
+            options=spec.options,
+            multi=spec.multi,
+            public=spec.public,
+            hidden=spec.hidden,
+            language=engine.community_language(first.key) if not ctx.chat.is_private else ctx.t.language,
+            timezone=engine.community_timezone(first.key),
+            closes_at=spec.closes_at,
+            posts=[(c.platform, c.chat_id) for c in targets],
+            created_by=await engine.resident_id(ctx.event),
+            actor=ctx.identity,
+            now=engine.clock.now(),
+        )
+        tally = poll_store.Tally(counts=(0,) * len(poll.options), voters=0, names=((),) * len(poll.options))
+        t = translator(poll.language)
+        for chat in targets:
+            ctx.send(
+                chat, render_card(poll, tally, t), card_buttons(poll, engine.signer), track=f"poll:{poll.id}"
+            )
+        if spec.closes_at is not None:
+            engine.schedule_changed()
+        return poll
+
+    async def record_copy(self, poll_id: int, ref: MessageRef) -> None:
+        await poll_store.record_message(
+            self.engine.db, poll_id, ref.chat.platform, ref.chat.chat_id, ref.message_id
+        )
+        self._info.pop(poll_id, None)
+
+    # -- voting --------------------------------------------------------------------------------------------
+
+    async def vote(self, ctx: Context, poll_id: int, option: int) -> None:
+        t = ctx.t
+        poll = await self.info(poll_id)
+        if poll is None:
+            ctx.notice(t._("This poll no longer exists."), alert=True)
+            return
+        if not poll.is_open:
+            ctx.notice(t._("This poll is closed: votes are no longer accepted."), alert=True)
+            return
+        if not 0 <= option < len(poll.options):
+            ctx.notice(t._("This button is not valid (any more)."), alert=True)
+            return
+        if not poll.posted_in(ctx.chat.platform, ctx.chat.chat_id):
+            ctx.notice(t._("This poll belongs to another conversation."), alert=True)
+            return
+        if poll.public:
+            resident_id: int | None = await self.engine.resident_id(ctx.event)
+            voter = public_voter(resident_id or 0)
+        else:
+            resident_id = None
+            key = await self.key(poll_id)
+            if key is None:  # closed by another process since we cached it
+                self.forget(poll_id)
+                ctx.notice(t._("This poll is closed: votes are no longer accepted."), alert=True)
+                return
+            voter = voter_key(key, ctx.identity)
+        outcome = await self.engine.writer.tap(
+            Tap(poll_id=poll_id, voter=voter, option=option, multi=poll.multi, resident_id=resident_id)
+        )
+        label = poll.options[option]
+        if outcome is Outcome.CLOSED:
+            self.forget(poll_id)
+            ctx.notice(t._("This poll is closed: votes are no longer accepted."), alert=True)
+            return
+        if outcome is Outcome.WITHDRAWN:
+            ctx.notice(t._("Vote withdrawn: {option}", option=label))
+        elif outcome is Outcome.MOVED:
+            ctx.notice(t._("Vote moved to: {option}", option=label))
+        else:
+            ctx.notice(t._("Vote recorded: {option}", option=label))
+        ctx.replies.append(Refresh(key=f"poll:{poll_id}"))
+
+    # -- showing -------------------------------------------------------------------------------------------
+
+    async def card_edits(self, poll_id: int) -> list[Reply]:
+        poll = await poll_store.get_poll(self.engine.db, poll_id)
+        if poll is None:
+            return []
+        tally = await poll_store.tally(self.engine.db, poll)
+        t = translator(poll.language)
+        body = render_card(poll, tally, t)
+        buttons = card_buttons(poll, self.engine.signer)
+        return [
+            Edit(
+                target=MessageRef(ChatRef(post.platform, post.chat_id), post.message_id),
+                body=body,
+                buttons=buttons,
+            )
+            for post in poll.posts
+            if post.message_id is not None
+        ]
+
+    async def results(self, poll: PollInfo, t: Translator) -> list[str] | None:
+        """Result lines, or None while results are hidden."""
+        if poll.hidden and poll.is_open:
+            return None
+        return results_lines(poll, await poll_store.tally(self.engine.db, poll), t)
+
+    # -- closing -------------------------------------------------------------------------------------------
+
+    async def close(self, poll_id: int, *, actor: str) -> tuple[bool, list[Reply]]:
+        """Close the poll (harmless when already closed) and return the final cards and announcements."""
+        engine = self.engine
+        closed = await poll_store.close_poll(engine.db, poll_id, now=engine.clock.now(), actor=actor)
+        self.forget(poll_id)
+        if not closed:
+            return False, []
+        engine.schedule_changed()
+        replies = await self.card_edits(poll_id)
+        poll = await poll_store.get_poll(engine.db, poll_id)
+        assert poll is not None
+        tally = await poll_store.tally(engine.db, poll)
+        t = translator(poll.language)
+        announcement = doc(
+            p(b(t._("Poll no. {id} is closed.", id=poll.id)), " ", poll.question),
+            p("\n".join(results_lines(poll, tally, t))),
+            p(t.n_("{count} voter", "{count} voters", tally.voters)),
+        )
+        replies.extend(
+            Send(to=ChatRef(post.platform, post.chat_id), body=announcement) for post in poll.posts
+        )
+        return True, replies
+
+    async def close_due(self) -> list[Reply]:
+        """Close every poll whose deadline has passed (at start, and when a scheduler job fires)."""
+        now = self.engine.clock.now()
+        replies: list[Reply] = []
+        for poll_id, closes_at in await poll_store.open_deadlines(self.engine.db):
+            if closes_at <= now:
+                replies.extend((await self.close(poll_id, actor=SCHEDULER))[1])
+        return replies

@@ -1,0 +1,158 @@
+"""What an organizer asks for, checked before anything is stored: `/poll [options] Question ? | A | B`."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.dates import WhenError, parse_when
+from bot.i18n import Translator
+
+MAX_QUESTION = 300
+MAX_OPTION = 80  # Discord's button label limit
+MIN_OPTIONS, MAX_OPTIONS = 2, 12
+
+FLAG_MULTI = {"--multi", "--multiple", "--plusieurs"}
+FLAG_PUBLIC = {"--public", "--publique"}
+FLAG_HIDDEN = {"--hidden", "--cache", "--caché", "--masque", "--masqué"}
+FLAG_CLOSES = {"--closes", "--close", "--fin", "--cloture", "--clôture"}
+
+
+class PollSpecError(ValueError):
+    """A localized explanation of what is wrong with the request; nothing was stored."""
+
+
+@dataclass
+class PollSpec:
+    question: str
+    options: list[str]
+    multi: bool = False
+    public: bool = False
+    hidden: bool = False
+    closes_at: datetime | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_question(question: str, t: Translator) -> str:
+    question = " ".join(question.split())
+    if not question:
+        raise PollSpecError(t._("The question is empty."))
+    if len(question) > MAX_QUESTION:
+        raise PollSpecError(
+            t._(
+                "The question is {length} characters long; the limit is {limit}.",
+                length=len(question),
+                limit=MAX_QUESTION,
+            )
+        )
+    return question
+
+
+def check_options(options: list[str], t: Translator) -> list[str]:
+    cleaned = [" ".join(o.split()) for o in options]
+    if any(not o for o in cleaned):
+        raise PollSpecError(t._("An option is empty: write some text between each pair of |."))
+    if len(cleaned) < MIN_OPTIONS:
+        raise PollSpecError(t._("A poll needs at least {minimum} options.", minimum=MIN_OPTIONS))
+    if len(cleaned) > MAX_OPTIONS:
+        raise PollSpecError(
+            t._(
+                "A poll has at most {maximum} options; you gave {count}.",
+                maximum=MAX_OPTIONS,
+                count=len(cleaned),
+            )
+        )
+    for option in cleaned:
+        if len(option) > MAX_OPTION:
+            raise PollSpecError(
+                t._(
+                    "The option “{option}…” is too long: {limit} characters at most.",
+                    option=option[:20],
+                    limit=MAX_OPTION,
+                )
+            )
+    seen: set[str] = set()
+    for option in cleaned:
+        if option.casefold() in seen:
+            raise PollSpecError(t._("The option “{option}” appears twice.", option=option))
+        seen.add(option.casefold())
+    return cleaned
+
+
+def check_deadline(text: str, *, now: datetime, timezone: str, t: Translator) -> datetime:
+    try:
+        return parse_when(text, now=now, tz=timezone, language=t.language)
+    except WhenError as error:
+        if error.code == "past":
+            raise PollSpecError(t._("The closing date “{when}” is already past.", when=text)) from None
+        raise PollSpecError(
+            t._(
+                "I could not read the closing date “{when}”. Try for example 2026-12-05 18:30, "
+                "demain 18h, jeudi 19h or in 2 hours.",
+                when=text,
+            )
+        ) from None
+
+
+def _take_deadline(words: list[str], *, now: datetime, timezone: str, t: Translator) -> tuple[datetime, int]:
+    """The longest run of leading words (up to 5) that reads as a date; the rest is the question."""
+    saw_past = False
+    for count in range(min(5, len(words)), 0, -1):
+        try:
+            return parse_when(" ".join(words[:count]), now=now, tz=timezone, language=t.language), count
+        except WhenError as error:
+            saw_past = saw_past or error.code == "past"
+    if saw_past:
+        raise PollSpecError(t._("The closing date “{when}” is already past.", when=" ".join(words[:2])))
+    return check_deadline(words[0], now=now, timezone=timezone, t=t), 1
+
+
+def parse_poll_command(args: str, *, now: datetime, timezone: str, t: Translator) -> PollSpec:
+    """Read `/poll` arguments; raises PollSpecError with a localized message for anything wrong."""
+    if "|" not in args:
+        raise PollSpecError(usage(t))
+    head, *options = args.split("|")
+    multi = public = hidden = False
+    closes_at: datetime | None = None
+    try:
+        words = shlex.split(head, posix=True)
+    except ValueError:
+        words = head.split()
+    while words and words[0].startswith("--"):
+        flag, _, inline_value = words.pop(0).partition("=")
+        flag = flag.lower()
+        if flag in FLAG_MULTI:
+            multi = True
+        elif flag in FLAG_PUBLIC:
+            public = True
+        elif flag in FLAG_HIDDEN:
+            hidden = True
+        elif flag in FLAG_CLOSES:
+            if inline_value:
+                closes_at = check_deadline(inline_value, now=now, timezone=timezone, t=t)
+            elif not words:
+                raise PollSpecError(t._("Say when the poll closes after --closes."))
+            else:
+                closes_at, used = _take_deadline(words, now=now, timezone=timezone, t=t)
+                del words[:used]
+        else:
+            raise PollSpecError(t._("Unknown option {flag}.", flag=flag) + "\n\n" + usage(t))
+    question = check_question(" ".join(words), t)
+    return PollSpec(
+        question=question,
+        options=check_options(options, t),
+        multi=multi,
+        public=public,
+        hidden=hidden,
+        closes_at=closes_at,
+    )
+
+
+def usage(t: Translator) -> str:
+    return t._(
+        "To create a poll: /poll Question ? | Option 1 | Option 2\n"
+        "Options before the question: --multi (several choices), --public (names shown), "
+        '--hidden (results after closing), --closes WHEN (e.g. --closes "demain 18h").\n'
+        "In a private chat, /poll alone guides you step by step."
+    )

@@ -1,0 +1,118 @@
+"""What the engine asks adapters to do: the complete, platform-neutral reply model.
+
+Every adapter renders every kind of reply, so a new capability of the engine needs no adapter work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.events import ChatRef, MessageRef
+from bot.formatting import Rich
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice. `action` is an opaque, signed id of at most 64 bytes (Telegram's callback_data limit)."""
+
+    label: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """An image or a file; `alt_text` is what a screen reader or a text-only client gets instead."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    media_type: str
+    alt_text: str
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Send:
+    """Post a new message. `track` names it so the engine learns its platform id once delivered
+    (a poll card must be edited later)."""
+
+    to: ChatRef
+    body: Rich
+    buttons: Keyboard = ()
+    attachment: Attachment | None = None
+    track: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edit:
+    """Replace the text and buttons of an earlier message (an empty keyboard removes the buttons)."""
+
+    target: MessageRef
+    body: Rich
+    buttons: Keyboard = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """The short acknowledgement of the button press being handled (a Telegram toast, a Discord
+    ephemeral message). `alert` asks for something the person must dismiss."""
+
+    text: str
+    alert: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invite:
+    """Ask a resident, in `to`, to open a private chat with the bot. `payload` is what the bot receives
+    as `/start payload` when they do (A-Z a-z 0-9 _ -, at most 64 characters)."""
+
+    to: ChatRef
+    body: Rich
+    label: str
+    payload: str
+
+
+class InputKind(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AskInput:
+    """Ask for typed input: a prompt in chat, a ForceReply in a Telegram group, a modal on Discord.
+    The answer comes back as a `TypedAnswer` carrying `action` (or as plain text in that chat)."""
+
+    to: ChatRef
+    prompt: Rich
+    field_label: str
+    action: str
+    kind: InputKind = InputKind.TEXT
+    max_length: int = 300
+    placeholder: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refresh:
+    """Live content changed (a poll's tally): the runtime coalesces these per key and asks the engine
+    for the current edits, at most once per interval per key."""
+
+    key: str
+
+
+Reply = Send | Edit | Notice | Invite | AskInput | Refresh
+
+
+class DeliveryError(Exception):
+    """An adapter could not deliver a reply. Permanent failures (blocked bot, DMs closed, chat gone)
+    are not retried and mark the recipient unreachable; transient ones may be retried."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent

@@ -1,0 +1,68 @@
+"""Every setting civicbot reads, from the environment (prefix CIVICBOT_) or a `.env` file."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICBOT_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite+aiosqlite:///civicbot.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db",
+    )
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Global organizers, as platform:user_id separated by commas "
+        "(telegram:123,discord:456,console:alice)",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs button ids; when unset a random key is generated once and kept in the database",
+    )
+    default_language: str = Field("fr", description="Language of a resident or community that chose none")
+    timezone: str = Field("Europe/Paris", description="Time zone of a community that chose none")
+    live_edit_interval: float = Field(
+        3.0, description="Seconds between two live edits of one poll message (bursts are coalesced)"
+    )
+    files_dir: str = Field("civicbot-files", description="Where the console adapter saves images and files")
+    log_level: str = Field("INFO", description="Python logging level")
+
+    telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather; enables Telegram")
+    telegram_api_url: str | None = Field(
+        None, description="Bot API base URL (a self-hosted Bot API server, or the tests' fake)"
+    )
+    telegram_webhook_url: str | None = Field(
+        None, description="Public HTTPS URL of the webhook; when set, webhook mode replaces long polling"
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, description="Secret token Telegram sends with each webhook request (derived when unset)"
+    )
+    port: int = Field(
+        8080,
+        validation_alias=AliasChoices("PORT", "CIVICBOT_PORT"),
+        description="HTTP port for webhook mode (PORT, as Procfile hosts set it)",
+    )
+
+    discord_token: SecretStr | None = Field(None, description="Bot token from the Discord developer portal")
+    discord_guild_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Sync slash commands to these servers only (fast development)"
+    )
+    discord_organizer_role: str | None = Field(None, description="Members with this role are organizers")
+
+    _split = field_validator("admins", "discord_guild_ids", mode="before")(_split_commas)
+
+    @cached_property
+    def admin_identities(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.admins)

@@ -1,0 +1,188 @@
+"""Recording votes: a group-commit writer, and the voter pseudonyms of anonymous polls.
+
+Each tap is a toggle: the same option again withdraws it, another option moves a single-choice vote.
+Callers hand their tap to the writer and wait; the writer takes every tap waiting (up to `max_batch`),
+applies them in order inside one transaction, commits, and only then answers each caller. One commit (one
+fsync) serves a whole batch, which is what lets the bot keep up with a crowd tapping at once, and no caller
+hears "vote recorded" before it is on disk. The primary key of `ballot` is the final guard: whatever any
+other process does, a voter has one ballot per slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import and_, delete, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+
+from storage.database import Database
+from storage.tables import Ballot, Poll
+
+
+def voter_key(poll_key: bytes, identity: str) -> str:
+    """The pseudonym of `identity` in one anonymous poll: stable while the poll's key exists, and
+    meaningless once the key is deleted at close."""
+    digest = hmac.new(poll_key, identity.encode(), hashlib.sha256).digest()[:16]
+    return "a" + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def public_voter(resident_id: int) -> str:
+    return f"r{resident_id}"
+
+
+class Outcome(StrEnum):
+    ADDED = "added"
+    MOVED = "moved"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Tap:
+    poll_id: int
+    voter: str
+    option: int
+    multi: bool
+    resident_id: int | None = None
+
+    @property
+    def slot(self) -> int:
+        return self.option if self.multi else 0
+
+
+class BallotWriter:
+    def __init__(self, db: Database, *, max_batch: int = 100) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[Tap, asyncio.Future[Outcome]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def tap(self, tap: Tap) -> Outcome:
+        """Record one tap; returns once it is committed."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="ballot-writer")
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((tap, future))
+        return await future
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                outcomes = await self._apply([tap for tap, _ in batch])
+            except Exception as error:  # the callers get the error; the writer goes on
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if not future.done():
+                    future.set_result(outcome)
+
+    async def _apply(self, taps: list[Tap]) -> list[Outcome]:
+        poll_ids = {t.poll_id for t in taps}
+        voters = {t.voter for t in taps}
+        async with self._db.write() as session:
+            open_query = select(Poll.id).where(col(Poll.id).in_(poll_ids), col(Poll.closed_at).is_(None))
+            if self._db.is_postgres:
+                open_query = open_query.with_for_update(read=True)  # a concurrent close waits for us
+            open_polls = set((await session.exec(open_query)).all())
+            before: dict[tuple[int, str, int], tuple[int, int | None]] = {}
+            existing = await session.exec(
+                select(Ballot).where(col(Ballot.poll_id).in_(poll_ids), col(Ballot.voter).in_(voters))
+            )
+            for ballot in existing.all():
+                before[(ballot.poll_id, ballot.voter, ballot.slot)] = (ballot.option, ballot.resident_id)
+            after = dict(before)
+            outcomes: list[Outcome] = []
+            for t in taps:
+                if t.poll_id not in open_polls:
+                    outcomes.append(Outcome.CLOSED)
+                    continue
+                key = (t.poll_id, t.voter, t.slot)
+                current = after.get(key)
+                if current is not None and current[0] == t.option:
+                    del after[key]
+                    outcomes.append(Outcome.WITHDRAWN)
+                else:
+                    after[key] = (t.option, t.resident_id)
+                    outcomes.append(Outcome.ADDED if current is None else Outcome.MOVED)
+            removed = [k for k in before if k not in after]
+            changed = [(k, v) for k, v in after.items() if before.get(k) != v]
+            if removed:
+                await session.exec(  # type: ignore[call-overload]
+                    delete(Ballot).where(
+                        or_(
+                            *(
+                                and_(Ballot.poll_id == p, Ballot.voter == v, Ballot.slot == s)
+                                for p, v, s in removed
+                            )
+                        )
+                    )
+                )
+            if changed:
+                rows = [
+                    {"poll_id": p, "voter": v, "slot": s, "option": option, "resident_id": rid}
+                    for (p, v, s), (option, rid) in changed
+                ]
+                insert = (postgresql if self._db.is_postgres else sqlite).insert(Ballot)
+                upsert = insert.on_conflict_do_update(
+                    index_elements=["poll_id", "voter", "slot"],
+                    set_={"option": insert.excluded.option, "resident_id": insert.excluded.resident_id},
+                )
+                await session.exec(upsert, params=rows)  # type: ignore[call-overload]
+        return outcomes
+
+
+async def withdraw_voter(db: Database, poll_id: int, voter: str) -> int:
+    async with db.write() as session:
+        result = await session.exec(  # type: ignore[call-overload]
+            delete(Ballot).where(col(Ballot.poll_id) == poll_id, Ballot.voter == voter)
+        )
+        return int(result.rowcount or 0)
+
+
+async def choices_of(db: Database, poll_id: int, voter: str) -> list[int]:
+    async with db.read() as session:
+        query = select(Ballot.option).where(Ballot.poll_id == poll_id, Ballot.voter == voter)
+        return sorted((await session.exec(query.order_by(col(Ballot.option)))).all())
+
+
+async def public_choices_of(db: Database, resident_id: int) -> dict[int, list[int]]:
+    async with db.read() as session:
+        rows = await session.exec(
+            select(Ballot.poll_id, Ballot.option).where(Ballot.resident_id == resident_id)
+        )
+        result: dict[int, list[int]] = defaultdict(list)
+        for poll_id, option in rows.all():
+            result[poll_id].append(option)
+        return dict(result)
+
+
+async def unlink_resident(db: Database, resident_id: int, closed_poll_ids: list[int]) -> None:
+    """Keep a forgotten resident's ballots in closed public polls in the counts, linked to nobody."""
+    async with db.write() as session:
+        for poll_id in closed_poll_ids:
+            await session.exec(  # type: ignore[call-overload]
+                update(Ballot)
+                .where(col(Ballot.poll_id) == poll_id, Ballot.resident_id == resident_id)
+                .values(resident_id=None, voter="x" + secrets.token_urlsafe(16))
+            )

@@ -1,0 +1,90 @@
+"""Connecting to the database: engines, per-backend settings, sessions and migrations.
+
+SQLite gets WAL (readers never wait for the writer), `synchronous=FULL` (a commit is on disk when it
+returns, which is what acknowledging a vote promises), `secure_delete` (a destroyed poll key is overwritten,
+not left in a free page) and `BEGIN IMMEDIATE` on the write engine (a transaction that reads then writes
+never fails half-way with "database is locked"). PostgreSQL needs none of this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        config.set_main_option("sqlalchemy.url", url)
+    config.attributes["connection"] = connection
+    return config
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event below emits BEGIN itself
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=FULL",
+        "busy_timeout=10000",
+        "foreign_keys=ON",
+        "secure_delete=ON",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+class Database:
+    """Two engines on one database: `write()` sessions serialize on SQLite, `read()` sessions never do."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.is_postgres = url.startswith("postgresql")
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_postgres:
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=False)
+        self.write_engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self.read_engine: AsyncEngine = self.write_engine
+        if self.is_sqlite:
+            event.listen(self.write_engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(
+                self.write_engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE")
+            )
+            self.read_engine = create_async_engine(url, **kwargs)
+            event.listen(self.read_engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.read_engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        self._writer = async_sessionmaker(self.write_engine, class_=AsyncSession, expire_on_commit=False)
+        self._reader = async_sessionmaker(self.read_engine, class_=AsyncSession, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that commits when the block ends and rolls back if it raises."""
+        async with self._writer() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._reader() as session, session.begin():
+            yield session
+
+    async def migrate(self) -> None:
+        """Bring the schema to the latest Alembic revision (run at every start; a no-op when current)."""
+        async with self.write_engine.begin() as conn:
+            await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()

@@ -1,0 +1,240 @@
+"""Polls: creation, copies in communities, closing, deadlines and the tally, all computed in SQL."""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, update
+from sqlmodel import col, select
+
+from storage import audit
+from storage.database import Database
+from storage.tables import Ballot, Poll, PollKey, PollOption, PollPost, Resident
+
+
+@dataclass(frozen=True, slots=True)
+class PollPostInfo:
+    platform: str
+    chat_id: str
+    message_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PollInfo:
+    id: int
+    question: str
+    options: tuple[str, ...]
+    multi: bool
+    public: bool
+    hidden: bool
+    language: str
+    timezone: str
+    closes_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    created_by: int | None
+    posts: tuple[PollPostInfo, ...]
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    def posted_in(self, platform: str, chat_id: str) -> bool:
+        return any(p.platform == platform and p.chat_id == chat_id for p in self.posts)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    counts: tuple[int, ...]  # ballots per option
+    voters: int  # distinct voters
+    names: tuple[tuple[str, ...], ...] | None = None  # per option, for public polls only
+
+
+async def create_poll(
+    db: Database,
+    *,
+    question: str,
+    options: list[str],
+    multi: bool,
+    public: bool,
+    hidden: bool,
+    language: str,
+    timezone: str,
+    closes_at: datetime | None,
+    posts: list[tuple[str, str]],
+    created_by: int | None,
+    actor: str,
+    now: datetime,
+) -> PollInfo:
+    """Write the poll, its options, its anonymity key, its copies and the audit entry in one transaction."""
+    async with db.write() as session:
+        poll = Poll(
+            question=question,
+            multi=multi,
+            public=public,
+            hidden=hidden,
+            language=language,
+            timezone=timezone,
+            closes_at=closes_at,
+            created_at=now,
+            created_by=created_by,
+        )
+        session.add(poll)
+        await session.flush()
+        assert poll.id is not None
+        session.add_all(
+            PollOption(poll_id=poll.id, position=n, label=label) for n, label in enumerate(options)
+        )
+        if not public:
+            session.add(PollKey(poll_id=poll.id, key=secrets.token_bytes(32)))
+        session.add_all(
+            PollPost(poll_id=poll.id, platform=pf, chat_id=chat, posted_at=now) for pf, chat in posts
+        )
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            action="poll.create",
+            object_type="poll",
+            object_id=poll.id,
+            detail=f"{len(options)} options, {'public' if public else 'anonymous'}"
+            f"{', multi' if multi else ''}{', hidden' if hidden else ''}, posted to {len(posts)}",
+        )
+        poll_id = poll.id
+    info = await get_poll(db, poll_id)
+    assert info is not None
+    return info
+
+
+async def get_poll(db: Database, poll_id: int) -> PollInfo | None:
+    async with db.read() as session:
+        poll = await session.get(Poll, poll_id)
+        if poll is None:
+            return None
+        options = (
+            await session.exec(
+                select(PollOption.label)
+                .where(PollOption.poll_id == poll_id)
+                .order_by(col(PollOption.position))
+            )
+        ).all()
+        posts = (
+            await session.exec(
+                select(PollPost).where(PollPost.poll_id == poll_id).order_by(col(PollPost.posted_at))
+            )
+        ).all()
+    assert poll.id is not None
+    return PollInfo(
+        id=poll.id,
+        question=poll.question,
+        options=tuple(options),
+        multi=poll.multi,
+        public=poll.public,
+        hidden=poll.hidden,
+        language=poll.language,
+        timezone=poll.timezone,
+        closes_at=poll.closes_at,
+        closed_at=poll.closed_at,
+        created_at=poll.created_at,
+        created_by=poll.created_by,
+        posts=tuple(PollPostInfo(p.platform, p.chat_id, p.message_id) for p in posts),
+    )
+
+
+async def latest_poll_in_chat(db: Database, platform: str, chat_id: str) -> int | None:
+    async with db.read() as session:
+        query = select(func.max(PollPost.poll_id)).where(
+            PollPost.platform == platform, PollPost.chat_id == chat_id
+        )
+        return (await session.exec(query)).first()
+
+
+async def record_message(db: Database, poll_id: int, platform: str, chat_id: str, message_id: str) -> None:
+    async with db.write() as session:
+        await session.exec(  # type: ignore[call-overload]
+            update(PollPost)
+            .where(
+                col(PollPost.poll_id) == poll_id, PollPost.platform == platform, PollPost.chat_id == chat_id
+            )
+            .values(message_id=message_id)
+        )
+
+
+async def poll_key(db: Database, poll_id: int) -> bytes | None:
+    async with db.read() as session:
+        row = await session.get(PollKey, poll_id)
+        return None if row is None else row.key
+
+
+async def open_anonymous_keys(db: Database) -> dict[int, bytes]:
+    async with db.read() as session:
+        return {row.poll_id: row.key for row in (await session.exec(select(PollKey))).all()}
+
+
+async def close_poll(db: Database, poll_id: int, *, now: datetime, actor: str) -> bool:
+    """Close once: True for the call that closed it, False when it was already closed (harmless twice).
+    The anonymity key is deleted in the same transaction: from then on ballots are unlinkable."""
+    async with db.write() as session:
+        result = await session.exec(  # type: ignore[call-overload]
+            update(Poll).where(col(Poll.id) == poll_id, col(Poll.closed_at).is_(None)).values(closed_at=now)
+        )
+        if result.rowcount != 1:
+            return False
+        await session.exec(delete(PollKey).where(col(PollKey.poll_id) == poll_id))  # type: ignore[call-overload]
+        audit.record(session, at=now, actor=actor, action="poll.close", object_type="poll", object_id=poll_id)
+    return True
+
+
+async def open_deadlines(db: Database) -> list[tuple[int, datetime]]:
+    """Every open poll with a deadline: the scheduler's jobs are derived from this and nothing else."""
+    async with db.read() as session:
+        query = select(Poll.id, Poll.closes_at).where(
+            col(Poll.closed_at).is_(None), col(Poll.closes_at).is_not(None)
+        )
+        return [
+            (pid, at) for pid, at in (await session.exec(query)).all() if pid is not None and at is not None
+        ]
+
+
+async def tally(db: Database, poll: PollInfo) -> Tally:
+    async with db.read() as session:
+        counts = [0] * len(poll.options)
+        rows = await session.exec(
+            select(Ballot.option, func.count()).where(Ballot.poll_id == poll.id).group_by(col(Ballot.option))
+        )
+        for option, count in rows.all():
+            if 0 <= option < len(counts):
+                counts[option] = count
+        voters = (
+            await session.exec(
+                select(func.count(func.distinct(Ballot.voter))).where(Ballot.poll_id == poll.id)
+            )
+        ).one()
+        names: tuple[tuple[str, ...], ...] | None = None
+        if poll.public:
+            per_option: dict[int, list[str]] = defaultdict(list)
+            query = (
+                select(Ballot.option, Resident.display_name)
+                .join(Resident, col(Resident.id) == col(Ballot.resident_id))
+                .where(Ballot.poll_id == poll.id)
+                .order_by(col(Resident.display_name))
+            )
+            for option, name in (await session.exec(query)).all():
+                per_option[option].append(name)
+            names = tuple(tuple(per_option.get(n, ())) for n in range(len(poll.options)))
+    return Tally(counts=tuple(counts), voters=voters, names=names)
+
+
+async def polls_created_by(db: Database, resident_id: int) -> list[tuple[int, str]]:
+    async with db.read() as session:
+        query = select(Poll.id, Poll.question).where(Poll.created_by == resident_id).order_by(col(Poll.id))
+        return [(pid, q) for pid, q in (await session.exec(query)).all() if pid is not None]
+
+
+async def open_poll_ids(db: Database) -> list[int]:
+    async with db.read() as session:
+        query = select(Poll.id).where(col(Poll.closed_at).is_(None)).order_by(col(Poll.id))
+        return [pid for pid in (await session.exec(query)).all() if pid is not None]

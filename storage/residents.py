@@ -1,0 +1,102 @@
+"""Residents and communities: who the bot has met, and where."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, update
+from sqlmodel import select
+
+from storage.database import Database
+from storage.tables import Community, CommunityAdmin, Resident
+
+
+async def find_resident(db: Database, platform: str, user_id: str) -> Resident | None:
+    async with db.read() as session:
+        query = select(Resident).where(Resident.platform == platform, Resident.user_id == user_id)
+        return (await session.exec(query)).first()
+
+
+async def ensure_resident(
+    db: Database, *, platform: str, user_id: str, display_name: str, now: datetime
+) -> Resident:
+    """The resident's row, created on first need; the display name follows the platform's."""
+    async with db.write() as session:
+        query = select(Resident).where(Resident.platform == platform, Resident.user_id == user_id)
+        resident = (await session.exec(query)).first()
+        if resident is None:
+            resident = Resident(
+                platform=platform, user_id=user_id, display_name=display_name[:128], created_at=now
+            )
+            session.add(resident)
+            await session.flush()
+        elif resident.display_name != display_name[:128]:
+            resident.display_name = display_name[:128]
+            session.add(resident)
+        return resident
+
+
+async def update_resident(db: Database, resident_id: int, **values: object) -> None:
+    async with db.write() as session:
+        await session.exec(update(Resident).where(Resident.id == resident_id).values(**values))  # type: ignore[call-overload]
+
+
+async def delete_resident(db: Database, resident_id: int) -> None:
+    async with db.write() as session:
+        await session.exec(delete(Resident).where(Resident.id == resident_id))  # type: ignore[call-overload]
+
+
+async def ensure_community(
+    db: Database, *, platform: str, chat_id: str, title: str, now: datetime
+) -> Community:
+    async with db.write() as session:
+        query = select(Community).where(Community.platform == platform, Community.chat_id == chat_id)
+        community = (await session.exec(query)).first()
+        if community is None:
+            community = Community(platform=platform, chat_id=chat_id, title=title[:256], created_at=now)
+            session.add(community)
+            await session.flush()
+        elif title and community.title != title[:256]:
+            community.title = title[:256]
+            session.add(community)
+        return community
+
+
+async def set_community_admin(db: Database, community_id: int, resident_id: int, is_admin: bool) -> None:
+    async with db.write() as session:
+        link = await session.get(CommunityAdmin, (community_id, resident_id))
+        if is_admin and link is None:
+            session.add(CommunityAdmin(community_id=community_id, resident_id=resident_id))
+        elif not is_admin and link is not None:
+            await session.delete(link)
+
+
+async def communities_administered(db: Database, resident_id: int) -> list[Community]:
+    async with db.read() as session:
+        query = (
+            select(Community)
+            .join(CommunityAdmin, CommunityAdmin.community_id == Community.id)  # type: ignore[arg-type]
+            .where(CommunityAdmin.resident_id == resident_id)
+            .order_by(Community.title)
+        )
+        return list((await session.exec(query)).all())
+
+
+async def all_communities(db: Database) -> list[Community]:
+    async with db.read() as session:
+        return list((await session.exec(select(Community).order_by(Community.title))).all())
+
+
+async def get_community(db: Database, community_id: int) -> Community | None:
+    async with db.read() as session:
+        return await session.get(Community, community_id)
+
+
+async def residents_with_language(db: Database) -> list[Resident]:
+    async with db.read() as session:
+        return list((await session.exec(select(Resident).where(Resident.language.is_not(None)))).all())  # type: ignore[union-attr]
+
+
+async def update_community(db: Database, community_id: int, **values: object) -> None:
+    async with db.write() as session:
+        await session.exec(update(Community).where(Community.id == community_id).values(**values))  # type: ignore[call-overload]

@@ -1,0 +1,159 @@
+"""The database tables. Privacy is a property of this schema, so read it as a promise:
+
+- `ballot` rows of an anonymous poll hold a keyed hash of the voter, never an id, and no timestamp;
+- `poll_key` holds that hash key only while the poll is open: closing deletes it, and with it every link;
+- `ballot` is a WITHOUT ROWID table on SQLite, so not even storage order records who voted when.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.columns import UTCDateTime
+
+
+class Setting(SQLModel, table=True):
+    """Small key/value state the bot generates once (the button-signing secret)."""
+
+    __tablename__ = "setting"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=512)
+
+
+class Resident(SQLModel, table=True):
+    """A person as one platform knows them. Created only when needed: an anonymous vote creates none."""
+
+    __tablename__ = "resident"
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    user_id: str = Field(max_length=64)
+    display_name: str = Field(max_length=128)
+    language: str | None = Field(default=None, max_length=8)
+    private_chat_open: bool = False  # wrote to the bot in private, so the bot may write first
+    unreachable: bool = False  # a private message failed permanently (blocked bot, closed DMs)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Community(SQLModel, table=True):
+    """A group or channel where the bot has been used."""
+
+    __tablename__ = "community"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    title: str = Field(default="", max_length=256)
+    timezone: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(default=None, max_length=8)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CommunityAdmin(SQLModel, table=True):
+    """Who the platform last reported as an administrator of a community: lets an organizer pick, in a
+    private chat, the communities they may post to."""
+
+    __tablename__ = "community_admin"
+    community_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True)
+    )
+    resident_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class Poll(SQLModel, table=True):
+    __tablename__ = "poll"
+    id: int | None = Field(default=None, primary_key=True)
+    question: str = Field(max_length=300)
+    multi: bool = False
+    public: bool = False
+    hidden: bool = False
+    language: str = Field(default="fr", max_length=8)
+    timezone: str = Field(default="Europe/Paris", max_length=64)
+    closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("resident.id", ondelete="SET NULL"))
+    )
+
+
+class PollOption(SQLModel, table=True):
+    __tablename__ = "poll_option"
+    poll_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    )
+    position: int = Field(primary_key=True)
+    label: str = Field(max_length=100)
+
+
+class PollKey(SQLModel, table=True):
+    """The random HMAC key of an open anonymous poll. Deleted when the poll closes."""
+
+    __tablename__ = "poll_key"
+    poll_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    )
+    key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class PollPost(SQLModel, table=True):
+    """One copy of a poll in one community; `message_id` arrives once the adapter delivered it."""
+
+    __tablename__ = "poll_post"
+    poll_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    )
+    platform: str = Field(primary_key=True, max_length=16)
+    chat_id: str = Field(primary_key=True, max_length=64)
+    message_id: str | None = Field(default=None, max_length=64)
+    posted_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Ballot(SQLModel, table=True):
+    """One choice of one voter. `slot` is 0 in a single-choice poll and the option in a multi-choice one,
+    so the primary key itself allows one choice per voter, or one ballot per voter per option.
+    `voter` is HMAC(poll key, identity) for anonymous polls; `resident_id` is set for public polls only."""
+
+    __tablename__ = "ballot"
+    __table_args__ = (
+        Index("ix_ballot_poll_option", "poll_id", "option"),
+        {"sqlite_with_rowid": False},
+    )
+    poll_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    )
+    voter: str = Field(sa_column=Column(String(64), primary_key=True))
+    slot: int = Field(primary_key=True)
+    option: int
+    resident_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("resident.id", ondelete="SET NULL"))
+    )
+
+
+class AuditEntry(SQLModel, table=True):
+    """Every organizer action, written in the same transaction as the action itself."""
+
+    __tablename__ = "audit_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=96, index=True)  # platform:user_id
+    action: str = Field(max_length=48)
+    object_type: str = Field(max_length=32)
+    object_id: str = Field(max_length=64)
+    detail: str = Field(default="", max_length=2000)
+
+
+class Conversation(SQLModel, table=True):
+    """Where a resident is in a guided flow, so it resumes after a restart."""
+
+    __tablename__ = "conversation"
+    platform: str = Field(primary_key=True, max_length=16)
+    user_id: str = Field(primary_key=True, max_length=64)
+    flow: str = Field(max_length=32)
+    state: str = Field(max_length=20000)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

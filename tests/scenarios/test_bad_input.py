@@ -1,0 +1,85 @@
+"""Bad input always gets a clear message in the person's language, and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.drivers.base import last
+from tests.scenarios.test_micro_polls import normalized
+
+
+@pytest.mark.parametrize(
+    ("command", "explanation"),
+    [
+        ("/poll Une seule option ? | Oui", "au moins 2 options"),
+        ("/poll Trop ? | " + " | ".join(f"Option {n}" for n in range(13)), "12 options au maximum"),
+        ("/poll Vide ? | Oui | | Non", "option est vide"),
+        ("/poll Doublon ? | Oui | oui", "apparaît deux fois"),
+        ("/poll " + "x" * 301 + " | Oui | Non", "301 caractères"),
+        ("/poll --closes n'importe-quand Question ? | Oui | Non", "date de clôture"),
+        ('/poll --closes "2020-01-01 10:00" Question ? | Oui | Non', "déjà passée"),
+        ("/poll Pas de séparateur", "/poll Question ? | Option 1 | Option 2"),
+        ("/poll --secret Question ? | Oui | Non", "--secret"),
+    ],
+)
+async def test_a_malformed_poll_is_explained_and_nothing_is_posted(driver, command, explanation):
+    await driver.send("alice", command)
+    answer = last(driver)
+    assert explanation in answer.text
+    assert answer.buttons == []
+    await driver.send("alice", "/results")
+    assert "aucun sondage" in last(driver)
+
+
+async def test_html_characters_and_emoji_are_shown_exactly_as_typed(driver):
+    question = "Fête <b>&</b> « apéro » 🎉 ? a<b && c>d"
+    await driver.send("alice", f"/poll {question} | Oui 👍 | Non <script>")
+    card = last(driver)
+    assert question in card
+    assert card.buttons == ["Oui 👍", "Non <script>"]
+    assert await driver.press("bob", "Non <script>") == "Vote enregistré : Non <script>"
+
+
+async def test_a_forged_button_is_refused_and_counts_nothing(driver):
+    await driver.send("alice", "/poll Question ? | Oui | Non")
+    genuine = driver.button_action("Oui")
+    forged = genuine[:-3] + ("AAA" if not genuine.endswith("AAA") else "BBB")
+    assert "valide" in await driver.press_raw("bob", forged)
+    assert "valide" in await driver.press_raw("bob", "v.1.0")
+    assert "valide" in await driver.press_raw("bob", "n'importe quoi <>&")
+    assert "valide" in await driver.press_raw("bob", driver.app.engine.signer.sign("v", 1, 7))
+    assert "0 votant" in last(driver)
+
+
+async def test_a_vote_for_a_poll_of_another_chat_is_refused(driver):
+    await driver.send("alice", "/poll Question du village ? | Oui | Non")
+    oui = driver.button_action("Oui")
+    await driver.send("alice", "/poll Question de l'annexe ? | A | B", chat="annex")
+    toast = await driver.press_raw("bob", oui, chat="annex")
+    assert "autre conversation" in toast
+    assert "Oui : 0 (0 %)" in normalized(driver.messages("square")[0].text)
+
+
+async def test_unknown_poll_numbers_are_explained(driver):
+    await driver.send("alice", "/close 999")
+    assert "Il n'y a pas de sondage n° 999" in last(driver)
+    await driver.send("alice", "/results abc")
+    assert "n'est pas un numéro de sondage" in last(driver)
+
+
+async def test_a_resident_cannot_use_organizer_commands(driver):
+    await driver.send("bob", "/poll Question ? | Oui | Non")
+    assert "seuls les organisateurs" in last(driver)
+    await driver.send("alice", "/poll Question ? | Oui | Non")
+    await driver.send("bob", "/close")
+    assert "seuls les organisateurs" in last(driver)
+    assert "Sondage clos" not in driver.messages("square")[-2]
+    await driver.send("bob", "/poll", chat="@bob")
+    assert "seuls les organisateurs" in last(driver, "@bob")
+
+
+async def test_a_community_administrator_organizes_in_their_community(driver):
+    await driver.send("olivia", "/poll Question d'Olivia ? | Oui | Non")
+    assert driver.messages("square")[-1].buttons == ["Oui", "Non"]
+    await driver.send("olivia", "/close")
+    assert "Sondage clos" in driver.messages("square")[0]
