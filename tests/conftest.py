@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,9 +10,10 @@ import pytest
 
 from storage.database import Database
 from tests.databases import BACKENDS, database_url
-from tests.drivers.console import ConsoleDriver, console_settings
+from tests.drivers.base import Driver
 
-# Scenario drivers: the console on both databases; platform drivers join as their adapters land.
+# Every scenario runs on each of these: the console on both databases, the platforms on SQLite.
+# Each driver module exposes `make_driver(database_url, tmp_path)` returning a started-able driver.
 DRIVERS = [
     pytest.param(("console", "sqlite"), id="console-sqlite"),
     pytest.param(("console", "postgresql"), id="console-postgresql", marks=pytest.mark.postgres),
@@ -33,13 +35,11 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(params=DRIVERS)
-async def driver(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ConsoleDriver]:
+async def driver(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Driver]:
     platform, backend = request.param
     async with database_url(backend, tmp_path) as url:
-        if platform == "console":
-            instance = ConsoleDriver(console_settings(url, tmp_path), tmp_path)
-        else:  # pragma: no cover - filled in by the platform adapters
-            raise NotImplementedError(platform)
+        module = importlib.import_module(f"tests.drivers.{platform}")
+        instance = module.make_driver(url, tmp_path)
         await instance.start()
         try:
             yield instance

@@ -107,3 +107,7 @@ class ConsoleDriver:
 
     async def settle(self) -> None:
         await self.app.runtime.settle()
+
+
+def make_driver(database_url: str, tmp_path: Path) -> ConsoleDriver:
+    return ConsoleDriver(console_settings(database_url, tmp_path), tmp_path)

@@ -1,0 +1,56 @@
+"""Starts the engine and every platform that has a token, in one process and one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Protocol
+
+from bot.app import App
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Platform(Protocol):
+    """A running adapter: it attaches itself to `app.runtime` when built, and starts and stops with the bot."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def configured_platforms(app: App, settings: Settings) -> list[Platform]:
+    platforms: list[Platform] = []
+    if settings.telegram_token is not None:
+        from adapters.telegram import TelegramPlatform
+
+        platforms.append(TelegramPlatform(app, settings))
+    if settings.discord_token is not None:
+        from adapters.discord import DiscordPlatform
+
+        platforms.append(DiscordPlatform(app, settings))
+    return platforms
+
+
+async def run_platforms(settings: Settings) -> None:
+    app = App.build(settings)
+    await app.start()
+    platforms = configured_platforms(app, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        for platform in platforms:
+            await platform.start()
+        log.info("civicbot is running on %s", ", ".join(type(p).__name__ for p in platforms))
+        await stop.wait()
+    finally:
+        for platform in reversed(platforms):
+            with contextlib.suppress(Exception):
+                await platform.stop()
+        await app.stop()
