@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 class Platform(Protocol):
-    """A running adapter: it attaches itself to `app.runtime` when built, and starts and stops with the bot."""
+    """A running adapter: it attaches itself to `app.runtime` when built; starts and stops with the bot."""
 
     async def start(self) -> None: ...
 
