@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlmodel import select
 
+from storage import audit
 from storage.database import Database
 from storage.tables import Community, CommunityAdmin, Resident
 
@@ -97,6 +98,19 @@ async def residents_with_language(db: Database) -> list[Resident]:
         return list((await session.exec(select(Resident).where(Resident.language.is_not(None)))).all())  # type: ignore[union-attr]
 
 
-async def update_community(db: Database, community_id: int, **values: object) -> None:
+async def update_community(
+    db: Database, community_id: int, *, actor: str, now: datetime, **values: object
+) -> None:
+    """Change a community's settings; an organizer action, so audited in the same transaction."""
     async with db.write() as session:
         await session.exec(update(Community).where(Community.id == community_id).values(**values))  # type: ignore[call-overload]
+        detail = ", ".join(f"{key}={value}" for key, value in values.items())
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            action="community.update",
+            object_type="community",
+            object_id=community_id,
+            detail=detail,
+        )

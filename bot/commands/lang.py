@@ -39,7 +39,9 @@ async def set_community_language(ctx: Context, language: str) -> None:
     community = await resident_store.ensure_community(
         engine.db, platform=ctx.chat.platform, chat_id=ctx.chat.chat_id, title="", now=engine.clock.now()
     )
-    await resident_store.update_community(engine.db, community.id or 0, language=language)
+    await resident_store.update_community(
+        engine.db, community.id or 0, actor=ctx.identity, now=engine.clock.now(), language=language
+    )
     engine.refresh_community(ctx.chat.key, language, community.timezone)
     ctx.t = translator(language)
     ctx.say(ctx.t._("This community's language is now English."))

@@ -35,7 +35,7 @@ async def handle(ctx: Context, args: str) -> None:
             t._("Name: {name}", name=resident.display_name),
             t._("Account: {identity}", identity=ctx.identity),
             t._("Language: {language}", language=resident.language or t._("not chosen")),
-            t._("First seen: {date}", date=resident.created_at.date().isoformat()),
+            t._("First contact: {date}", date=resident.created_at.date().isoformat()),
         ]
         blocks.append(p(b(t._("Profile"))))
         blocks.append(ul(*profile))
@@ -52,7 +52,7 @@ async def handle(ctx: Context, args: str) -> None:
         for poll_id, chosen in (await public_choices_of(engine.db, resident.id)).items():
             votes.append(await _describe(ctx, poll_id, chosen, t._("public")))
     blocks.append(p(b(t._("Your votes"))))
-    blocks.append(ul(*votes) if votes else p(t._("None.")))
+    blocks.append(ul(*votes) if votes else p(t._("No votes.")))
     if resident is not None and resident.id is not None:
         created = await poll_store.polls_created_by(engine.db, resident.id)
         if created:

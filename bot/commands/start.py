@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.context import Context
 from bot.formatting import b, doc, p
 
 
 async def handle(ctx: Context, args: str) -> None:
     payload = args.strip()
-    if ctx.chat.is_private and payload == "poll":
-        from bot.polls import guided
-
-        await guided.begin(ctx)
+    if ctx.chat.is_private and payload in DEEP_LINKS:
+        await DEEP_LINKS[payload](ctx)
         return
     t = ctx.t
     ctx.say(
@@ -19,13 +19,42 @@ async def handle(ctx: Context, args: str) -> None:
             p(b(t._("Hello {name}!", name=ctx.event.sender.display_name[:64]))),
             p(
                 t._(
-                    "I help your town hall and your neighbours ask questions and listen to the answers: "
+                    "I help your town hall and your neighbors ask questions and listen to the answers: "
                     "polls in one tap, consultations, public meetings."
                 )
             ),
             p(t._("Send /help to see the commands. Your data: /mydata. Language: /lang en or /lang fr.")),
         )
     )
+
+
+async def _guided_poll(ctx: Context) -> None:
+    from bot.commands import poll
+
+    if not await ctx.engine.is_organizer(ctx):  # a deep link is no way around the organizer check
+        ctx.say(ctx.t._("Sorry, only organizers can use /{name}.", name="poll"))
+        return
+    await poll.handle(ctx, "")
+
+
+async def _mydata(ctx: Context) -> None:
+    from bot.commands import mydata
+
+    await mydata.handle(ctx, "")
+
+
+async def _forget(ctx: Context) -> None:
+    from bot.commands import forget
+
+    await forget.handle(ctx, "")
+
+
+# Where an invitation's deep link (`/start <payload>`) leads, once the private chat is open.
+DEEP_LINKS: dict[str, Callable[[Context], Awaitable[None]]] = {
+    "poll": _guided_poll,
+    "mydata": _mydata,
+    "forget": _forget,
+}
 
 
 async def cancel(ctx: Context, args: str) -> None:

@@ -40,7 +40,11 @@ def results_lines(poll: PollInfo, tally: Tally, t: Translator) -> list[str]:
         if tally.names is not None and tally.names[n]:
             names = list(tally.names[n][:MAX_NAMES])
             extra = len(tally.names[n]) - len(names)
-            lines.append("   " + ", ".join(names) + (t._(" and {count} more", count=extra) if extra else ""))
+            lines.append(
+                "   "
+                + ", ".join(names)
+                + (t.n_(" and {count} more", " and {count} more", extra) if extra else "")
+            )
     return lines
 
 

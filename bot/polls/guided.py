@@ -13,7 +13,16 @@ from bot.context import Context
 from bot.dates import format_when
 from bot.events import ButtonPress, ChatRef
 from bot.formatting import Rich, b, doc, i, p, ul
-from bot.polls.spec import PollSpec, PollSpecError, check_deadline, check_options, check_question
+from bot.polls.spec import (
+    MAX_OPTIONS,
+    MAX_QUESTION,
+    MIN_OPTIONS,
+    PollSpec,
+    PollSpecError,
+    check_deadline,
+    check_options,
+    check_question,
+)
 from bot.replies import AskInput, Edit, InputKind, Keyboard, Send
 from storage import residents as resident_store
 from storage.state import clear_conversation, save_conversation
@@ -52,7 +61,7 @@ async def begin(ctx: Context) -> None:
         t._("Step 1 of 4 — What is your question?"),
         t._("Question"),
         max_length=300,
-        hint=t._("300 characters at most. /cancel stops at any time."),
+        hint=t._("{limit} characters at most. /cancel stops at any time.", limit=MAX_QUESTION),
     )
 
 
@@ -69,7 +78,11 @@ async def on_text(ctx: Context, state: dict[str, Any], text: str) -> None:
                 t._("Step 2 of 4 — The options, one per line."),
                 t._("Options"),
                 max_length=1100,
-                hint=t._("From 2 to 12 options; you can also separate them with |."),
+                hint=t._(
+                    "From {minimum} to {maximum} options; you can also separate them with |.",
+                    minimum=MIN_OPTIONS,
+                    maximum=MAX_OPTIONS,
+                ),
             )
         elif step == "options":
             parts = text.split("|") if "|" in text else text.splitlines()
@@ -90,7 +103,7 @@ async def on_text(ctx: Context, state: dict[str, Any], text: str) -> None:
         else:
             ctx.say(t._("Use the buttons above, or /cancel to stop."))
     except PollSpecError as error:
-        ctx.say(doc(p(str(error)), p(i(t._("Please send it again.")))))
+        ctx.say(doc(p(str(error)), p(i(t._("Please send your answer again.")))))
 
 
 def _spec(state: dict[str, Any]) -> PollSpec:

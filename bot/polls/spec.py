@@ -137,7 +137,7 @@ def parse_poll_command(args: str, *, now: datetime, timezone: str, t: Translator
                 closes_at, used = _take_deadline(words, now=now, timezone=timezone, t=t)
                 del words[:used]
         else:
-            raise PollSpecError(t._("Unknown option {flag}.", flag=flag) + "\n\n" + usage(t))
+            raise PollSpecError(t._("Unknown setting {flag}.", flag=flag) + "\n\n" + usage(t))
     question = check_question(" ".join(words), t)
     return PollSpec(
         question=question,
@@ -151,8 +151,8 @@ def parse_poll_command(args: str, *, now: datetime, timezone: str, t: Translator
 
 def usage(t: Translator) -> str:
     return t._(
-        "To create a poll: /poll Question ? | Option 1 | Option 2\n"
-        "Options before the question: --multi (several choices), --public (names shown), "
+        "To create a poll: /poll Question? | Option 1 | Option 2\n"
+        "Settings before the question: --multi (several choices), --public (names shown), "
         '--hidden (results after closing), --closes WHEN (e.g. --closes "demain 18h").\n'
         "In a private chat, /poll alone guides you step by step."
     )

@@ -83,3 +83,8 @@ async def test_a_community_administrator_organizes_in_their_community(driver):
     assert driver.messages("square")[-1].buttons == ["Oui", "Non"]
     await driver.send("olivia", "/close")
     assert "Sondage clos" in driver.messages("square")[0]
+
+
+async def test_a_deep_link_to_the_guided_poll_does_not_bypass_the_organizer_check(driver):
+    await driver.send("bob", "/start poll", chat="@bob")
+    assert "seuls les organisateurs" in last(driver, "@bob")

@@ -41,3 +41,14 @@ async def test_an_organizer_sets_a_community_to_english(driver):
     card = last(driver)
     assert "1 voter" in card and "anonymous vote" in card
     assert "Saturday: 1 (100%)" in card
+
+
+async def test_changing_a_community_language_is_written_to_the_audit_log(driver):
+    from storage import audit
+
+    await driver.send("alice", "/lang en")
+    entries = await audit.entries(driver.app.db)
+    assert [(e.action, e.object_type, e.detail) for e in entries] == [
+        ("community.update", "community", "language=en")
+    ]
+    assert entries[0].actor in driver.app.engine.settings.admin_identities
