@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from config.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.app import App
+
 app = typer.Typer(help="civicbot: polls, consultations and events for Telegram, Discord and the terminal.")
 db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
+consultation_app = typer.Typer(help="Consultations: import definitions.")
+app.add_typer(consultation_app, name="consultation")
 
 
 def _logging(settings: Settings) -> None:
@@ -67,6 +76,79 @@ def db_upgrade() -> None:
 
     asyncio.run(_upgrade())
     typer.echo("Database is up to date.")
+
+
+async def _with_app(work: Callable[[App], Awaitable[int]]) -> int:
+    from bot.app import App
+
+    application = App.build(Settings())
+    await application.start(scheduler=False)
+    try:
+        return await work(application)
+    finally:
+        await application.stop()
+
+
+@consultation_app.command("import")
+def consultation_import(path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Validate a consultation file and store it; every problem is listed with its line."""
+    from bot.consultations.definition import DefinitionErrors
+    from bot.i18n import translator
+    from storage.consultations import ConsultationLocked
+
+    source = path.read_text(encoding="utf-8")
+
+    async def work(application: App) -> int:
+        try:
+            row = await application.engine.consultations.import_source(
+                source, t=translator(application.settings.default_language), actor=f"cli:{getpass.getuser()}"
+            )
+        except DefinitionErrors as errors:
+            typer.echo(f"{path}: not imported", err=True)
+            typer.echo(str(errors), err=True)
+            return 1
+        except ConsultationLocked:
+            typer.echo(f"{path}: this consultation already has answers; import it under a new id", err=True)
+            return 1
+        typer.echo(f"Imported “{row.title}” as {row.slug}. Launch it in a community with /launch {row.slug}.")
+        return 0
+
+    raise typer.Exit(asyncio.run(_with_app(work)))
+
+
+@app.command()
+def results(
+    consultation: str = typer.Argument(..., help="The consultation's id"),
+    format: str = typer.Option("text", "--format", help="text, csv, json or png"),
+    output: Path | None = typer.Option(None, "--output", help="A file (a folder for png); stdout by default"),
+) -> None:
+    """A consultation's results from the shell, as /results and /export give them."""
+    from bot.consultations.publishing import results_files
+    from bot.i18n import translator
+
+    if format not in ("text", "csv", "json", "png"):
+        typer.echo("--format is one of text, csv, json, png", err=True)
+        raise typer.Exit(2)
+
+    async def work(application: App) -> int:
+        loaded = await application.engine.consultations.find(consultation)
+        if loaded is None:
+            typer.echo(f"There is no consultation “{consultation}”.", err=True)
+            return 1
+        t = translator(application.settings.default_language)
+        files = await results_files(application.engine, loaded, format, t)
+        if output is None and format != "png":
+            sys.stdout.buffer.write(files[0][1])
+            return 0
+        folder = output if format == "png" else None
+        for name, data in files:
+            target = (folder or Path(".")) / name if folder or output is None else output
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            typer.echo(str(target), err=True)
+        return 0
+
+    raise typer.Exit(asyncio.run(_with_app(work)))
 
 
 def main() -> None:

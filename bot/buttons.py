@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.commands import forget, lang
+from bot.consultations import flow
 from bot.context import Context
 from bot.polls import guided
 
@@ -21,4 +22,6 @@ BUTTONS: dict[str, Callable[[Context, list[str]], Awaitable[None]]] = {
     "g": guided.on_button,
     "l": lang.on_button,
     "x": forget.on_button,
+    "c": flow.on_button,
+    "ce": flow.on_receipt,
 }

@@ -19,7 +19,10 @@ async def continue_conversation(ctx: Context) -> None:
             ctx.say(ctx.t._("Send /help to see what I can do."))
         return
     flow, state = saved
+    from bot.consultations import flow as consultation
     from bot.polls import guided
 
     if flow == guided.FLOW:
         await guided.on_text(ctx, state, event.text)
+    elif flow == consultation.FLOW:
+        await consultation.on_text(ctx, state, event.text)

@@ -1,4 +1,4 @@
-"""Poll deadlines on APScheduler 3, derived from the database.
+"""Deadlines (poll closings, consultation openings and closings) on APScheduler 3, derived from the database.
 
 The database is the only record of what is due. The scheduler holds one date job per open poll with a
 deadline, and `sync()` rebuilds that set from the database at start and after every change, so nothing is
@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.runtime import Runtime
+from storage import consultations as consultation_store
 from storage import polls as poll_store
 
 log = logging.getLogger(__name__)
-PREFIX = "poll-close:"
+MANAGED = ("poll-close:", "consultation-open:", "consultation-close:")
 
 
 class Deadlines:
@@ -43,37 +44,35 @@ class Deadlines:
     def request_sync(self) -> None:
         self._sync_task = asyncio.get_running_loop().create_task(self.sync(), name="deadline sync")
 
+    async def wanted(self) -> dict[str, datetime]:
+        """Every job there should be, per the database: poll deadlines, consultation openings and closings."""
+        db = self.runtime.engine.db
+        wanted = {f"poll-close:{poll_id}": at for poll_id, at in await poll_store.open_deadlines(db)}
+        for consultation_id, opens_at, closes_at in await consultation_store.open_consultation_deadlines(db):
+            wanted[f"consultation-close:{consultation_id}"] = closes_at
+            if opens_at is not None:
+                wanted[f"consultation-open:{consultation_id}"] = opens_at
+        return wanted
+
     async def sync(self) -> None:
-        """Make the scheduler's jobs exactly the open deadlines in the database."""
-        wanted: dict[str, tuple[int, datetime]] = {
-            f"{PREFIX}{poll_id}": (poll_id, at)
-            for poll_id, at in await poll_store.open_deadlines(self.runtime.engine.db)
-        }
+        """Make the scheduler's jobs exactly the deadlines in the database. A deadline already past (the
+        process was down, or it is due right now) gets a job that runs at once."""
+        wanted = await self.wanted()
         for job in self.scheduler.get_jobs():
-            if job.id.startswith(PREFIX) and job.id not in wanted:
+            if job.id.startswith(MANAGED) and job.id not in wanted:
                 job.remove()
         now = self.runtime.engine.clock.now()
-        self._due_now = datetime.now(UTC)  # the scheduler's own clock: "as soon as possible"
-        for job_id, (_poll_id, at) in wanted.items():
+        asap = datetime.now(UTC)  # the scheduler's own clock
+        for job_id, at in wanted.items():
+            due = at <= now
             existing = self.scheduler.get_job(job_id)
-            if at <= now:  # fell due while we were down (or just now): run at once
-                if existing is None or getattr(existing.trigger, "run_date", None) != self._due_now:
-                    self.scheduler.add_job(
-                        self._fire,
-                        "date",
-                        run_date=self._due_now,
-                        id=job_id,
-                        replace_existing=True,
-                        misfire_grace_time=None,
-                    )
-                continue
-            run_at = at
-            if existing is not None and existing.next_run_time == run_at:
+            scheduled = existing.next_run_time if existing is not None else None
+            if scheduled is not None and ((due and scheduled <= asap) or (not due and scheduled == at)):
                 continue
             self.scheduler.add_job(
                 self._fire,
                 "date",
-                run_date=run_at,
+                run_date=asap if due else at,
                 id=job_id,
                 replace_existing=True,
                 misfire_grace_time=None,  # late is better than never
@@ -81,10 +80,10 @@ class Deadlines:
             )
 
     def job_ids(self) -> set[str]:
-        return {job.id for job in self.scheduler.get_jobs() if job.id.startswith(PREFIX)}
+        return {job.id for job in self.scheduler.get_jobs() if job.id.startswith(MANAGED)}
 
     async def _fire(self) -> None:
         try:
             await self.runtime.run_due()
         except Exception:
-            log.exception("closing due polls failed")
+            log.exception("running due deadlines failed")

@@ -35,9 +35,11 @@ class Engine:
         self._admin_seen: dict[tuple[int, str], bool] = {}
         self._residents: dict[str, int] = {}  # identity → resident id, for residents known to exist
         self.schedule_changed: Callable[[], None] = lambda: None  # the deadline scheduler re-derives its jobs
+        from bot.consultations.service import ConsultationService
         from bot.polls.service import PollService
 
         self.polls = PollService(self)
+        self.consultations = ConsultationService(self)
 
     @property
     def signer(self) -> ActionSigner:
@@ -183,7 +185,9 @@ class Engine:
 
                 await continue_conversation(ctx)
             elif isinstance(event, FileUpload) and event.chat.is_private:
-                ctx.say(ctx.t._("I do not know what to do with this file."))
+                from bot.consultations.importing import import_upload
+
+                await import_upload(ctx, event)
         except Exception:
             log.exception("error while handling a %s", type(event).__name__)
             ctx.replies.clear()

@@ -95,6 +95,7 @@ class AskInput:
     kind: InputKind = InputKind.TEXT
     max_length: int = 300
     placeholder: str = ""
+    buttons: Keyboard = ()  # other ways out shown with the prompt (go back, skip)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

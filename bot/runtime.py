@@ -153,8 +153,9 @@ class Runtime:
             await asyncio.gather(*list(self._pending.values()), return_exceptions=True)
 
     async def run_due(self) -> None:
-        """Close what fell due (deadlines) and deliver the announcements."""
+        """Open and close what fell due (deadlines) and deliver the announcements."""
         await self.deliver(await self.engine.polls.close_due())
+        await self.deliver(await self.engine.consultations.due())
 
     async def close(self) -> None:
         await self.settle()

@@ -157,3 +157,109 @@ class Conversation(SQLModel, table=True):
     flow: str = Field(max_length=32)
     state: str = Field(max_length=20000)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Consultation(SQLModel, table=True):
+    """A questionnaire. `definition` is the validated definition as JSON, `source` the YAML it came from;
+    neither changes once a submission exists (re-import under a new slug instead)."""
+
+    __tablename__ = "consultation"
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=40, unique=True)
+    title: str = Field(max_length=300)
+    definition: str
+    source: str
+    anonymous: bool = True
+    results_public: bool = False
+    timezone: str = Field(default="Europe/Paris", max_length=64)
+    opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    opening_announced: bool = False  # the "now open" message went out to the communities it was launched in
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("resident.id", ondelete="SET NULL"))
+    )
+
+
+class ConsultationLaunch(SQLModel, table=True):
+    """An invitation to a consultation posted in a community; results are posted there at close."""
+
+    __tablename__ = "consultation_launch"
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id", ondelete="CASCADE"), primary_key=True)
+    )
+    platform: str = Field(primary_key=True, max_length=16)
+    chat_id: str = Field(primary_key=True, max_length=64)
+    message_id: str | None = Field(default=None, max_length=64)
+    launched_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ConsultationDraft(SQLModel, table=True):
+    """Answers in progress: the only data linking a resident to answers of an anonymous consultation.
+    Erased at submission and at close."""
+
+    __tablename__ = "consultation_draft"
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id", ondelete="CASCADE"), primary_key=True)
+    )
+    platform: str = Field(primary_key=True, max_length=16)
+    user_id: str = Field(primary_key=True, max_length=64)
+    answers: str = Field(default="{}")  # JSON: question id → answer
+    current: str | None = Field(default=None, max_length=40)  # question being asked; None = summary
+    ranking: str = Field(default="[]")  # a ranking being built, option ids in order
+    editing: str | None = Field(default=None, max_length=64)  # submission being changed
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Participation(SQLModel, table=True):
+    """That a resident took part, and nothing more: enough for one submission per resident."""
+
+    __tablename__ = "participation"
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id", ondelete="CASCADE"), primary_key=True)
+    )
+    platform: str = Field(primary_key=True, max_length=16)
+    user_id: str = Field(primary_key=True, max_length=64)
+
+
+class Submission(SQLModel, table=True):
+    """One resident's answers. `id` is a random pseudonym (the open-data respondent id). In an anonymous
+    consultation nothing here names the resident: they change their answers through a receipt only they
+    hold (a button in their private chat), of which the database keeps a hash. No timestamp, no insertion
+    order (WITHOUT ROWID on SQLite)."""
+
+    __tablename__ = "submission"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    id: str = Field(sa_column=Column(String(24), primary_key=True))
+    consultation_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("consultation.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    receipt: str | None = Field(default=None, max_length=64, index=True)  # hash of the resident's receipt
+    platform: str | None = Field(default=None, max_length=16)  # named consultations only
+    user_id: str | None = Field(default=None, max_length=64)  # named consultations only
+
+
+class AnswerRow(SQLModel, table=True):
+    """One piece of an answer, shaped for SQL aggregates: a chosen option (with its rank in a ranking), a
+    number (scale, number), or a text."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        Index("ix_answer_question_option", "consultation_id", "question", "option"),
+        {"sqlite_with_rowid": False},
+    )
+    submission_id: str = Field(
+        sa_column=Column(String(24), ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True)
+    )
+    question: str = Field(sa_column=Column(String(40), primary_key=True))
+    position: int = Field(primary_key=True)
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id", ondelete="CASCADE"), nullable=False)
+    )
+    option: str | None = Field(default=None, max_length=40)
+    rank: int | None = None
+    number: float | None = None
+    text: str | None = Field(default=None, max_length=2000)

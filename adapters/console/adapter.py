@@ -17,6 +17,7 @@ from bot.events import (
     ChatRef,
     Command,
     Event,
+    FileUpload,
     MessageRef,
     Person,
     TextMessage,
@@ -96,6 +97,11 @@ class ConsoleAdapter:
             event = TextMessage(text=text, **base)  # type: ignore[arg-type]
         await self.runtime.dispatch(event)
 
+    async def upload(self, person: str, chat: str, filename: str, data: bytes) -> None:
+        """A person sends a file (in the shell: `/upload PATH`)."""
+        base = self._event_base(person, chat)
+        await self.runtime.dispatch(FileUpload(filename=filename, data=data, **base))  # type: ignore[arg-type]
+
     async def press(self, person: str, chat: str, message: ConsoleMessage, button: Button) -> None:
         if button.action.startswith(INVITE_PREFIX):  # a deep link: opens the private chat with /start payload
             await self.type(person, f"@{person}", f"/start {button.action[len(INVITE_PREFIX) :]}")
@@ -148,7 +154,7 @@ class ConsoleAdapter:
             message = self._post(reply.to, render(reply.body, PLAIN), [[button]], [])
             return MessageRef(reply.to, str(message.id))
         if isinstance(reply, AskInput):
-            message = self._post(reply.to, render(reply.prompt, PLAIN), [], [])
+            message = self._post(reply.to, render(reply.prompt, PLAIN), [list(r) for r in reply.buttons], [])
             return MessageRef(reply.to, str(message.id))
         return None
 

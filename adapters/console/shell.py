@@ -3,6 +3,7 @@
 /as NAME         speak as someone else (alice, a console organizer, by default)
 /in private      switch to your private chat with the bot;  /in group  back to the town square
 #N               press button N of the latest message with buttons in this chat
+/upload PATH     send a file to the bot in your private chat (a consultation .yaml, for example)
 anything else    a message or a command, as in any chat
 """
 
@@ -78,7 +79,13 @@ async def run_shell(settings: Settings, *, first_person: str = "alice") -> None:
                 where = line[4:].strip().lower()
                 chat = f"@{person}" if where in ("private", "privé", "prive") else SQUARE
                 continue
-            if line.startswith("#") and line[1:].isdigit():
+            if line.startswith("/upload "):
+                found = await asyncio.to_thread(_read_file, line[8:].strip())
+                if found is None:
+                    print(f"  (no file {line[8:].strip()})")
+                    continue
+                await console.upload(person, f"@{person}", *found)
+            elif line.startswith("#") and line[1:].isdigit():
                 await _press(console, person, chat, int(line[1:]))
             else:
                 if chat.startswith("@") and chat[1:] != person:
@@ -99,6 +106,11 @@ async def _press(console: ConsoleAdapter, person: str, chat: str, number: int) -
                 print(f"  (no button {number} on the latest message with buttons)")
             return
     print("  (no message with buttons in this chat)")
+
+
+def _read_file(name: str) -> tuple[str, bytes] | None:
+    path = Path(name).expanduser()
+    return (path.name, path.read_bytes()) if path.is_file() else None
 
 
 def _read(prompt: str, interactive: bool) -> str | None:

@@ -27,7 +27,7 @@ class CommandSpec:
 
 
 def _registry() -> dict[str, CommandSpec]:
-    from bot.commands import close, forget, help, lang, mydata, poll, results, start
+    from bot.commands import close, consultations, forget, help, lang, mydata, poll, results, start
 
     specs = [
         CommandSpec("start", N_("Start talking with the bot"), start.handle),
@@ -42,10 +42,10 @@ def _registry() -> dict[str, CommandSpec]:
         ),
         CommandSpec(
             "results",
-            N_("Show a poll's results"),
+            N_("Show the results of a poll or a consultation"),
             results.handle,
             aliases=("resultats",),
-            arguments=N_("[number]"),
+            arguments=N_("[number or consultation id]"),
         ),
         CommandSpec(
             "close",
@@ -54,6 +54,30 @@ def _registry() -> dict[str, CommandSpec]:
             organizer=True,
             aliases=("clore",),
             arguments=N_("[number]"),
+        ),
+        CommandSpec("consultations", N_("List the consultations"), consultations.list_all, organizer=True),
+        CommandSpec(
+            "launch",
+            N_("Invite a community to a consultation"),
+            consultations.launch,
+            organizer=True,
+            aliases=("lancer",),
+            arguments=N_("id"),
+        ),
+        CommandSpec(
+            "consult",
+            N_("Answer a consultation"),
+            consultations.consult,
+            aliases=("participer",),
+            arguments=N_("id"),
+        ),
+        CommandSpec(
+            "export",
+            N_("Export a consultation's results as open data"),
+            consultations.export,
+            organizer=True,
+            aliases=("exporter",),
+            arguments=N_("id"),
         ),
         CommandSpec(
             "lang", N_("Choose the language: fr or en"), lang.handle, aliases=("langue",), arguments="fr|en"

@@ -13,6 +13,11 @@ async def handle(ctx: Context, args: str) -> None:
     if ctx.chat.is_private and payload in DEEP_LINKS:
         await DEEP_LINKS[payload](ctx)
         return
+    if ctx.chat.is_private and payload.startswith("c_"):
+        from bot.commands.consultations import consult
+
+        await consult(ctx, payload[2:])
+        return
     t = ctx.t
     ctx.say(
         doc(

@@ -51,6 +51,9 @@ class Driver(Protocol):
     async def press_raw(self, person: str, action: str, *, chat: str = "square") -> str | None:
         """Tap a button whose data is `action` exactly (forged data included), on the latest message."""
 
+    async def upload(self, person: str, filename: str, data: bytes, *, chat: str) -> None:
+        """`person` sends a file in `chat` (a Telegram document, a Discord attachment)."""
+
     def messages(self, chat: str) -> list[Seen]: ...
 
     async def restart(self) -> None:

@@ -66,6 +66,10 @@ class ConsoleDriver:
         assert messages, f"{chat} received nothing"
         return next((m for m in reversed(messages) if m.buttons), messages[-1])
 
+    async def upload(self, person: str, filename: str, data: bytes, *, chat: str) -> None:
+        await self.console.upload(person, chat, filename, data)
+        await self.settle()
+
     async def press(self, person: str, label: str, *, chat: str = "square") -> str | None:
         for message in reversed(self.console.chats.get(chat, [])):
             for row in message.buttons:

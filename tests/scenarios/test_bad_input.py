@@ -64,7 +64,7 @@ async def test_unknown_poll_numbers_are_explained(driver):
     await driver.send("alice", "/close 999")
     assert "Il n'y a pas de sondage n° 999" in last(driver)
     await driver.send("alice", "/results abc")
-    assert "n'est pas un numéro de sondage" in last(driver)
+    assert "Il n'y a pas de consultation « abc »" in last(driver)
 
 
 async def test_a_resident_cannot_use_organizer_commands(driver):

@@ -1,0 +1,337 @@
+"""Open-data exports of a consultation: the answers as CSV, the definition and every aggregate as JSON.
+
+**CSV** — one row per submission, in submission-id order, streamed from SQL (`csv_chunks`), so 100,000
+submissions never sit in memory. Columns: `respondent`, then one per question, headed by the question id,
+in the definition's order. `respondent` is the submission's id: a random pseudonym drawn when the resident
+submitted, the same for all their answers in this consultation and unrelated to anything else (another
+consultation, a platform account, a time). Submissions carry no timestamp, so neither does the file. A
+cell holds an option id (single choice; `yes`/`no`), the ids chosen joined with "; " (multiple choice, in
+the definition's order), the ids ranked best first joined with " > " (ranking), a number with a dot for
+decimals (scale, number), the text as written (free text; one starting with = + - @ gets a leading "'" so
+that no spreadsheet runs it as a formula), or nothing when the question was not answered
+(skipped, or not asked because of an earlier answer). A free-text column stays empty while fewer than
+`MIN_GROUP` (5) residents answered that question: so few texts could betray their authors. Lines starting
+with "#" before the header say all this, and why a column is empty; `csv_chunks(..., notes=False)` leaves
+them out for tools that do not skip comments.
+
+**JSON** — `results_document` returns the dict below and `export_json` its UTF-8 bytes; `RESULTS_SCHEMA` is
+the same description as a JSON Schema (draft 2020-12)::
+
+    {
+      "format": "civicbot.consultation-results/1",
+      "definition": {...},              # bot.consultations.definition.definition_to_json, unchanged
+      "closed_at": "2026-12-20T17:00:00Z" | null,
+      "submissions": 1234,              # residents who took part
+      "min_group": 5,                   # small-group threshold (free texts, filtered views)
+      "readme": ["…", …],               # the notes of the CSV, in the export's language
+      "questions": [                    # one per question, in the definition's order
+        {"id": "q", "type": "single_choice" | "multiple_choice" | "yes_no",
+         "respondents": 1200, "counts": {"<option id>": 640, …}},
+        {"id": "q", "type": "ranking", "respondents": 1100,
+         "counts": {"<option id>": 900, …},          # residents who ranked it
+         "ranks": {"<option id>": [410, 300, 190], …},  # residents per place, first place first
+         "borda": {"<option id>": 3020, …},            # Borda score: n − r + 1 points per place r
+         "borda_order": ["<option id>", …]},           # highest score first, ties in definition order
+        {"id": "q", "type": "scale", "respondents": 1150, "distribution": {"1": 80, …, "5": 300},
+         "mean": 3.42 | null, "median": 3.0 | null},
+        {"id": "q", "type": "number", "respondents": 900, "mean": 41.7 | null, "median": 40.0 | null},
+        {"id": "q", "type": "free_text", "respondents": 310,   # = how many free-text answers
+         "texts_exported": true}                        # in the CSV (at least min_group answers)
+      ]
+    }
+
+Every key of a question is present for its type. Counts are whole numbers; figures follow the definitions
+in storage/consultation_results.py (respondents, median, Borda score).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC
+from typing import Any, Final
+
+from bot.consultations.definition import ConsultationDefinition, definition_to_json
+from bot.consultations.results import render_results, shapes_of
+from bot.i18n import Translator, translator
+from bot.replies import Attachment
+from storage.consultation_results import (
+    MIN_GROUP,
+    Cell,
+    QuestionResult,
+    QuestionShape,
+    Results,
+    respondents_per_question,
+    results_in,
+    submission_rows,
+)
+from storage.database import Database
+from storage.tables import Consultation
+
+RESULTS_FORMAT: Final = "civicbot.consultation-results/1"
+RESPONDENT: Final = "respondent"
+CHOICES_SEPARATOR: Final = "; "
+RANKING_SEPARATOR: Final = " > "
+BATCH: Final = 2000
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- CSV --------------------------------------------------------------------------------------------------
+
+
+def _number_text(value: float) -> str:
+    """3.0 → "3", 12.5 → "12.5": machine-readable, the way a spreadsheet reads it back."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _cell_text(shape: QuestionShape, value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return (RANKING_SEPARATOR if shape.type == "ranking" else CHOICES_SEPARATOR).join(value)
+    if isinstance(value, float | int):
+        return _number_text(value)
+    if shape.type == "free_text" and value.startswith(FORMULA_STARTS):
+        return "'" + value  # a spreadsheet would run "=HYPERLINK(…)" written by a resident
+    return value
+
+
+def csv_notes(definition: ConsultationDefinition, withheld: dict[str, int], t: Translator) -> list[str]:
+    """What the file is, how to read its cells, and why a free-text column is empty (`withheld`: question id
+    → how many answered it)."""
+    notes = [
+        t._("{title}: the answers, one row per submission.", title=definition.title.get(t.language)),
+        t._(
+            "“{column}” is a random pseudonym of each submission; it names nobody and differs from one "
+            "consultation to another. Submissions carry no date or time.",
+            column=RESPONDENT,
+        ),
+        t._(
+            "An empty cell is a question not answered: skipped, or not asked because of an earlier answer. "
+            "Several choices are separated by “{choices}”; a ranking lists option ids best first, separated "
+            "by “{ranking}”.",
+            choices=CHOICES_SEPARATOR.strip(),
+            ranking=RANKING_SEPARATOR.strip(),
+        ),
+    ]
+    for question_id, count in withheld.items():
+        notes.append(
+            t._(
+                "Column “{column}” is empty: free-text answers are published once at least {minimum} "
+                "residents have answered ({number} so far).",
+                column=question_id,
+                minimum=MIN_GROUP,
+                number=count,
+            )
+        )
+    return notes
+
+
+async def csv_chunks(
+    db: Database,
+    consultation: Consultation,
+    definition: ConsultationDefinition,
+    *,
+    t: Translator | None = None,
+    notes: bool = True,
+    batch: int = BATCH,
+) -> AsyncIterator[bytes]:
+    """The CSV file, in UTF-8 pieces of about `batch` rows, read from one snapshot of the database."""
+    assert consultation.id is not None
+    t = t or translator("fr")
+    shapes = shapes_of(definition)
+    async with db.read() as session:
+        conn = await session.connection()
+        free = await respondents_per_question(
+            conn, consultation.id, [s.id for s in shapes if s.type == "free_text"]
+        )
+        exported = {question for question, count in free.items() if count >= MIN_GROUP}
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        if notes:
+            withheld = {question: count for question, count in free.items() if question not in exported}
+            for note in csv_notes(definition, withheld, t):
+                buffer.write(f"# {note}\r\n")
+        writer.writerow([RESPONDENT, *(shape.id for shape in shapes)])
+        rows = 0
+        async for submission_id, cells in submission_rows(
+            conn, consultation.id, shapes, with_text=exported, batch=batch
+        ):
+            writer.writerow([submission_id, *map(_cell_text, shapes, cells)])
+            rows += 1
+            if rows % batch == 0:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode("utf-8")
+
+
+async def export_csv(
+    db: Database,
+    consultation: Consultation,
+    definition: ConsultationDefinition,
+    *,
+    t: Translator | None = None,
+) -> bytes:
+    """The whole CSV file (to attach it to a message); `csv_chunks` streams it to a file instead."""
+    return b"".join([chunk async for chunk in csv_chunks(db, consultation, definition, t=t)])
+
+
+# --- JSON -------------------------------------------------------------------------------------------------
+
+
+def question_json(result: QuestionResult) -> dict[str, Any]:
+    """One question's aggregates, keyed as RESULTS_SCHEMA says (a full, unfiltered view: nothing withheld)."""
+    out: dict[str, Any] = {"id": result.id, "type": result.type, "respondents": result.respondents}
+    if result.type in ("single_choice", "multiple_choice", "yes_no", "ranking"):
+        out["counts"] = dict(result.counts)
+    if result.type == "ranking":
+        out["ranks"] = {option: list(places or ()) for option, places in result.ranks.items()}
+        out["borda"] = dict(result.borda)
+        out["borda_order"] = [option for option, _ in result.borda_order()]
+    elif result.type == "scale":
+        out["distribution"] = {str(value): count for value, count in result.distribution.items()}
+    if result.type in ("scale", "number"):
+        out["mean"] = result.mean
+        out["median"] = result.median
+    elif result.type == "free_text":
+        out["texts_exported"] = result.texts_exported
+    return out
+
+
+def document(
+    definition: ConsultationDefinition, consultation: Consultation, results: Results, t: Translator
+) -> dict[str, Any]:
+    """The JSON export as data (see the module docstring for its shape)."""
+    withheld = {
+        q.id: q.respondents or 0 for q in results.questions if q.type == "free_text" and not q.texts_exported
+    }
+    closed = consultation.closed_at
+    return {
+        "format": RESULTS_FORMAT,
+        "definition": definition_to_json(definition),
+        "closed_at": None if closed is None else closed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "submissions": results.submissions,
+        "min_group": MIN_GROUP,
+        "readme": csv_notes(definition, withheld, t),
+        "questions": [question_json(result) for result in results.questions],
+    }
+
+
+async def results_document(
+    db: Database,
+    consultation: Consultation,
+    definition: ConsultationDefinition,
+    *,
+    t: Translator | None = None,
+) -> dict[str, Any]:
+    assert consultation.id is not None
+    async with db.read() as session:
+        results = await results_in(await session.connection(), consultation.id, shapes_of(definition))
+    return document(definition, consultation, results, t or translator("fr"))
+
+
+async def export_json(
+    db: Database,
+    consultation: Consultation,
+    definition: ConsultationDefinition,
+    *,
+    t: Translator | None = None,
+) -> bytes:
+    data = await results_document(db, consultation, definition, t=t)
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+
+
+async def export_attachments(
+    db: Database, consultation: Consultation, definition: ConsultationDefinition, t: Translator
+) -> list[Attachment]:
+    """The two open-data files, ready to send to an organizer."""
+    title = definition.title.get(t.language)
+    slug = definition.id
+    return [
+        Attachment(
+            f"{slug}.csv",
+            await export_csv(db, consultation, definition, t=t),
+            "text/csv",
+            t._("The answers to “{title}”, one row per submission (CSV).", title=title),
+        ),
+        Attachment(
+            f"{slug}-results.json",
+            await export_json(db, consultation, definition, t=t),
+            "application/json",
+            t._("The questions and results of “{title}” (JSON).", title=title),
+        ),
+    ]
+
+
+async def results_as_text(
+    db: Database, consultation: Consultation, definition: ConsultationDefinition, *, language: str = "fr"
+) -> str:
+    """The results message as plain text, for the command line."""
+    assert consultation.id is not None
+    async with db.read() as session:
+        results = await results_in(await session.connection(), consultation.id, shapes_of(definition))
+    return render_results(definition, results, translator(language)).plain
+
+
+# --- the JSON shape, as a JSON Schema ---------------------------------------------------------------------
+
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+_FIGURE = {"type": ["number", "null"]}
+
+
+def _question_schema(types: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    props = {
+        "id": {"type": "string"},
+        "type": {"enum": types},
+        "respondents": {"type": "integer", "minimum": 0},
+        **properties,
+    }
+    return {"type": "object", "required": list(props), "properties": props, "additionalProperties": False}
+
+
+RESULTS_SCHEMA: Final[dict[str, Any]] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "civicbot consultation results",
+    "type": "object",
+    "required": ["format", "definition", "closed_at", "submissions", "min_group", "readme", "questions"],
+    "additionalProperties": False,
+    "properties": {
+        "format": {"const": RESULTS_FORMAT},
+        "definition": {"type": "object", "required": ["format", "id", "questions"]},
+        "closed_at": {"type": ["string", "null"]},
+        "submissions": {"type": "integer", "minimum": 0},
+        "min_group": {"type": "integer", "minimum": 1},
+        "readme": {"type": "array", "items": {"type": "string"}},
+        "questions": {
+            "type": "array",
+            "items": {
+                "oneOf": [
+                    _question_schema(["single_choice", "multiple_choice", "yes_no"], {"counts": _COUNTS}),
+                    _question_schema(
+                        ["ranking"],
+                        {
+                            "counts": _COUNTS,
+                            "ranks": {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "type": "array",
+                                    "items": {"type": "integer", "minimum": 0},
+                                },
+                            },
+                            "borda": _COUNTS,
+                            "borda_order": {"type": "array", "items": {"type": "string"}},
+                        },
+                    ),
+                    _question_schema(
+                        ["scale"], {"distribution": _COUNTS, "mean": _FIGURE, "median": _FIGURE}
+                    ),
+                    _question_schema(["number"], {"mean": _FIGURE, "median": _FIGURE}),
+                    _question_schema(["free_text"], {"texts_exported": {"type": "boolean"}}),
+                ]
+            },
+        },
+    },
+}

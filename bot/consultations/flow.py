@@ -1,0 +1,630 @@
+"""Answering a consultation in a private chat: one question per message, with progress, going back,
+skipping optional questions, a summary and a confirmation before submitting.
+
+Where the resident stands is the draft row: saved after every answer, so they can stop and continue days
+later or after a restart. The draft is the only data linking a resident to answers of an anonymous
+consultation; submitting erases it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from bot.consultations.service import Loaded
+from bot.context import Context
+from bot.events import ButtonPress
+from bot.formatting import Rich, b, doc, i, p, ul
+from bot.replies import AskInput, Button, Edit, InputKind, Keyboard, Send
+from storage import consultations as store
+from storage.state import clear_conversation, save_conversation
+from storage.tables import ConsultationDraft
+
+if TYPE_CHECKING:
+    from bot.consultations.definition import Question
+
+FLOW = "consultation"
+TYPED = {"free_text", "number"}
+
+
+# -- answers as JSON in the draft, and back ---------------------------------------------------------------
+
+
+def _answers(draft: ConsultationDraft) -> dict[str, Any]:
+    raw = json.loads(draft.answers)
+    return {qid: tuple(value) if isinstance(value, list) else value for qid, value in raw.items()}
+
+
+def _store_answers(draft: ConsultationDraft, answers: dict[str, Any]) -> None:
+    draft.answers = json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in answers.items()})
+
+
+def _pending(draft: ConsultationDraft) -> list[str]:
+    return list(json.loads(draft.ranking or "[]"))
+
+
+def visible_questions(loaded: Loaded, answers: dict[str, Any]) -> list[Question]:
+    """The questions this resident is shown, given their answers so far (display conditions)."""
+    definition = loaded.definition
+    return [q for q in definition.questions if definition.is_visible(q, answers)]
+
+
+def pieces_of(question: Question, answer: Any) -> list[store.AnswerPiece]:
+    """An answer as rows shaped for SQL aggregates (see storage.tables.AnswerRow)."""
+    kind = question.type
+    if kind in ("single_choice", "yes_no"):
+        return [store.AnswerPiece(question.id, option=str(answer))]
+    if kind == "multiple_choice":
+        return [store.AnswerPiece(question.id, position=n, option=o) for n, o in enumerate(answer)]
+    if kind == "ranking":
+        return [
+            store.AnswerPiece(question.id, position=n, option=o, rank=n + 1) for n, o in enumerate(answer)
+        ]
+    if kind in ("scale", "number"):
+        return [store.AnswerPiece(question.id, number=float(answer))]
+    return [store.AnswerPiece(question.id, text=str(answer))]
+
+
+def answers_from_rows(loaded: Loaded, rows: list[Any]) -> dict[str, Any]:
+    """Rebuild answers from stored rows, to change a submission."""
+    by_question: dict[str, list[Any]] = {}
+    for row in rows:
+        by_question.setdefault(row.question, []).append(row)
+    answers: dict[str, Any] = {}
+    for question in loaded.definition.questions:
+        found = sorted(by_question.get(question.id, []), key=lambda r: r.position)
+        if not found:
+            continue
+        if question.type in ("multiple_choice", "ranking"):
+            answers[question.id] = tuple(r.option for r in found)
+        elif question.type in ("single_choice", "yes_no"):
+            answers[question.id] = found[0].option
+        elif question.type == "scale" or (question.type == "number" and getattr(question, "integer", False)):
+            answers[question.id] = int(found[0].number)
+        elif question.type == "number":
+            answers[question.id] = found[0].number
+        else:
+            answers[question.id] = found[0].text
+    return answers
+
+
+# -- showing ------------------------------------------------------------------------------------------------
+
+
+def describe(question: Question, answer: Any, ctx: Context) -> str:
+    t = ctx.t
+    lang = t.language
+    options = {o.id: o.text.get(lang) for o in getattr(question, "options", ()) or ()}
+    if question.type == "yes_no":
+        return t._("Yes") if answer == "yes" else t._("No")
+    if question.type == "single_choice":
+        return options.get(answer, str(answer))
+    if question.type == "multiple_choice":
+        return ", ".join(options.get(o, o) for o in answer)
+    if question.type == "ranking":
+        return ", ".join(f"{n}. {options.get(o, o)}" for n, o in enumerate(answer, start=1))
+    if question.type == "free_text":
+        text = str(answer)
+        return f"« {text[:120]}{'…' if len(text) > 120 else ''} »" if lang == "fr" else f"“{text[:120]}”"
+    return str(answer).replace(".", ",") if lang == "fr" else str(answer)
+
+
+def _hint(question: Question, ctx: Context, pending: list[str]) -> list[Any]:
+    t = ctx.t
+    lang = t.language
+    hints: list[Any] = []
+    kind = question.type
+    if kind == "multiple_choice":
+        low = getattr(question, "min_choices", None) or 1
+        high = getattr(question, "max_choices", None) or len(question.options)
+        hints.append(t._("Choose from {low} to {high} answers, then tap Confirm.", low=low, high=high))
+    elif kind == "scale":
+        ends = f"{question.min} = {question.min_label.get(lang) if question.min_label else question.min}"
+        ends += f" … {question.max} = {question.max_label.get(lang) if question.max_label else question.max}"
+        hints.append(ends)
+    elif kind == "ranking":
+        needed = _ranking_size(question)
+        hints.append(t._("Tap the options in your order of preference ({count} to rank).", count=needed))
+        if pending:
+            labels = {o.id: o.text.get(lang) for o in question.options}
+            hints.append(t._("Your ranking so far: {ranking}", ranking=", ".join(
+                f"{n}. {labels.get(o, o)}" for n, o in enumerate(pending, start=1)
+            )))  # fmt: skip
+    elif kind == "free_text":
+        hints.append(t._("Type your answer ({limit} characters at most).", limit=question.max_length))
+    elif kind == "number":
+        bounds = [t._("a whole number") if getattr(question, "integer", False) else t._("a number")]
+        if question.min is not None and question.max is not None:
+            bounds.append(t._("between {low} and {high}", low=question.min, high=question.max))
+        hints.append(t._("Type {what}.", what=" ".join(bounds)))
+    if question.optional:
+        hints.append(t._("This question is optional."))
+    return hints
+
+
+def _ranking_size(question: Question) -> int:
+    return getattr(question, "max_ranked", None) or len(question.options)
+
+
+def _question_body(
+    loaded: Loaded, question: Question, answers: dict[str, Any], ctx: Context, pending: list[str]
+) -> Rich:
+    t = ctx.t
+    visible = visible_questions(loaded, answers)
+    number = next((n for n, q in enumerate(visible, start=1) if q.id == question.id), 1)
+    blocks: list[Any] = [
+        p(i(t._("Question {number} of {total}", number=number, total=len(visible)))),
+        p(b(question.text.get(t.language))),
+    ]
+    hints = _hint(question, ctx, pending)
+    if hints:
+        blocks.append(p("\n".join(hints)))
+    if question.id in answers and question.type not in ("multiple_choice",):
+        blocks.append(
+            p(i(t._("Your current answer: {answer}", answer=describe(question, answers[question.id], ctx))))
+        )
+    return doc(*blocks)
+
+
+def _keyboard(
+    loaded: Loaded, question: Question, answers: dict[str, Any], ctx: Context, pending: list[str]
+) -> Keyboard:
+    t = ctx.t
+    lang = t.language
+    cid = loaded.id
+    qi = loaded.definition.questions.index(question)
+    rows: list[tuple[Button, ...]] = []
+    kind = question.type
+    if kind == "single_choice":
+        rows.extend(
+            (ctx.button(o.text.get(lang)[:80], "c", "a", cid, qi, n),) for n, o in enumerate(question.options)
+        )
+    elif kind == "yes_no":
+        rows.append(
+            (ctx.button(t._("Yes"), "c", "a", cid, qi, 0), ctx.button(t._("No"), "c", "a", cid, qi, 1))
+        )
+    elif kind == "scale":
+        rows.append(
+            tuple(
+                ctx.button(str(v), "c", "a", cid, qi, v - question.min)
+                for v in range(question.min, question.max + 1)
+            )
+        )
+    elif kind == "multiple_choice":
+        chosen = set(pending)
+        rows.extend(
+            (ctx.button(("✓ " if o.id in chosen else "") + o.text.get(lang)[:78], "c", "t", cid, qi, n),)
+            for n, o in enumerate(question.options)
+        )
+        rows.append((ctx.button(t._("Confirm"), "c", "ok", cid, qi),))
+    elif kind == "ranking":
+        rows.extend(
+            (ctx.button(o.text.get(lang)[:80], "c", "r", cid, qi, n),)
+            for n, o in enumerate(question.options)
+            if o.id not in pending
+        )
+        if pending:
+            rows.append((ctx.button(t._("Reset the ranking"), "c", "rx", cid, qi),))
+    navigation = []
+    if _previous(loaded, question, answers) is not None:
+        navigation.append(ctx.button(t._("← Previous"), "c", "p", cid, qi))
+    if question.optional:
+        navigation.append(ctx.button(t._("Skip"), "c", "s", cid, qi))
+    if navigation:
+        rows.append(tuple(navigation))
+    return tuple(rows)
+
+
+def _show(ctx: Context, body: Rich, keyboard: Keyboard, *, in_place: bool) -> None:
+    event = ctx.event
+    if in_place and isinstance(event, ButtonPress) and event.message is not None:
+        ctx.replies.append(Edit(target=event.message, body=body, buttons=keyboard))
+    else:
+        ctx.replies.append(Send(to=ctx.private_chat, body=body, buttons=keyboard))
+
+
+def ask(ctx: Context, loaded: Loaded, draft: ConsultationDraft, *, in_place: bool = False) -> None:
+    """Show the current question (or the summary when every question is answered)."""
+    answers = _answers(draft)
+    question = loaded.definition.question(draft.current) if draft.current else None
+    if question is None:
+        summary(ctx, loaded, draft)
+        return
+    pending = _pending(draft)
+    body = _question_body(loaded, question, answers, ctx, pending)
+    keyboard = _keyboard(loaded, question, answers, ctx, pending)
+    if question.type not in TYPED:
+        _show(ctx, body, keyboard, in_place=in_place)
+        return
+    qi = loaded.definition.questions.index(question)
+    ctx.replies.append(
+        AskInput(
+            to=ctx.private_chat,
+            prompt=body,
+            field_label=question.text.get(ctx.t.language)[:45],
+            action=ctx.engine.signer.sign("c", "i", loaded.id, qi),
+            kind=InputKind.NUMBER if question.type == "number" else InputKind.TEXT,
+            max_length=getattr(question, "max_length", None) or 40,
+            buttons=keyboard,
+        )
+    )
+
+
+def summary(ctx: Context, loaded: Loaded, draft: ConsultationDraft) -> None:
+    t = ctx.t
+    answers = _answers(draft)
+    items = []
+    for question in visible_questions(loaded, answers):
+        shown = describe(question, answers[question.id], ctx) if question.id in answers else t._("(skipped)")
+        items.append([b(question.text.get(t.language)), " → ", shown])
+    body = doc(
+        p(b(t._("Summary of your answers"))),
+        ul(*items),
+        p(t._("Check your answers, then send them. You can go back to change any of them.")),
+    )
+    keyboard = (
+        (ctx.button(t._("Send my answers"), "c", "send", loaded.id),),
+        (ctx.button(t._("← Previous"), "c", "p", loaded.id, len(loaded.definition.questions)),
+         ctx.button(t._("Back to the start"), "c", "first", loaded.id)),
+    )  # fmt: skip
+    _show(ctx, body, keyboard, in_place=False)
+
+
+# -- moving -------------------------------------------------------------------------------------------------
+
+
+def _next(loaded: Loaded, after: Question | None, answers: dict[str, Any]) -> Question | None:
+    questions = loaded.definition.questions
+    start = 0 if after is None else questions.index(after) + 1
+    for question in questions[start:]:
+        if loaded.definition.is_visible(question, answers):
+            return question
+    return None
+
+
+def _previous(loaded: Loaded, before: Question | None, answers: dict[str, Any]) -> Question | None:
+    questions = loaded.definition.questions
+    end = len(questions) if before is None else questions.index(before)
+    for question in reversed(questions[:end]):
+        if loaded.definition.is_visible(question, answers):
+            return question
+    return None
+
+
+async def _save(ctx: Context, draft: ConsultationDraft) -> None:
+    draft.updated_at = ctx.engine.clock.now()
+    await store.save_draft(ctx.engine.db, draft)
+
+
+async def _advance(ctx: Context, loaded: Loaded, draft: ConsultationDraft, question: Question) -> None:
+    answers = _answers(draft)
+    following = _next(loaded, question, answers)
+    draft.current = following.id if following else None
+    draft.ranking = "[]"
+    await _save(ctx, draft)
+    ask(ctx, loaded, draft)
+
+
+async def _accept(
+    ctx: Context, loaded: Loaded, draft: ConsultationDraft, question: Question, raw: Any
+) -> None:
+    """Validate an answer; a refused one is explained and the question asked again."""
+    from bot.consultations.definition import AnswerError, validate_answer
+
+    try:
+        value = validate_answer(question, raw, ctx.t)
+    except AnswerError as error:
+        ctx.refuse(str(error))
+        if not isinstance(ctx.event, ButtonPress):
+            ask(ctx, loaded, draft)
+        return
+    answers = _answers(draft)
+    answers[question.id] = value
+    _store_answers(draft, answers)
+    if isinstance(ctx.event, ButtonPress):
+        ctx.notice(ctx.t._("Answer saved."))
+    await _advance(ctx, loaded, draft, question)
+
+
+# -- entry points -------------------------------------------------------------------------------------------
+
+
+async def start(ctx: Context, loaded: Loaded) -> None:
+    """/consult ID, or the "Take part" deep link: begin, resume, or change a named submission."""
+    engine = ctx.engine
+    t = ctx.t
+    sender = ctx.event.sender
+    waiting = engine.consultations.window_message(loaded.row, t)
+    if waiting:
+        ctx.say(waiting)
+        return
+    draft = await store.load_draft(engine.db, loaded.id, sender.platform, sender.user_id)
+    if draft is None and await store.has_participated(engine.db, loaded.id, sender.platform, sender.user_id):
+        if loaded.row.anonymous:
+            ctx.say(
+                t._(
+                    "You have already answered this consultation. To change your answers, tap “Change my "
+                    "answers” under the confirmation you received: your answers are anonymous, so only that "
+                    "button can find them."
+                )
+            )
+            return
+        submission = await store.named_submission(engine.db, loaded.id, sender.platform, sender.user_id)
+        if submission is None:
+            ctx.say(t._("You have already answered this consultation."))
+            return
+        draft = await _draft_for_change(ctx, loaded, submission.id)
+        ctx.say(t._("Here are your answers: you can change them until the consultation closes."))
+        summary(ctx, loaded, draft)
+        return
+    await save_conversation(
+        engine.db, sender.platform, sender.user_id, FLOW, {"cid": loaded.id}, engine.clock.now()
+    )
+    if draft is not None:
+        ctx.say(t._("Let's continue where you stopped."))
+        ask(ctx, loaded, draft)
+        return
+    first = _next(loaded, None, {})
+    draft = ConsultationDraft(
+        consultation_id=loaded.id,
+        platform=sender.platform,
+        user_id=sender.user_id,
+        current=first.id if first else None,
+        updated_at=engine.clock.now(),
+    )
+    await store.save_draft(engine.db, draft)
+    definition = loaded.definition
+    intro = [p(b(definition.title.get(t.language)))]
+    if definition.description:
+        intro.append(p(definition.description.get(t.language)))
+    intro.append(
+        p(
+            i(
+                t._("Your answers are anonymous.")
+                if loaded.row.anonymous
+                else t._("Your answers are linked to your name.")
+            ),
+            " ",
+            t._("You can stop at any time and continue later."),
+        )
+    )
+    ctx.say(doc(*intro))
+    ask(ctx, loaded, draft)
+
+
+async def _draft_for_change(ctx: Context, loaded: Loaded, submission_id: str) -> ConsultationDraft:
+    engine = ctx.engine
+    sender = ctx.event.sender
+    answers = answers_from_rows(loaded, await store.answers_of(engine.db, submission_id))
+    draft = ConsultationDraft(
+        consultation_id=loaded.id,
+        platform=sender.platform,
+        user_id=sender.user_id,
+        current=None,
+        editing=submission_id,
+        updated_at=engine.clock.now(),
+    )
+    _store_answers(draft, answers)
+    await store.save_draft(engine.db, draft)
+    await save_conversation(
+        engine.db, sender.platform, sender.user_id, FLOW, {"cid": loaded.id}, engine.clock.now()
+    )
+    return draft
+
+
+async def _load(ctx: Context, consultation_id: int) -> tuple[Loaded, ConsultationDraft] | None:
+    """The consultation and this resident's draft, or a clear answer why there is none."""
+    engine = ctx.engine
+    t = ctx.t
+    loaded = await engine.consultations.get(consultation_id)
+    if loaded is None:
+        ctx.refuse(t._("This consultation no longer exists."))
+        return None
+    waiting = engine.consultations.window_message(loaded.row, t)
+    if waiting:
+        ctx.refuse(waiting)
+        return None
+    sender = ctx.event.sender
+    draft = await store.load_draft(engine.db, consultation_id, sender.platform, sender.user_id)
+    if draft is None:
+        ctx.refuse(
+            t._("There is no answer in progress here. Send /consult {slug} to start.", slug=loaded.row.slug)
+        )
+        return None
+    return loaded, draft
+
+
+async def on_button(ctx: Context, fields: list[str]) -> None:
+    """Buttons `c.<verb>.<consultation>[.<question>[.<value>]]`."""
+    t = ctx.t
+    if len(fields) < 2 or not all(f.isdigit() for f in fields[1:]):
+        ctx.notice(t._("This button is not valid (any more)."), alert=True)
+        return
+    verb, numbers = fields[0], [int(f) for f in fields[1:]]
+    found = await _load(ctx, numbers[0])
+    if found is None:
+        return
+    loaded, draft = found
+    questions = loaded.definition.questions
+    if verb == "send":
+        await _submit(ctx, loaded, draft)
+        return
+    if verb == "first":
+        first = _next(loaded, None, _answers(draft))
+        draft.current, draft.ranking = (first.id if first else None), "[]"
+        await _save(ctx, draft)
+        ask(ctx, loaded, draft)
+        return
+    if len(numbers) < 2 or numbers[1] > len(questions):
+        ctx.notice(t._("This button is not valid (any more)."), alert=True)
+        return
+    position = numbers[1]
+    question = questions[position] if position < len(questions) else None
+    if verb == "p":
+        previous = _previous(loaded, question, _answers(draft))
+        if previous is not None:
+            draft.current, draft.ranking = (
+                previous.id,
+                json.dumps(
+                    list(_answers(draft).get(previous.id, ())) if previous.type == "multiple_choice" else []
+                ),
+            )
+            await _save(ctx, draft)
+        ask(ctx, loaded, draft)
+        return
+    if question is None or draft.current != question.id:
+        ctx.notice(t._("This question is behind you; here is where you are."))
+        ask(ctx, loaded, draft)
+        return
+    value = numbers[2] if len(numbers) > 2 else None
+    await _on_question_button(ctx, loaded, draft, question, verb, value)
+
+
+async def _on_question_button(
+    ctx: Context, loaded: Loaded, draft: ConsultationDraft, question: Question, verb: str, value: int | None
+) -> None:
+    t = ctx.t
+    options = list(getattr(question, "options", ()) or ())
+    if verb == "a" and value is not None:
+        if question.type == "yes_no" and value in (0, 1):
+            await _accept(ctx, loaded, draft, question, "yes" if value == 0 else "no")
+        elif question.type == "scale":
+            await _accept(ctx, loaded, draft, question, question.min + value)
+        elif question.type == "single_choice" and value < len(options):
+            await _accept(ctx, loaded, draft, question, options[value].id)
+        else:
+            ctx.notice(t._("This button is not valid (any more)."), alert=True)
+    elif verb == "t" and question.type == "multiple_choice" and value is not None and value < len(options):
+        pending = _pending(draft)
+        option = options[value].id
+        pending = [o for o in pending if o != option] if option in pending else [*pending, option]
+        draft.ranking = json.dumps(pending)
+        await _save(ctx, draft)
+        ctx.notice(t._("Saved."))
+        ask(ctx, loaded, draft, in_place=True)
+    elif verb == "ok" and question.type == "multiple_choice":
+        await _accept(ctx, loaded, draft, question, tuple(o.id for o in options if o.id in _pending(draft)))
+    elif verb == "r" and question.type == "ranking" and value is not None and value < len(options):
+        pending = _pending(draft)
+        if options[value].id not in pending:
+            pending.append(options[value].id)
+        draft.ranking = json.dumps(pending)
+        if len(pending) >= _ranking_size(question):
+            await _accept(ctx, loaded, draft, question, tuple(pending))
+            return
+        await _save(ctx, draft)
+        ctx.notice(t._("Saved."))
+        ask(ctx, loaded, draft, in_place=True)
+    elif verb == "rx" and question.type == "ranking":
+        draft.ranking = "[]"
+        await _save(ctx, draft)
+        ctx.notice(t._("Ranking reset."))
+        ask(ctx, loaded, draft, in_place=True)
+    elif verb == "s" and question.optional:
+        answers = _answers(draft)
+        answers.pop(question.id, None)
+        _store_answers(draft, answers)
+        ctx.notice(t._("Question skipped."))
+        await _advance(ctx, loaded, draft, question)
+    else:
+        ctx.notice(t._("This button is not valid (any more)."), alert=True)
+
+
+async def on_text(ctx: Context, state: dict[str, Any], text: str) -> None:
+    """Typed text while answering: the answer to a free-text or number question."""
+    found = await _load(ctx, int(state.get("cid", 0)))
+    if found is None:
+        await clear_conversation(ctx.engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)
+        return
+    loaded, draft = found
+    question = loaded.definition.question(draft.current) if draft.current else None
+    if question is None or question.type not in TYPED:
+        ctx.say(ctx.t._("Please answer with the buttons above (or /cancel to stop for now)."))
+        return
+    raw: Any = text.strip()
+    await _accept(ctx, loaded, draft, question, raw)
+
+
+async def _submit(ctx: Context, loaded: Loaded, draft: ConsultationDraft) -> None:
+    engine = ctx.engine
+    t = ctx.t
+    answers = _answers(draft)
+    visible = visible_questions(loaded, answers)
+    missing = next((q for q in visible if not q.optional and q.id not in answers), None)
+    if missing is not None:
+        draft.current = missing.id
+        await _save(ctx, draft)
+        ctx.notice(t._("One question still needs an answer."), alert=True)
+        ask(ctx, loaded, draft)
+        return
+    pieces = [piece for q in visible if q.id in answers for piece in pieces_of(q, answers[q.id])]
+    sender = ctx.event.sender
+    try:
+        _, receipt = await store.submit(
+            engine.db,
+            loaded.row,
+            platform=sender.platform,
+            user_id=sender.user_id,
+            pieces=pieces,
+            editing=draft.editing,
+        )
+    except store.AlreadySubmitted:
+        await store.delete_draft(engine.db, loaded.id, sender.platform, sender.user_id)
+        ctx.refuse(t._("You have already answered this consultation."))
+        return
+    await clear_conversation(engine.db, sender.platform, sender.user_id)
+    ctx.notice(t._("Answers sent."))
+    thanks = (
+        loaded.definition.thanks.get(t.language)
+        if loaded.definition.thanks
+        else t._("Thank you for taking part!")
+    )
+    blocks = [p(b(t._("Your answers are recorded."))), p(thanks)]
+    keyboard: Keyboard = ()
+    if receipt is not None:
+        blocks.append(
+            p(
+                i(
+                    t._(
+                        "Your answers are anonymous: nothing in our database links them to you. Keep this "
+                        "message: its button is the only way to change them until the consultation closes."
+                    )
+                )
+            )
+        )
+        keyboard = ((ctx.button(t._("Change my answers"), "ce", receipt),),)
+    elif draft.editing is not None and loaded.row.anonymous:
+        blocks.append(p(i(t._("The button under your first confirmation still lets you change them."))))
+    elif draft.editing is None:
+        blocks.append(
+            p(
+                i(
+                    t._(
+                        "You can change your answers until it closes with /consult {slug}.",
+                        slug=loaded.row.slug,
+                    )
+                )
+            )
+        )
+    ctx.send(ctx.private_chat, doc(*blocks), keyboard)
+
+
+async def on_receipt(ctx: Context, fields: list[str]) -> None:
+    """The "Change my answers" button of an anonymous submission: its receipt finds the answers."""
+    t = ctx.t
+    engine = ctx.engine
+    submission = await store.submission_by_receipt(engine.db, fields[0]) if fields else None
+    if submission is None:
+        ctx.notice(t._("These answers can no longer be found."), alert=True)
+        return
+    loaded = await engine.consultations.get(submission.consultation_id)
+    if loaded is None:
+        ctx.notice(t._("This consultation no longer exists."), alert=True)
+        return
+    waiting = engine.consultations.window_message(loaded.row, t)
+    if waiting:
+        ctx.notice(waiting, alert=True)
+        return
+    draft = await _draft_for_change(ctx, loaded, submission.id)
+    ctx.notice(t._("Your answers are open for changes."))
+    summary(ctx, loaded, draft)

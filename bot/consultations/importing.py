@@ -1,0 +1,65 @@
+"""An organizer sends a consultation's YAML file to the bot in a private chat."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.events import FileUpload
+from bot.formatting import b, code, doc, p, ul
+from storage.consultations import ConsultationLocked
+
+MAX_SOURCE_BYTES = 200_000
+
+
+async def import_upload(ctx: Context, event: FileUpload) -> None:
+    t = ctx.t
+    if not event.filename.lower().endswith((".yaml", ".yml")):
+        ctx.say(t._("Send a consultation as a .yaml file; I do not know what to do with other files."))
+        return
+    if not await ctx.engine.is_organizer(ctx):
+        ctx.say(t._("Sorry, only organizers can import a consultation."))
+        return
+    if len(event.data) > MAX_SOURCE_BYTES:
+        ctx.say(
+            t._(
+                "This file is too large for a consultation ({limit} KB at most).",
+                limit=MAX_SOURCE_BYTES // 1000,
+            )
+        )
+        return
+    try:
+        source = event.data.decode("utf-8")
+    except UnicodeDecodeError:
+        ctx.say(t._("This file is not UTF-8 text."))
+        return
+    await import_text(ctx, source)
+
+
+async def import_text(ctx: Context, source: str) -> None:
+    """Validate and store; every problem is listed with its line, and nothing is stored then."""
+    from bot.consultations.definition import DefinitionErrors
+
+    t = ctx.t
+    try:
+        row = await ctx.engine.consultations.import_source(
+            source, t=t, actor=ctx.identity, created_by=await ctx.engine.resident_id(ctx.event)
+        )
+    except DefinitionErrors as errors:
+        heading, *problems = errors.report(t).splitlines()
+        ctx.say(doc(p(b(t._("The consultation was not imported:")), " ", heading), ul(*problems[:30])))
+        return
+    except ConsultationLocked as locked:
+        ctx.say(
+            t._(
+                "The consultation “{slug}” already has answers, so its questions cannot change. "
+                "Import it under "
+                "a new id.",
+                slug=str(locked),
+            )
+        )
+        return
+    ctx.say(
+        doc(
+            p(b(t._("Consultation imported: {title}", title=row.title))),
+            p(t._("Launch it in a community with"), " ", code(f"/launch {row.slug}")),
+        )
+    )

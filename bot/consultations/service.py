@@ -1,0 +1,201 @@
+"""Consultation lifecycle: import, launch, opening window, closing, and the cached definitions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from bot.dates import format_when
+from bot.events import ChatRef
+from bot.formatting import Rich, b, doc, i, p
+from bot.i18n import Translator, translator
+from bot.replies import Invite, Reply, Send
+from storage import consultations as store
+from storage.tables import Consultation
+
+if TYPE_CHECKING:
+    from bot.consultations.definition import ConsultationDefinition
+    from bot.context import Context
+    from bot.engine import Engine
+
+SCHEDULER = "civicbot:scheduler"
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # definitions may be imported after they opened
+
+
+class State(StrEnum):
+    DRAFT = "draft"  # not open yet
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    row: Consultation
+    definition: ConsultationDefinition
+
+    @property
+    def id(self) -> int:
+        assert self.row.id is not None
+        return self.row.id
+
+
+class ConsultationService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._definitions: dict[int, tuple[str, ConsultationDefinition]] = {}
+
+    def definition_of(self, row: Consultation) -> ConsultationDefinition:
+        """Parsed once per version of the source, then served from memory."""
+        from bot.consultations.definition import load_definition
+
+        cached = self._definitions.get(row.id or 0)
+        if cached is None or cached[0] != row.source:
+            cached = (row.source, load_definition(row.source, t=translator("en"), now=LONG_AGO))
+            self._definitions[row.id or 0] = cached
+        return cached[1]
+
+    async def find(self, slug: str) -> Loaded | None:
+        row = await store.by_slug(self.engine.db, slug.strip().lower()[:40])
+        return None if row is None else Loaded(row, self.definition_of(row))
+
+    async def get(self, consultation_id: int) -> Loaded | None:
+        row = await store.by_id(self.engine.db, consultation_id)
+        return None if row is None else Loaded(row, self.definition_of(row))
+
+    def state(self, row: Consultation) -> State:
+        now = self.engine.clock.now()
+        if row.closed_at is not None or row.closes_at <= now:
+            return State.CLOSED
+        if row.opens_at is not None and row.opens_at > now:
+            return State.DRAFT
+        return State.OPEN
+
+    def window_message(self, row: Consultation, t: Translator) -> str | None:
+        """Why a resident cannot answer now, or None when they can."""
+        state = self.state(row)
+        if state is State.DRAFT and row.opens_at is not None:
+            when = format_when(row.opens_at, tz=row.timezone, language=t.language)
+            return t._("This consultation opens {when}.", when=when)
+        if state is State.CLOSED:
+            return t._("This consultation is closed; thank you for your interest.")
+        return None
+
+    # -- organizers ------------------------------------------------------------------------------------------
+
+    async def import_source(
+        self, source: str, *, t: Translator, actor: str, created_by: int | None = None
+    ) -> Consultation:
+        """Validate then store; raises DefinitionErrors (every problem, with its line), ConsultationLocked."""
+        from bot.consultations.definition import definition_to_json, load_definition
+
+        engine = self.engine
+        definition = load_definition(source, t=t, now=LONG_AGO)
+        row = Consultation(
+            slug=definition.id,
+            title=definition.title.get("fr")[:300],
+            definition=json.dumps(definition_to_json(definition), ensure_ascii=False),
+            source=source,
+            anonymous=definition.anonymous,
+            results_public=definition.results_public,
+            timezone=definition.timezone,
+            opens_at=definition.opens_at,
+            closes_at=definition.closes_at,
+            created_at=engine.clock.now(),
+            created_by=created_by,
+        )
+        saved = await store.save_consultation(engine.db, row, actor=actor, now=engine.clock.now())
+        engine.schedule_changed()
+        return saved
+
+    def invitation(self, loaded: Loaded, t: Translator) -> Rich:
+        definition = loaded.definition
+        row = loaded.row
+        blocks = [
+            p(b(definition.title.get(t.language))),
+            p(definition.description.get(t.language)) if definition.description else None,
+            p(
+                " · ".join(
+                    [
+                        t.n_("{count} question", "{count} questions", len(definition.questions)),
+                        t._("anonymous answers") if row.anonymous else t._("answers linked to your name"),
+                        t._(
+                            "until {when}",
+                            when=format_when(row.closes_at, tz=row.timezone, language=t.language),
+                        ),
+                    ]
+                )
+            ),
+        ]
+        waiting = self.window_message(row, t)
+        blocks.append(
+            p(i(waiting or t._("Tap the button to answer in a private chat, one question at a time.")))
+        )
+        return doc(*blocks)
+
+    def invite(self, loaded: Loaded, chat: ChatRef, t: Translator) -> Invite:
+        return Invite(
+            to=chat, body=self.invitation(loaded, t), label=t._("Take part"), payload=f"c_{loaded.row.slug}"
+        )
+
+    async def launch(self, ctx: Context, loaded: Loaded) -> None:
+        engine = self.engine
+        await store.add_launch(
+            engine.db,
+            loaded.id,
+            ctx.chat.platform,
+            ctx.chat.chat_id,
+            actor=ctx.identity,
+            now=engine.clock.now(),
+        )
+        ctx.replies.append(self.invite(loaded, ctx.chat, translator(engine.community_language(ctx.chat.key))))
+
+    # -- on a timer ----------------------------------------------------------------------------------------
+
+    async def close(self, consultation_id: int, *, actor: str) -> list[Reply]:
+        """Close (idempotent), erase every draft, post the results where it was launched."""
+        engine = self.engine
+        closed = await store.close_consultation(
+            engine.db, consultation_id, now=engine.clock.now(), actor=actor
+        )
+        if not closed:
+            return []
+        engine.schedule_changed()
+        loaded = await self.get(consultation_id)
+        assert loaded is not None
+        from bot.consultations.publishing import results_replies
+
+        replies: list[Reply] = []
+        for launch in await store.launches(engine.db, consultation_id):
+            chat = ChatRef(launch.platform, launch.chat_id)
+            t = translator(engine.community_language(chat.key))
+            replies.extend(await results_replies(engine, loaded, chat, t, closing=True))
+        return replies
+
+    async def due(self) -> list[Reply]:
+        """Open and close what fell due (at start, and when a scheduler job fires)."""
+        engine = self.engine
+        now = engine.clock.now()
+        replies: list[Reply] = []
+        for consultation_id, opens_at, closes_at in await store.open_consultation_deadlines(engine.db):
+            if closes_at <= now:
+                replies.extend(await self.close(consultation_id, actor=SCHEDULER))
+            elif opens_at is not None and opens_at <= now:
+                replies.extend(await self._announce_opening(consultation_id))
+        return replies
+
+    async def _announce_opening(self, consultation_id: int) -> list[Reply]:
+        loaded = await self.get(consultation_id)
+        if loaded is None or loaded.row.opening_announced:
+            return []
+        if not await store.mark_opening_announced(self.engine.db, consultation_id):
+            return []  # another process announced it
+        replies: list[Reply] = []
+        for launch in await store.launches(self.engine.db, consultation_id):
+            chat = ChatRef(launch.platform, launch.chat_id)
+            t = translator(self.engine.community_language(chat.key))
+            replies.append(Send(to=chat, body=doc(p(b(t._("The consultation is open!"))))))
+            replies.append(self.invite(loaded, chat, t))
+        return replies

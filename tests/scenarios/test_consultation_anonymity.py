@@ -1,0 +1,33 @@
+"""An anonymous consultation: once submitted, no row links a resident's identity to their answers."""
+
+from __future__ import annotations
+
+from tests.scenarios.test_anonymity import dump
+from tests.scenarios.test_consultations import answer_all, import_and_launch
+
+PERSONAL = ("platform", "user_id", "resident_id", "display_name")
+
+
+async def test_after_an_anonymous_submission_no_row_links_the_resident_to_any_answer(driver):
+    await import_and_launch(driver)
+    await answer_all(driver, "bob", satisfaction="2")
+    await answer_all(driver, "carol", arbres="Oui")
+    tables = await dump(driver.app.db)
+
+    assert tables["consultation_draft"] == [], "drafts, the only linked data, are erased at submission"
+    assert len(tables["participation"]) == 2, "only the fact that they took part is kept"
+    assert {"submission_id", "answer"} & set(tables["participation"][0]) == set()
+    assert len(tables["submission"]) == 2
+    for submission in tables["submission"]:
+        assert submission["platform"] is None and submission["user_id"] is None
+        assert not any("_at" in column for column in submission), "no timestamp to match against logs"
+    answer_columns = set(tables["answer"][0])
+    assert not answer_columns & set(PERSONAL)
+    assert all(row["flow"] != "consultation" for row in tables["conversation"])
+
+    people = {(p["platform"], p["user_id"]) for p in tables["participation"]}
+    identifiers = {user for _, user in people} | {r["display_name"] for r in tables["resident"]}
+    for table in ("submission", "answer"):
+        for row in tables[table]:
+            for value in row.values():
+                assert not (isinstance(value, str) and value in identifiers), (table, row)

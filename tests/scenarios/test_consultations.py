@@ -1,0 +1,160 @@
+"""Consultations from residents' and organizers' point of view: one question at a time in private."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.drivers.base import last, texts
+from tests.scenarios.consultation_fixture import SOURCE, with_changes
+from tests.scenarios.test_closing import wait_until
+
+
+async def import_and_launch(driver, source: str = SOURCE, *, chats=("square",)) -> None:
+    await driver.upload("alice", "place.yaml", source.encode(), chat="@alice")
+    assert "Consultation importée" in last(driver, "@alice")
+    for chat in chats:
+        await driver.send("alice", "/launch place-test", chat=chat)
+        assert "Participer" in last(driver, chat).buttons
+
+
+async def answer_all(
+    driver, person: str, *, via: str = "square", arbres: str = "Non", satisfaction: str = "4"
+):
+    """A quick, complete set of answers (no branch taken unless asked)."""
+    await driver.press(person, "Participer", chat=via)
+    me = f"@{person}"
+    await driver.press(person, "Chaque semaine", chat=me)
+    await driver.press(person, arbres, chat=me)
+    if arbres == "Oui":
+        await driver.press(person, "Tilleul", chat=me)
+        await driver.press(person, "Valider", chat=me)
+    await driver.press(person, satisfaction, chat=me)
+    if int(satisfaction) <= 2:
+        await driver.press(person, "Passer", chat=me)
+    await driver.press(person, "Ombre", chat=me)
+    await driver.press(person, "Bancs", chat=me)
+    await driver.press(person, "Passer", chat=me)
+    await driver.press(person, "Passer", chat=me)
+    await driver.press(person, "Envoyer mes réponses", chat=me)
+    assert "Vos réponses sont enregistrées." in texts(driver, me)
+
+
+async def test_a_resident_answers_one_question_at_a_time_with_branching_skipping_and_a_refused_answer(driver):
+    await import_and_launch(driver)
+    await driver.press("bob", "Participer")
+    bob = "@bob"
+    assert "Réaménagement de la place" in texts(driver, bob)
+    assert "Question 1 sur 6" in texts(driver, bob), "two questions hide behind conditions"
+    await driver.press("bob", "Tous les jours", chat=bob)
+    assert "Faut-il planter des arbres ?" in last(driver, bob)
+    await driver.press("bob", "Oui", chat=bob)
+    assert "Quelles essences ?" in last(driver, bob), "shown only to those who want trees"
+    assert "Question 3 sur 7" in last(driver, bob)
+    for tree in ("Tilleul", "Platane", "Érable"):
+        await driver.press("bob", tree, chat=bob)
+    refusal = await driver.press("bob", "Valider", chat=bob)
+    assert refusal is not None and "2" in refusal
+    assert "Quelles essences ?" in last(driver, bob), "a refused answer asks the question again"
+    await driver.press("bob", "✓ Érable", chat=bob)
+    await driver.press("bob", "Valider", chat=bob)
+    await driver.press("bob", "2", chat=bob)
+    assert "Qu'est-ce qui vous déplaît ?" in last(driver, bob), "shown when satisfaction is 2 or less"
+    await driver.send("bob", "Trop de voitures <garées> & pas d'ombre", chat=bob)
+    assert "Classez vos priorités" in last(driver, bob)
+    await driver.press("bob", "Ombre", chat=bob)
+    await driver.press("bob", "Annuler le classement", chat=bob)
+    await driver.press("bob", "Bancs", chat=bob)
+    await driver.press("bob", "Ombre", chat=bob)
+    assert "Quel âge avez-vous ?" in texts(driver, bob)
+    for refused in ("cent-vingt-et-un", "130"):
+        before = len(driver.messages(bob))
+        await driver.send("bob", refused, chat=bob)
+        answer = "\n".join(m.text for m in driver.messages(bob)[before:])
+        assert "Quel âge avez-vous ?" in answer, f"{refused!r} is refused and the question asked again"
+    await driver.send("bob", "47", chat=bob)
+    await driver.press("bob", "Passer", chat=bob)
+    summary = last(driver, bob)
+    assert "Récapitulatif" in summary
+    assert "Tilleul, Platane" in summary
+    assert "1. Bancs, 2. Ombre" in summary
+    assert "47" in summary
+    await driver.press("bob", "Envoyer mes réponses", chat=bob)
+    assert "Vos réponses sont enregistrées." in texts(driver, bob)
+    assert "Merci pour votre participation !" in texts(driver, bob)
+
+
+async def test_going_back_shows_the_previous_question_and_lets_the_resident_change_it(driver):
+    await import_and_launch(driver)
+    await driver.press("carol", "Participer")
+    await driver.press("carol", "Rarement", chat="@carol")
+    await driver.press("carol", "← Précédent", chat="@carol")
+    question = last(driver, "@carol")
+    assert "À quelle fréquence venez-vous sur la place ?" in question
+    assert "Rarement" in question, "the current answer is shown"
+    await driver.press("carol", "Tous les jours", chat="@carol")
+    assert "Faut-il planter des arbres ?" in last(driver, "@carol")
+
+
+async def test_a_resident_resumes_after_a_restart_where_they_stopped(driver):
+    await import_and_launch(driver)
+    await driver.press("dave", "Participer")
+    await driver.press("dave", "Chaque semaine", chat="@dave")
+    await driver.restart()
+    await driver.send("dave", "/consult place-test", chat="@dave")
+    assert "Reprenons" in texts(driver, "@dave")
+    assert "Faut-il planter des arbres ?" in last(driver, "@dave")
+
+
+async def test_one_submission_per_resident_and_an_anonymous_one_changes_through_its_receipt(driver):
+    await import_and_launch(driver)
+    await answer_all(driver, "bob")
+    await driver.send("bob", "/consult place-test", chat="@bob")
+    assert "déjà répondu" in last(driver, "@bob")
+    await driver.press("bob", "Modifier mes réponses", chat="@bob")
+    assert "Récapitulatif" in last(driver, "@bob")
+    await driver.press("bob", "Retour au début", chat="@bob")
+    for label in ("Rarement", "Non", "4", "Ombre", "Bancs", "Passer", "Passer", "Envoyer mes réponses"):
+        await driver.press("bob", label, chat="@bob")
+    await driver.send("alice", "/results place-test", chat="@alice")
+    results = texts(driver, "@alice")
+    assert "1 habitant a participé." in results
+    assert "Rarement : 1" in results.replace("\u202f", " ").replace("\xa0", " ")
+
+
+async def test_a_consultation_launched_in_two_communities_has_one_set_of_results_posted_at_closing(driver):
+    await import_and_launch(driver, chats=("square", "annex"))
+    await answer_all(driver, "bob", via="square")
+    await answer_all(driver, "carol", via="annex", arbres="Oui")
+    driver.clock.advance(timedelta(days=30))
+    await driver.app.deadlines.sync()
+    await wait_until(lambda: any("2 habitants ont participé." in m.text for m in driver.messages("annex")))
+    await driver.settle()
+    for chat in ("square", "annex"):
+        posted = texts(driver, chat)
+        assert "Réaménagement de la place" in posted and "2 habitants ont participé." in posted, chat
+    await driver.press("dave", "Participer", chat="square")
+    assert "close" in texts(driver, "@dave")
+
+
+async def test_outside_its_window_the_bot_says_when_it_opens(driver):
+    await import_and_launch(driver, with_changes(opens='"2026-12-01 09:00"'))
+    await driver.press("bob", "Participer")
+    assert "ouvre le mardi 1 décembre à 9 h 00" in last(driver, "@bob")
+
+
+async def test_a_file_with_errors_is_refused_with_every_problem_and_its_line(driver):
+    broken = SOURCE.replace("type: scale", "type: slider").replace("max_choices: 2", "max_choices: 9")
+    await driver.upload("alice", "place.yaml", broken.encode(), chat="@alice")
+    answer = last(driver, "@alice").text
+    assert "pas été importée" in answer
+    assert "ligne 25" in answer and "ligne 23" in answer
+    assert "slider" in answer and "max_choices" in answer
+    await driver.send("alice", "/consultations", chat="@alice")
+    assert "place-test" not in last(driver, "@alice")
+
+
+async def test_a_resident_cannot_import_or_launch(driver):
+    await driver.upload("bob", "place.yaml", SOURCE.encode(), chat="@bob")
+    assert "seuls les organisateurs" in last(driver, "@bob")
+    await driver.send("bob", "/launch place-test")
+    assert "seuls les organisateurs" in last(driver)

@@ -1,0 +1,236 @@
+"""Result charts: PNG, the same bytes for the same figures, every figure in the text alternative, quick."""
+
+from __future__ import annotations
+
+import statistics
+import struct
+import time
+import zlib
+
+import pytest
+from babel.numbers import format_decimal, format_percent
+
+from bench.results import example_definition
+from bot.consultations.charts import consultation_charts, question_chart, render_png
+from bot.consultations.definition import load_definition
+from bot.consultations.results import Bar, scale_label
+from bot.i18n import translator
+from storage.consultation_results import QuestionResult, Results
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+DEFINITION = example_definition()
+
+
+def sample_results() -> Results:
+    """Hand-made figures for every question of the example consultation."""
+    questions = (
+        QuestionResult(
+            "frequence",
+            "single_choice",
+            412,
+            counts={"daily": 120, "weekly": 151, "market-day": 98, "rarely": 43},
+        ),
+        QuestionResult(
+            "transport",
+            "multiple_choice",
+            405,
+            counts={"walk": 300, "bike": 122, "car": 151, "bus": 40, "other": 7},
+        ),
+        QuestionResult(
+            "satisfaction",
+            "scale",
+            410,
+            distribution={1: 52, 2: 101, 3: 130, 4: 90, 5: 37},
+            mean=2.9512,
+            median=3.0,
+        ),
+        QuestionResult("reproches", "free_text", 97),
+        QuestionResult("pietonne", "yes_no", 1234, counts={"yes": 800, "no": 434}),
+        QuestionResult(
+            "stationnement", "single_choice", 800, counts={"gare": 500, "ecoles": 200, "aucun": 100}
+        ),
+        QuestionResult(
+            "priorites",
+            "ranking",
+            380,
+            counts={
+                "arbres": 300,
+                "bancs": 200,
+                "jeux": 150,
+                "fontaine": 180,
+                "terrasses": 160,
+                "halle": 150,
+            },
+            ranks={
+                "arbres": (150, 100, 50),
+                "bancs": (50, 70, 80),
+                "jeux": (40, 50, 60),
+                "fontaine": (60, 60, 60),
+                "terrasses": (40, 50, 70),
+                "halle": (40, 50, 60),
+            },
+            borda={
+                "arbres": 1650,
+                "bancs": 1030,
+                "jeux": 790,
+                "fontaine": 1080,
+                "terrasses": 770,
+                "halle": 790,
+            },
+        ),
+        QuestionResult(
+            "marche-travaux", "single_choice", 380, counts={"sur-place": 200, "gare": 150, "sans-avis": 30}
+        ),
+        QuestionResult("age", "number", 350, mean=47.3, median=45.0),
+        QuestionResult("idees", "free_text", 3),
+    )
+    return Results(1, 1300, questions)
+
+
+def png_chunks(data: bytes) -> list[bytes]:
+    assert data.startswith(PNG_MAGIC)
+    chunks, offset = [], len(PNG_MAGIC)
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind = data[offset + 4 : offset + 8]
+        body = data[offset + 8 : offset + 8 + length]
+        assert struct.unpack(">I", data[offset + 8 + length : offset + 12 + length])[0] == zlib.crc32(
+            kind + body
+        )
+        chunks.append(kind)
+        offset += 12 + length
+    return chunks
+
+
+def test_one_png_per_choice_scale_and_ranking_question() -> None:
+    charts = consultation_charts(DEFINITION, sample_results(), translator("fr"))
+    assert [c.filename for c in charts] == [
+        "01-frequence.png",
+        "02-transport.png",
+        "03-satisfaction.png",
+        "05-pietonne.png",
+        "06-stationnement.png",
+        "07-priorites.png",
+        "08-marche-travaux.png",
+    ]
+    for chart in charts:
+        assert chart.media_type == "image/png" and chart.is_image
+        chunks = png_chunks(chart.data)
+        assert chunks[0] == b"IHDR" and chunks[-1] == b"IEND"
+        width = struct.unpack(">I", chart.data[16:20])[0]
+        assert width == 1080  # a phone screen's width, drawn at that size: nothing to zoom
+
+
+def test_charts_are_deterministic_and_carry_no_date_or_version() -> None:
+    first = consultation_charts(DEFINITION, sample_results(), translator("fr"))
+    second = consultation_charts(DEFINITION, sample_results(), translator("fr"))
+    assert [c.data for c in first] == [c.data for c in second]
+    for chart in first:
+        assert b"tIME" not in png_chunks(chart.data)
+        assert b"atplotlib" not in chart.data and b"2026" not in chart.data
+
+
+def test_other_figures_give_other_bytes() -> None:
+    results = sample_results()
+    t = translator("fr")
+    chart = question_chart(DEFINITION.question("pietonne"), results.question("pietonne"), t)
+    other = question_chart(
+        DEFINITION.question("pietonne"),
+        QuestionResult("pietonne", "yes_no", 1234, counts={"yes": 801, "no": 433}),
+        t,
+    )
+    assert chart is not None and other is not None and chart.data != other.data
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_text_alternative_carries_every_figure(language: str) -> None:
+    t = translator(language)
+    results = sample_results()
+    charts = {c.filename.split("-", 1)[1][:-4]: c for c in consultation_charts(DEFINITION, results, t)}
+    for question_id, chart in charts.items():
+        question = DEFINITION.question(question_id)
+        result = results.question(question_id)
+        alt = chart.alt_text
+        assert question.text.get(language) in alt
+        assert format_decimal(result.respondents, locale=language) in alt
+        if result.type == "ranking":
+            for option, points in result.borda.items():
+                assert question.option(option).label(language) in alt  # type: ignore[union-attr]
+                assert f"{format_decimal(points, locale=language)} points" in alt
+            continue
+        figures = result.distribution if result.type == "scale" else result.counts
+        for key, count in figures.items():
+            share = format_percent(count / result.respondents, locale=language)
+            assert f"{format_decimal(count, locale=language)} ({share})" in alt, (key, count)
+            if result.type == "scale":
+                assert scale_label(question, key, t) in alt  # type: ignore[arg-type]
+        if result.type == "scale":
+            assert format_decimal(result.mean, format="#,##0.##", locale=language) in alt
+            assert format_decimal(result.median, format="#,##0.##", locale=language) in alt
+
+
+def test_french_numbers_in_figures() -> None:
+    chart = question_chart(
+        DEFINITION.question("pietonne"), sample_results().question("pietonne"), translator("fr")
+    )
+    assert chart is not None
+    assert "800 (65\u00a0%)" in chart.alt_text
+    assert "1\u202f234" in chart.alt_text  # 1 234 answers
+    english = question_chart(
+        DEFINITION.question("pietonne"), sample_results().question("pietonne"), translator("en")
+    )
+    assert english is not None and "800 (65%)" in english.alt_text and "1,234" in english.alt_text
+
+
+def test_numbers_free_texts_and_withheld_views_get_no_chart() -> None:
+    results = sample_results()
+    t = translator("fr")
+    assert question_chart(DEFINITION.question("age"), results.question("age"), t) is None
+    assert question_chart(DEFINITION.question("idees"), results.question("idees"), t) is None
+    withheld = Results(1, None, tuple(QuestionResult(q.id, q.type, None) for q in results.questions))
+    assert consultation_charts(DEFINITION, withheld, t) == []
+
+
+def test_a_chart_takes_less_than_150_ms() -> None:
+    t = translator("fr")
+    results = sample_results()
+    consultation_charts(DEFINITION, results, t)  # warm the font cache
+    timings = []
+    for question in DEFINITION.questions:
+        started = time.perf_counter()
+        question_chart(question, results.question(question.id), t)
+        timings.append(time.perf_counter() - started)
+    assert statistics.median(timings) < 0.150
+    assert max(timings) < 0.300
+
+
+def test_markup_and_long_texts_are_drawn_as_written() -> None:
+    long_question = (
+        "Combien $x$ pour le projet « $$ » ? Une question très longue qui doit passer à la ligne plusieurs "
+        "fois sans jamais sortir de l'image, même sur un petit écran, avec des mots_sans_espaces_très_longs"
+    )
+    long_option = "Entre $5 et $10, une option au texte long qui doit passer à la ligne"
+    source = f"""
+id: budget-test
+title: Budget
+description: Test
+thanks: Merci
+closes: "2030-01-01 12:00"
+questions:
+  - id: montant
+    type: single_choice
+    text: "{long_question}"
+    options:
+      - {{id: a, text: "5 $ ou moins"}}
+      - {{id: b, text: "{long_option}"}}
+"""
+    definition = load_definition(source, t=translator("en"))
+    result = QuestionResult("montant", "single_choice", 7, counts={"a": 7, "b": 0})
+    chart = question_chart(definition.questions[0], result, translator("fr"))
+    assert chart is not None and chart.data.startswith(PNG_MAGIC)
+    assert "5 $ ou moins : 7 (100" in chart.alt_text or "5 $ ou moins: 7 (100" in chart.alt_text
+
+
+def test_render_png_handles_no_bars_and_zero_values() -> None:
+    assert render_png("Titre", "0 réponse", []).startswith(PNG_MAGIC)
+    assert render_png("Titre", "0 réponse", [Bar("a", 0, "0", "0 %"), Bar("b", 0, "—")]).startswith(PNG_MAGIC)
