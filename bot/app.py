@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.deadlines import Deadlines
 from bot.engine import Engine
+from bot.outbox.dispatcher import Dispatcher
 from bot.runtime import Runtime
 from config.settings import Settings
 from storage.database import Database
@@ -20,6 +21,7 @@ class App:
     engine: Engine
     runtime: Runtime
     deadlines: Deadlines
+    dispatcher: Dispatcher
 
     @classmethod
     def build(
@@ -28,19 +30,25 @@ class App:
         db = Database(settings.database_url)
         engine = Engine(db, settings, clock=clock)
         runtime = Runtime(engine, edit_interval=edit_interval)
-        return cls(settings, db, engine, runtime, Deadlines(runtime))
+        dispatcher = Dispatcher(runtime, rates=settings.outbox_rate_table)
+        return cls(settings, db, engine, runtime, Deadlines(runtime), dispatcher)
 
-    async def start(self, *, scheduler: bool = True) -> None:
-        """Migrate, start the engine, then derive the deadline jobs (what fell due while down runs now)."""
+    async def start(self, *, scheduler: bool = True, dispatcher: bool = True) -> None:
+        """Migrate, start the engine, derive the deadline jobs (what fell due while down runs now), and
+        start draining the outbox."""
         from bot.dates import warm_up
 
         await self.db.migrate()
         await self.engine.start()
         warm_up()
+        self.engine.outbox_changed = self.dispatcher.wake
         if scheduler:
             await self.deadlines.start()
+        if dispatcher:
+            self.dispatcher.start()
 
     async def stop(self) -> None:
+        await self.dispatcher.stop()
         await self.deadlines.stop()
         await self.runtime.close()
         await self.engine.stop()

@@ -35,6 +35,7 @@ class Engine:
         self._admin_seen: dict[tuple[int, str], bool] = {}
         self._residents: dict[str, int] = {}  # identity → resident id, for residents known to exist
         self.schedule_changed: Callable[[], None] = lambda: None  # the deadline scheduler re-derives its jobs
+        self.outbox_changed: Callable[[], None] = lambda: None  # the dispatcher looks at the outbox now
         from bot.consultations.service import ConsultationService
         from bot.polls.service import PollService
 

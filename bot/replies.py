@@ -47,6 +47,7 @@ class Send:
     buttons: Keyboard = ()
     attachment: Attachment | None = None
     track: str | None = None
+    idempotency_key: str | None = None  # the same key twice is one message where the platform can tell
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,7 +114,8 @@ class DeliveryError(Exception):
     """An adapter could not deliver a reply. Permanent failures (blocked bot, DMs closed, chat gone)
     are not retried and mark the recipient unreachable; transient ones may be retried."""
 
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        self.retry_after = retry_after  # seconds the platform asked us to wait (a 429), if it said

@@ -76,6 +76,18 @@ class Runtime:
             return event.sender.platform if event else None
         return None
 
+    async def send(self, reply: Reply) -> MessageRef | None:
+        """Deliver one reply for the outbox dispatcher: failures are raised, not swallowed, so the
+        dispatcher decides between retrying and giving up."""
+        platform = self._platform_of(reply, None)
+        outlet = self.outlets.get(platform or "")
+        if outlet is None:
+            raise DeliveryError(f"no adapter for {platform}", permanent=False, retry_after=60)
+        ref = await outlet.deliver(reply, event=None)
+        if isinstance(reply, Edit):
+            self._remember(reply.target, _fingerprint(reply))
+        return ref
+
     async def _deliver_one(self, reply: Reply, event: Event | None) -> None:
         platform = self._platform_of(reply, event)
         outlet = self.outlets.get(platform or "")

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     live_edit_interval: float = Field(
         3.0, description="Seconds between two live edits of one poll message (bursts are coalesced)"
     )
+    outbox_rates: str = Field(
+        "telegram:25,discord:40",
+        description="Messages a second the outbox dispatcher sends to each platform (reminders, broadcasts)",
+    )
     files_dir: str = Field("civicbot-files", description="Where the console adapter saves images and files")
     log_level: str = Field("INFO", description="Python logging level")
 
@@ -62,6 +66,15 @@ class Settings(BaseSettings):
     discord_organizer_role: str | None = Field(None, description="Members with this role are organizers")
 
     _split = field_validator("admins", "discord_guild_ids", mode="before")(_split_commas)
+
+    @cached_property
+    def outbox_rate_table(self) -> dict[str, float]:
+        rates = {}
+        for item in self.outbox_rates.split(","):
+            platform, _, rate = item.partition(":")
+            if platform.strip() and rate.strip():
+                rates[platform.strip()] = float(rate)
+        return rates
 
     @cached_property
     def admin_identities(self) -> frozenset[str]:

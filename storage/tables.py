@@ -35,6 +35,7 @@ class Resident(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=8)
     private_chat_open: bool = False  # wrote to the bot in private, so the bot may write first
     unreachable: bool = False  # a private message failed permanently (blocked bot, closed DMs)
+    reminders_muted: bool = False  # /reminders off: no private reminders
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -248,7 +249,7 @@ class AnswerRow(SQLModel, table=True):
 
     __tablename__ = "answer"
     __table_args__ = (
-        Index("ix_answer_question_option", "consultation_id", "question", "option"),
+        Index("ix_answer_values", "consultation_id", "question", "option", "rank", "number"),
         {"sqlite_with_rowid": False},
     )
     submission_id: str = Field(
@@ -263,3 +264,64 @@ class AnswerRow(SQLModel, table=True):
     rank: int | None = None
     number: float | None = None
     text: str | None = Field(default=None, max_length=2000)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message civicbot decided to send (a reminder, a notification, an announcement), written in the
+    transaction of the decision and delivered later by a dispatcher. `dedup_key` makes deciding twice
+    harmless; `state` moves pending → sending → sent (or failed), one row at a time per worker, so a crash
+    leaves at most the one message in flight uncertain."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(max_length=200, unique=True)
+    platform: str = Field(max_length=16)
+    recipient: str = Field(max_length=96)  # ChatRef key: platform:kind:chat_id
+    payload: str  # the rendered reply, JSON (bot.outbox.codec)
+    state: str = Field(default="pending", max_length=12)  # pending, sending, sent, failed, dropped
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    not_after: datetime | None = Field(default=None, sa_type=UTCDateTime)  # useless once past: dropped
+    worker: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=300)
+    message_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Meeting(SQLModel, table=True):
+    """A public meeting announced in a community ("Réunion publique — budget 2027")."""
+
+    __tablename__ = "meeting"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    place: str = Field(max_length=200)
+    description: str = Field(default="", max_length=1000)
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    timezone: str = Field(default="Europe/Paris", max_length=64)
+    language: str = Field(default="fr", max_length=8)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    message_id: str | None = Field(default=None, max_length=64)
+    reminder_offsets: str | None = Field(default=None, max_length=64)  # e.g. "24h,1h"; None = the default
+    version: int = 1  # bumped by every edit, so each edit's notifications have their own dedup keys
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("resident.id", ondelete="SET NULL"))
+    )
+    native_event_id: str | None = Field(default=None, max_length=64)  # Discord scheduled event
+
+
+class Rsvp(SQLModel, table=True):
+    """A resident's answer to a meeting: yes, maybe or no (one per resident, changed by tapping another)."""
+
+    __tablename__ = "rsvp"
+    meeting_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
+    )
+    platform: str = Field(primary_key=True, max_length=16)
+    user_id: str = Field(primary_key=True, max_length=64)
+    answer: str = Field(max_length=8)

@@ -29,7 +29,11 @@ async def list_all(ctx: Context, args: str) -> None:
             t._("No consultation yet. Send me a consultation file (.yaml) in a private chat to import one.")
         )
         return
-    names = {State.DRAFT: t._("not open yet"), State.OPEN: t._("open"), State.CLOSED: t._("closed")}
+    names = {
+        State.DRAFT: t._("consultation not open yet"),
+        State.OPEN: t._("consultation open"),
+        State.CLOSED: t._("consultation closed"),
+    }
     items = [
         [code(row.slug), " — ", row.title, " — ", names[ctx.engine.consultations.state(row)], " — ",
          t.n_("{count} submission", "{count} submissions", count)]

@@ -45,7 +45,7 @@ async def import_text(ctx: Context, source: str) -> None:
         )
     except DefinitionErrors as errors:
         heading, *problems = errors.report(t).splitlines()
-        ctx.say(doc(p(b(t._("The consultation was not imported:")), " ", heading), ul(*problems[:30])))
+        ctx.say(doc(p(b(heading)), ul(*problems[:30])))
         return
     except ConsultationLocked as locked:
         ctx.say(

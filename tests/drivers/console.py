@@ -39,7 +39,7 @@ class ConsoleDriver:
         )
 
     async def start(self) -> None:
-        await self.app.start()
+        await self.app.start(dispatcher=False)
         # the bot has been added to both communities and has seen them (as the platform would report)
         for chat in ("square", "annex"):
             await self.console.type(SQUARE_ADMIN, chat, "/start")
@@ -55,7 +55,7 @@ class ConsoleDriver:
         self.app = App.build(self.settings, clock=self.clock, edit_interval=0)
         self.console = self._adapter()
         self.console.chats, self.console.toasts, self.console._next_id = old.chats, old.toasts, old._next_id
-        await self.app.start()
+        await self.app.start(dispatcher=False)
 
     async def send(self, person: str, text: str, *, chat: str = "square") -> None:
         await self.console.type(person, chat, text)
@@ -111,6 +111,7 @@ class ConsoleDriver:
 
     async def settle(self) -> None:
         await self.app.runtime.settle()
+        await self.app.dispatcher.drain()
 
 
 def make_driver(database_url: str, tmp_path: Path) -> ConsoleDriver:

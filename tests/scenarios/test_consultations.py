@@ -146,7 +146,7 @@ async def test_a_file_with_errors_is_refused_with_every_problem_and_its_line(dri
     broken = SOURCE.replace("type: scale", "type: slider").replace("max_choices: 2", "max_choices: 9")
     await driver.upload("alice", "place.yaml", broken.encode(), chat="@alice")
     answer = last(driver, "@alice").text
-    assert "pas été importée" in answer
+    assert "rien n'a été enregistré" in answer
     assert "ligne 25" in answer and "ligne 23" in answer
     assert "slider" in answer and "max_choices" in answer
     await driver.send("alice", "/consultations", chat="@alice")

@@ -107,14 +107,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("answer", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_answer_question_option", ["consultation_id", "question", "option"], unique=False
+            "ix_answer_values", ["consultation_id", "question", "option", "rank", "number"], unique=False
         )
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("answer", schema=None) as batch_op:
-        batch_op.drop_index("ix_answer_question_option")
+        batch_op.drop_index("ix_answer_values")
 
     op.drop_table("answer")
     with op.batch_alter_table("submission", schema=None) as batch_op:

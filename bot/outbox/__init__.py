@@ -1,0 +1,1 @@
+"""The outbox: messages decided now, delivered by a dispatcher at the platforms' pace, never lost."""
