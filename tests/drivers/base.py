@@ -51,6 +51,10 @@ class Driver(Protocol):
     async def press_raw(self, person: str, action: str, *, chat: str = "square") -> str | None:
         """Tap a button whose data is `action` exactly (forged data included), on the latest message."""
 
+    def identity(self, person: str) -> str:
+        """`platform:user_id` of a person, as CIVICBOT_ADMINS and the audit log write it."""
+        ...
+
     async def upload(self, person: str, filename: str, data: bytes, *, chat: str) -> None:
         """`person` sends a file in `chat` (a Telegram document, a Discord attachment)."""
 

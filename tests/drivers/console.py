@@ -66,6 +66,9 @@ class ConsoleDriver:
         assert messages, f"{chat} received nothing"
         return next((m for m in reversed(messages) if m.buttons), messages[-1])
 
+    def identity(self, person: str) -> str:
+        return f"console:{person}"
+
     async def upload(self, person: str, filename: str, data: bytes, *, chat: str) -> None:
         await self.console.upload(person, chat, filename, data)
         await self.settle()
