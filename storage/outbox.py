@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, text, update
+from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -63,19 +63,12 @@ async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], *, now: d
     await session.exec(statement, params=rows)  # type: ignore[call-overload]
 
 
-async def _relaxed(session: AsyncSession, db: Database) -> None:
-    """State marks need to survive a crash of this process, not of the machine: skip the fsync."""
-    if db.is_postgres:
-        await session.exec(text("SET LOCAL synchronous_commit = off"))  # type: ignore[call-overload]
-
-
 async def claim(
     db: Database, *, worker: str, now: datetime, lease: timedelta, limit: int
 ) -> list[OutboxMessage]:
     """Take up to `limit` due rows for this worker. Expired leases (a worker that died) come back first.
     On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several workers share the queue without waiting."""
-    async with db.write() as session:
-        await _relaxed(session, db)
+    async with db.relaxed_write() as session:
         await session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)
             .where(col(OutboxMessage.state).in_([PENDING, SENDING]), col(OutboxMessage.lease_until) < now)
@@ -114,13 +107,13 @@ async def advance(
 ) -> None:
     """One commit that records how the previous row ended (`done`: id, state, message id) and marks the
     next one `sending`: the only moment a row is uncertain is between these two commits."""
-    async with db.write() as session:
-        await _relaxed(session, db)
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    async with db.relaxed_connection() as connection:
         if done is not None:
             row_id, state, message_id = done
-            await session.exec(  # type: ignore[call-overload]
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id) == row_id)
+            await connection.execute(
+                table.update()
+                .where(table.c.id == row_id)
                 .values(
                     state=state,
                     message_id=message_id,
@@ -130,18 +123,15 @@ async def advance(
                 )
             )
         if start is not None:
-            await session.exec(  # type: ignore[call-overload]
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id) == start)
-                .values(
-                    state=SENDING, attempts=OutboxMessage.attempts + 1, worker=worker, lease_until=now + lease
-                )
+            await connection.execute(
+                table.update()
+                .where(table.c.id == start)
+                .values(state=SENDING, attempts=table.c.attempts + 1, worker=worker, lease_until=now + lease)
             )
 
 
 async def retry_later(db: Database, row_id: int, *, at: datetime, error: str) -> None:
-    async with db.write() as session:
-        await _relaxed(session, db)
+    async with db.relaxed_write() as session:
         await session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == row_id)
@@ -150,8 +140,7 @@ async def retry_later(db: Database, row_id: int, *, at: datetime, error: str) ->
 
 
 async def finish(db: Database, row_id: int, *, state: str, error: str | None = None) -> None:
-    async with db.write() as session:
-        await _relaxed(session, db)
+    async with db.relaxed_write() as session:
         await session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == row_id)

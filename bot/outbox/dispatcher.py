@@ -35,8 +35,10 @@ MAX_ATTEMPTS = 8
 class Pacer:
     """A token bucket that starts empty: `rate` messages a second, never a burst."""
 
+    SAFETY = 0.98  # aim just under the limit: scheduling jitter must not turn into a 429
+
     def __init__(self, rate: float | None) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
+        self.interval = 1.0 / (rate * self.SAFETY) if rate else 0.0
         self._next = 0.0
 
     async def wait(self) -> None:
@@ -109,7 +111,6 @@ class Dispatcher:
                     done = await self._close(done, (row.id, store.DROPPED, None))
                     self.stats.dropped += 1
                     continue
-                await self._pacer(row.platform).wait()
                 await store.advance(
                     self.runtime.engine.db,
                     done=done,
@@ -118,7 +119,7 @@ class Dispatcher:
                     now=now,
                     lease=self.lease,
                 )
-                done = await self._send(row)
+                done = await self._send(row, self._pacer(row.platform))
                 handled += 1
             await self._close(done, None)
 
@@ -137,14 +138,16 @@ class Dispatcher:
     def _pacer(self, platform: str) -> Pacer:
         return self.pacers.setdefault(platform, Pacer(None))
 
-    async def _send(self, row: OutboxMessage) -> tuple[int, str, str | None] | None:
-        """Hand one row to its adapter. Returns the outcome to record with the next commit, or None when
-        the outcome was already recorded (a retry or a final failure)."""
+    async def _send(self, row: OutboxMessage, pacer: Pacer) -> tuple[int, str, str | None] | None:
+        """Hand one row to its adapter, at the platform's pace (waited for last, right before the call, so
+        that nothing between the wait and the send can bunch two sends together). Returns the outcome to
+        record with the next commit, or None when it was already recorded (a retry, a final failure)."""
         assert row.id is not None
         db = self.runtime.engine.db
         reply = reply_from_json(json.loads(row.payload))
         if isinstance(reply, Send) and reply.idempotency_key is None:
             reply = replace(reply, idempotency_key=f"civicbot-{row.id}")
+        await pacer.wait()
         try:
             ref = await self.runtime.send(reply)
         except DeliveryError as error:
