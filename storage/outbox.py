@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -97,7 +98,7 @@ async def claim(
 
 
 async def advance(
-    db: Database,
+    connection: AsyncConnection,
     *,
     done: tuple[int, str, str | None] | None,
     start: int | None,
@@ -106,9 +107,10 @@ async def advance(
     lease: timedelta,
 ) -> None:
     """One commit that records how the previous row ended (`done`: id, state, message id) and marks the
-    next one `sending`: the only moment a row is uncertain is between these two commits."""
+    next one `sending`: the only moment a row is uncertain is between these two commits. It runs on the
+    dispatcher's own connection (see `Database.relaxed_connection`), one statement per row."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    async with db.relaxed_connection() as connection:
+    async with connection.begin():
         if done is not None:
             row_id, state, message_id = done
             await connection.execute(

@@ -94,7 +94,9 @@ async def test_a_transient_failure_is_retried_later_honouring_retry_after(app):
 
 
 async def test_a_permanent_failure_is_final_and_marks_the_resident_unreachable(app):
-    await resident_store.ensure_resident(app.db, platform="sink", user_id="carol", display_name="Carol", now=NOW)
+    await resident_store.ensure_resident(
+        app.db, platform="sink", user_id="carol", display_name="Carol", now=NOW
+    )
     app.sink.failures["carol"] = [DeliveryError("blocked", permanent=True)]
     await queue(app, message("k1", "carol"))
     await app.dispatcher.drain()
@@ -116,7 +118,10 @@ async def test_a_message_left_sending_by_a_dead_worker_is_sent_again_after_its_l
     await queue(app, message("k1", "bob"), message("k2", "carol"))
     dead = Dispatcher(app.runtime, worker="dead", lease=timedelta(seconds=60))
     rows = await store.claim(app.db, worker="dead", now=NOW, lease=timedelta(seconds=60), limit=10)
-    await store.advance(app.db, done=None, start=rows[0].id, worker="dead", now=NOW, lease=timedelta(seconds=60))
+    async with app.db.relaxed_connection() as connection:
+        await store.advance(
+            connection, done=None, start=rows[0].id, worker="dead", now=NOW, lease=timedelta(seconds=60)
+        )
     assert dead.worker == "dead"
     assert await app.dispatcher.drain() == 0, "claimed rows wait for their lease"
     app.engine.clock.advance(timedelta(seconds=61))

@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.outbox.codec import reply_from_json
 from bot.replies import DeliveryError, Send
 from bot.runtime import Runtime
@@ -93,47 +95,36 @@ class Dispatcher:
     async def drain(self) -> int:
         """Deliver everything due now; returns how many rows were handled."""
         handled = 0
-        while True:
-            rows = await store.claim(
-                self.runtime.engine.db,
-                worker=self.worker,
-                now=self._clock.now(),
-                lease=self.lease,
-                limit=self.batch,
-            )
-            if not rows:
-                return handled
-            done: tuple[int, str, str | None] | None = None
-            for row in rows:
-                assert row.id is not None
-                now = self._clock.now()
-                if row.not_after is not None and now >= row.not_after:
-                    done = await self._close(done, (row.id, store.DROPPED, None))
-                    self.stats.dropped += 1
-                    continue
-                await store.advance(
-                    self.runtime.engine.db,
-                    done=done,
-                    start=row.id,
-                    worker=self.worker,
-                    now=now,
-                    lease=self.lease,
-                )
-                done = await self._send(row, self._pacer(row.platform))
-                handled += 1
-            await self._close(done, None)
-
-    async def _close(
-        self, done: tuple[int, str, str | None] | None, extra: tuple[int, str, str | None] | None
-    ) -> tuple[int, str, str | None] | None:
-        """Write the outcome of the previous row (and a dropped one) now rather than with the next start."""
         db = self.runtime.engine.db
-        for item in (done, extra):
-            if item is not None:
-                await store.advance(
-                    db, done=item, start=None, worker=self.worker, now=self._clock.now(), lease=self.lease
+        async with db.relaxed_connection() as connection:
+            while True:
+                rows = await store.claim(
+                    db, worker=self.worker, now=self._clock.now(), lease=self.lease, limit=self.batch
                 )
-        return None
+                if not rows:
+                    return handled
+                done: tuple[int, str, str | None] | None = None
+                for row in rows:
+                    assert row.id is not None
+                    now = self._clock.now()
+                    if row.not_after is not None and now >= row.not_after:
+                        await self._record(connection, done)
+                        done = (row.id, store.DROPPED, None)
+                        self.stats.dropped += 1
+                        continue
+                    await store.advance(
+                        connection, done=done, start=row.id, worker=self.worker, now=now, lease=self.lease
+                    )
+                    done = await self._send(row, self._pacer(row.platform))
+                    handled += 1
+                await self._record(connection, done)
+
+    async def _record(self, connection: AsyncConnection, done: tuple[int, str, str | None] | None) -> None:
+        """Write an outcome now rather than with the next row's start (the end of a batch, a dropped row)."""
+        if done is not None:
+            await store.advance(
+                connection, done=done, start=None, worker=self.worker, now=self._clock.now(), lease=self.lease
+            )
 
     def _pacer(self, platform: str) -> Pacer:
         return self.pacers.setdefault(platform, Pacer(None))
