@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import audit
+from storage import audit, outbox
 from storage.database import Database
 from storage.tables import Ballot, Poll, PollKey, PollOption, PollPost, Resident
 
@@ -111,21 +113,24 @@ async def create_poll(
 
 async def get_poll(db: Database, poll_id: int) -> PollInfo | None:
     async with db.read() as session:
-        poll = await session.get(Poll, poll_id)
-        if poll is None:
-            return None
-        options = (
-            await session.exec(
-                select(PollOption.label)
-                .where(PollOption.poll_id == poll_id)
-                .order_by(col(PollOption.position))
-            )
-        ).all()
-        posts = (
-            await session.exec(
-                select(PollPost).where(PollPost.poll_id == poll_id).order_by(col(PollPost.posted_at))
-            )
-        ).all()
+        return await poll_in(session, poll_id)
+
+
+async def poll_in(session: AsyncSession, poll_id: int) -> PollInfo | None:
+    """The poll as seen by an open transaction (closing reads it in its own)."""
+    poll = await session.get(Poll, poll_id)
+    if poll is None:
+        return None
+    options = (
+        await session.exec(
+            select(PollOption.label).where(PollOption.poll_id == poll_id).order_by(col(PollOption.position))
+        )
+    ).all()
+    posts = (
+        await session.exec(
+            select(PollPost).where(PollPost.poll_id == poll_id).order_by(col(PollPost.posted_at))
+        )
+    ).all()
     assert poll.id is not None
     return PollInfo(
         id=poll.id,
@@ -174,9 +179,17 @@ async def open_anonymous_keys(db: Database) -> dict[int, bytes]:
         return {row.poll_id: row.key for row in (await session.exec(select(PollKey))).all()}
 
 
-async def close_poll(db: Database, poll_id: int, *, now: datetime, actor: str) -> bool:
+async def close_poll(
+    db: Database,
+    poll_id: int,
+    *,
+    now: datetime,
+    actor: str,
+    announce: Callable[[AsyncSession], Awaitable[list[outbox.Outgoing]]] | None = None,
+) -> bool:
     """Close once: True for the call that closed it, False when it was already closed (harmless twice).
-    The anonymity key is deleted in the same transaction: from then on ballots are unlinkable."""
+    The anonymity key is deleted in the same transaction: from then on ballots are unlinkable. The
+    announcements `announce` returns join the outbox in that transaction too: closed means announced."""
     async with db.write() as session:
         result = await session.exec(  # type: ignore[call-overload]
             update(Poll).where(col(Poll.id) == poll_id, col(Poll.closed_at).is_(None)).values(closed_at=now)
@@ -185,6 +198,8 @@ async def close_poll(db: Database, poll_id: int, *, now: datetime, actor: str) -
             return False
         await session.exec(delete(PollKey).where(col(PollKey.poll_id) == poll_id))  # type: ignore[call-overload]
         audit.record(session, at=now, actor=actor, action="poll.close", object_type="poll", object_id=poll_id)
+        if announce is not None:
+            await outbox.enqueue(session, await announce(session), now=now)
     return True
 
 
@@ -201,30 +216,32 @@ async def open_deadlines(db: Database) -> list[tuple[int, datetime]]:
 
 async def tally(db: Database, poll: PollInfo) -> Tally:
     async with db.read() as session:
-        counts = [0] * len(poll.options)
-        rows = await session.exec(
-            select(Ballot.option, func.count()).where(Ballot.poll_id == poll.id).group_by(col(Ballot.option))
+        return await tally_in(session, poll)
+
+
+async def tally_in(session: AsyncSession, poll: PollInfo) -> Tally:
+    counts = [0] * len(poll.options)
+    rows = await session.exec(
+        select(Ballot.option, func.count()).where(Ballot.poll_id == poll.id).group_by(col(Ballot.option))
+    )
+    for option, count in rows.all():
+        if 0 <= option < len(counts):
+            counts[option] = count
+    voters = (
+        await session.exec(select(func.count(func.distinct(Ballot.voter))).where(Ballot.poll_id == poll.id))
+    ).one()
+    names: tuple[tuple[str, ...], ...] | None = None
+    if poll.public:
+        per_option: dict[int, list[str]] = defaultdict(list)
+        query = (
+            select(Ballot.option, Resident.display_name)
+            .join(Resident, col(Resident.id) == col(Ballot.resident_id))
+            .where(Ballot.poll_id == poll.id)
+            .order_by(col(Resident.display_name))
         )
-        for option, count in rows.all():
-            if 0 <= option < len(counts):
-                counts[option] = count
-        voters = (
-            await session.exec(
-                select(func.count(func.distinct(Ballot.voter))).where(Ballot.poll_id == poll.id)
-            )
-        ).one()
-        names: tuple[tuple[str, ...], ...] | None = None
-        if poll.public:
-            per_option: dict[int, list[str]] = defaultdict(list)
-            query = (
-                select(Ballot.option, Resident.display_name)
-                .join(Resident, col(Resident.id) == col(Ballot.resident_id))
-                .where(Ballot.poll_id == poll.id)
-                .order_by(col(Resident.display_name))
-            )
-            for option, name in (await session.exec(query)).all():
-                per_option[option].append(name)
-            names = tuple(tuple(per_option.get(n, ())) for n in range(len(poll.options)))
+        for option, name in (await session.exec(query)).all():
+            per_option[option].append(name)
+        names = tuple(tuple(per_option.get(n, ())) for n in range(len(poll.options)))
     return Tally(counts=tuple(counts), voters=voters, names=names)
 
 

@@ -6,15 +6,19 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.context import Context
 from bot.events import ChatKind, ChatRef, MessageRef
 from bot.formatting import b, doc, p
 from bot.i18n import Translator, translator
+from bot.outbox.codec import reply_to_json
 from bot.polls.card import card_buttons, render_card, results_lines
 from bot.polls.spec import PollSpec
 from bot.replies import Edit, Refresh, Reply, Send
 from storage import polls as poll_store
 from storage.ballots import Outcome, Tap, public_voter, voter_key
+from storage.outbox import Outgoing
 from storage.polls import PollInfo
 
 if TYPE_CHECKING:
@@ -221,25 +225,32 @@ class PollService:
     async def close(self, poll_id: int, *, actor: str) -> tuple[bool, list[Reply]]:
         """Close the poll (harmless when already closed) and return the final cards and announcements."""
         engine = self.engine
-        closed = await poll_store.close_poll(engine.db, poll_id, now=engine.clock.now(), actor=actor)
+
+        async def announce(session: AsyncSession) -> list[Outgoing]:
+            poll = await poll_store.poll_in(session, poll_id)
+            assert poll is not None
+            tally = await poll_store.tally_in(session, poll)
+            t = translator(poll.language)
+            announcement = doc(
+                p(b(t._("Poll no. {id} is closed.", id=poll.id)), " ", poll.question),
+                p("\n".join(results_lines(poll, tally, t))),
+                p(t.n_("{count} voter", "{count} voters", tally.voters)),
+            )
+            sends = [Send(to=ChatRef(post.platform, post.chat_id), body=announcement) for post in poll.posts]
+            return [
+                Outgoing(f"poll:{poll_id}:closed:{s.to.key}", s.to.platform, s.to.key, reply_to_json(s))
+                for s in sends
+            ]
+
+        closed = await poll_store.close_poll(
+            engine.db, poll_id, now=engine.clock.now(), actor=actor, announce=announce
+        )
         self.forget(poll_id)
         if not closed:
             return False, []
         engine.schedule_changed()
-        replies = await self.card_edits(poll_id)
-        poll = await poll_store.get_poll(engine.db, poll_id)
-        assert poll is not None
-        tally = await poll_store.tally(engine.db, poll)
-        t = translator(poll.language)
-        announcement = doc(
-            p(b(t._("Poll no. {id} is closed.", id=poll.id)), " ", poll.question),
-            p("\n".join(results_lines(poll, tally, t))),
-            p(t.n_("{count} voter", "{count} voters", tally.voters)),
-        )
-        replies.extend(
-            Send(to=ChatRef(post.platform, post.chat_id), body=announcement) for post in poll.posts
-        )
-        return True, replies
+        engine.outbox_changed()
+        return True, await self.card_edits(poll_id)
 
     async def close_due(self) -> list[Reply]:
         """Close every poll whose deadline has passed (at start, and when a scheduler job fires)."""
