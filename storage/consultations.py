@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from storage import audit
+from storage import audit, outbox
 from storage.database import Database
 from storage.tables import (
     AnswerRow,
@@ -297,8 +298,16 @@ async def submit(
     return submission_id, receipt
 
 
-async def close_consultation(db: Database, consultation_id: int, *, now: datetime, actor: str) -> bool:
-    """Close once (idempotent), erasing every draft: after closing, nothing links anyone to answers."""
+async def close_consultation(
+    db: Database,
+    consultation_id: int,
+    *,
+    now: datetime,
+    actor: str,
+    announce: Callable[[], Awaitable[list[outbox.Outgoing]]] | None = None,
+) -> bool:
+    """Close once (idempotent), erasing every draft: after closing, nothing links anyone to answers. The
+    results `announce` returns join the outbox in the same transaction: closed means announced."""
     async with db.write() as session:
         result = await session.exec(  # type: ignore[call-overload]
             update(Consultation)
@@ -318,6 +327,8 @@ async def close_consultation(db: Database, consultation_id: int, *, now: datetim
             object_type="consultation",
             object_id=consultation_id,
         )
+        if announce is not None:
+            await outbox.enqueue(session, await announce(), now=now)
     return True
 
 

@@ -14,6 +14,7 @@ from bot.formatting import Rich, b, doc, i, p
 from bot.i18n import Translator, translator
 from bot.replies import Invite, Reply, Send
 from storage import consultations as store
+from storage.outbox import Outgoing
 from storage.tables import Consultation
 
 if TYPE_CHECKING:
@@ -156,23 +157,31 @@ class ConsultationService:
 
     async def close(self, consultation_id: int, *, actor: str) -> list[Reply]:
         """Close (idempotent), erase every draft, post the results where it was launched."""
-        engine = self.engine
-        closed = await store.close_consultation(
-            engine.db, consultation_id, now=engine.clock.now(), actor=actor
-        )
-        if not closed:
-            return []
-        engine.schedule_changed()
-        loaded = await self.get(consultation_id)
-        assert loaded is not None
         from bot.consultations.publishing import results_replies
+        from bot.outbox.codec import reply_to_json
 
-        replies: list[Reply] = []
-        for launch in await store.launches(engine.db, consultation_id):
-            chat = ChatRef(launch.platform, launch.chat_id)
-            t = translator(engine.community_language(chat.key))
-            replies.extend(await results_replies(engine, loaded, chat, t, closing=True))
-        return replies
+        engine = self.engine
+        loaded = await self.get(consultation_id)
+        if loaded is None:
+            return []
+
+        async def announce() -> list[Outgoing]:
+            rows: list[Outgoing] = []
+            for launch in await store.launches(engine.db, consultation_id):
+                chat = ChatRef(launch.platform, launch.chat_id)
+                t = translator(engine.community_language(chat.key))
+                for n, reply in enumerate(await results_replies(engine, loaded, chat, t, closing=True)):
+                    key = f"consultation:{consultation_id}:results:{chat.key}:{n}"
+                    rows.append(Outgoing(key, chat.platform, chat.key, reply_to_json(reply)))
+            return rows
+
+        closed = await store.close_consultation(
+            engine.db, consultation_id, now=engine.clock.now(), actor=actor, announce=announce
+        )
+        if closed:
+            engine.schedule_changed()
+            engine.outbox_changed()
+        return []
 
     async def due(self) -> list[Reply]:
         """Open and close what fell due (at start, and when a scheduler job fires)."""

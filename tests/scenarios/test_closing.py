@@ -9,12 +9,15 @@ from tests.drivers.base import last
 from tests.scenarios.test_micro_polls import normalized
 
 
-async def wait_until(condition, within: float = 5.0) -> None:
+async def wait_until(condition, within: float = 5.0, *, driver=None) -> None:
+    """Wait for what a scheduler job does in the background (delivering the outbox meanwhile)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while not condition():
         assert loop.time() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
+        if driver is not None:
+            await driver.settle()
 
 
 async def test_an_organizer_closes_the_latest_poll_and_votes_are_refused_afterwards(driver):

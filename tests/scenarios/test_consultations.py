@@ -127,7 +127,9 @@ async def test_a_consultation_launched_in_two_communities_has_one_set_of_results
     await answer_all(driver, "carol", via="annex", arbres="Oui")
     driver.clock.advance(timedelta(days=30))
     await driver.app.deadlines.sync()
-    await wait_until(lambda: any("2 habitants ont participé." in m.text for m in driver.messages("annex")))
+    await wait_until(
+        lambda: any("2 habitants ont participé." in m.text for m in driver.messages("annex")), driver=driver
+    )
     await driver.settle()
     for chat in ("square", "annex"):
         posted = texts(driver, chat)
