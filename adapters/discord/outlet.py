@@ -10,6 +10,7 @@ payloads), transient otherwise.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import logging
 
@@ -45,6 +46,11 @@ Messageable = discord.PartialMessageable | discord.DMChannel
 
 # What a request to Discord can end with, once discord.py has done its own waiting and retrying
 FAILURES = (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, TimeoutError)
+
+
+def _nonce(key: str, part: int) -> str:
+    """Discord nonces are at most 25 characters: a digest of the key and the part."""
+    return hashlib.blake2b(f"{key}:{part}".encode(), digest_size=12).hexdigest()[:25]
 
 
 def delivery_error(error: Exception) -> DeliveryError:
@@ -91,7 +97,9 @@ class DiscordOutlet:
                 raise DeliveryError("the Discord client is not logged in", permanent=False) from None
         if isinstance(reply, Send):
             view = keyboard_view(reply.buttons, self._language(exchange))
-            return await self._post(reply.to, reply.body, view, _file(reply.attachment), exchange)
+            return await self._post(
+                reply.to, reply.body, view, _file(reply.attachment), exchange, key=reply.idempotency_key
+            )
         if isinstance(reply, Edit):
             await self._edit(reply)
             return None
@@ -130,14 +138,19 @@ class DiscordOutlet:
         view: discord.ui.View | None,
         file: discord.File | None,
         exchange: Exchange | None,
+        *,
+        key: str | None = None,
     ) -> MessageRef:
-        """Post a message (several when too long: the view and the file go with the last one)."""
+        """Post a message (several when too long: the view and the file go with the last one). With an
+        idempotency key, each part carries a nonce Discord enforces: sent twice (a retry after a crash),
+        it is posted once."""
         layouts = layout_message(body)
         message_id = ""
         for n, layout in enumerate(layouts):
             last = n == len(layouts) - 1
+            nonce = _nonce(key, n) if key else None
             message_id = await self._post_one(
-                to, layout, view if last else None, file if last else None, exchange
+                to, layout, view if last else None, file if last else None, exchange, nonce=nonce
             )
         return MessageRef(to, message_id)
 
@@ -148,6 +161,8 @@ class DiscordOutlet:
         view: discord.ui.View | None,
         file: discord.File | None,
         exchange: Exchange | None,
+        *,
+        nonce: str | None = None,
     ) -> str:
         try:
             if exchange is not None and exchange.where == to:
@@ -155,7 +170,10 @@ class DiscordOutlet:
                 if answered is not None:
                     return str(answered)
             channel = await self._messageable(to)
-            message = await channel.send(**message_kwargs(layout, view, file))
+            kwargs = message_kwargs(layout, view, file)
+            if nonce is not None:
+                kwargs["nonce"] = nonce  # discord.py adds enforce_nonce
+            message = await channel.send(**kwargs)
             return str(message.id)
         except discord.Forbidden as error:
             if error.code == DMS_CLOSED and exchange is not None and to.is_private:
