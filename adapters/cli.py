@@ -151,6 +151,32 @@ def results(
     raise typer.Exit(asyncio.run(_with_app(work)))
 
 
+@app.command()
+def outbox(
+    failures: bool = typer.Option(False, "--failures", help="List the latest failed messages"),
+) -> None:
+    """How many decided messages are pending, sent, failed or dropped (and, with --failures, which failed)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from storage import outbox as outbox_store
+
+    async def work(application: App) -> int:
+        counts = await outbox_store.counts(application.db)
+        table = Table(title="civicbot outbox")
+        table.add_column("state")
+        table.add_column("messages", justify="right")
+        for state in ("pending", "sending", "sent", "failed", "dropped"):
+            table.add_row(state, f"{counts.get(state, 0):,}")
+        Console().print(table)
+        if failures:
+            for row in await outbox_store.failures(application.db):
+                typer.echo(f"{row.dedup_key}  after {row.attempts} attempt(s): {row.last_error or '?'}")
+        return 0
+
+    raise typer.Exit(asyncio.run(_with_app(work)))
+
+
 def main() -> None:
     app()
 
