@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.commands import forget, lang
+from bot.commands import forget, lang, meetings
 from bot.consultations import flow
 from bot.context import Context
 from bot.polls import guided
@@ -24,4 +24,5 @@ BUTTONS: dict[str, Callable[[Context, list[str]], Awaitable[None]]] = {
     "x": forget.on_button,
     "c": flow.on_button,
     "ce": flow.on_receipt,
+    "m": meetings.on_button,
 }

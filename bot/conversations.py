@@ -20,9 +20,12 @@ async def continue_conversation(ctx: Context) -> None:
         return
     flow, state = saved
     from bot.consultations import flow as consultation
+    from bot.meetings import guided as event_guide
     from bot.polls import guided
 
     if flow == guided.FLOW:
         await guided.on_text(ctx, state, event.text)
     elif flow == consultation.FLOW:
         await consultation.on_text(ctx, state, event.text)
+    elif flow == event_guide.FLOW:
+        await event_guide.on_text(ctx, state, event.text)

@@ -19,7 +19,14 @@ from storage import consultations as consultation_store
 from storage import polls as poll_store
 
 log = logging.getLogger(__name__)
-MANAGED = ("poll-close:", "consultation-open:", "consultation-close:")
+MANAGED = (
+    "poll-close:",
+    "consultation-open:",
+    "consultation-close:",
+    "meeting-reminder:",
+    "poll-reminder:",
+    "consultation-reminder:",
+)
 
 
 class Deadlines:
@@ -45,13 +52,18 @@ class Deadlines:
         self._sync_task = asyncio.get_running_loop().create_task(self.sync(), name="deadline sync")
 
     async def wanted(self) -> dict[str, datetime]:
-        """Every job there should be, per the database: poll deadlines, consultation openings and closings."""
+        """Every job there should be, per the database: poll deadlines, consultation openings and closings,
+        and the reminders still to decide."""
         db = self.runtime.engine.db
         wanted = {f"poll-close:{poll_id}": at for poll_id, at in await poll_store.open_deadlines(db)}
         for consultation_id, opens_at, closes_at in await consultation_store.open_consultation_deadlines(db):
             wanted[f"consultation-close:{consultation_id}"] = closes_at
             if opens_at is not None:
                 wanted[f"consultation-open:{consultation_id}"] = opens_at
+        # events', polls' and consultations' reminders not decided yet
+        from bot.meetings.reminders import jobs as reminder_jobs
+
+        wanted.update(await reminder_jobs(self.runtime.engine))
         return wanted
 
     async def sync(self) -> None:

@@ -230,9 +230,17 @@ class Engine:
         kind, _, rest = track.partition(":")
         if kind == "poll":
             await self.polls.record_copy(int(rest), ref)
+        elif kind == "meeting":
+            from bot.meetings.service import record_card
+
+            await record_card(self, int(rest), ref)
 
     async def refresh(self, key: str) -> list[Reply]:
         kind, _, rest = key.partition(":")
         if kind == "poll":
             return await self.polls.card_edits(int(rest))
+        if kind == "meeting":
+            from bot.meetings.service import card_edits
+
+            return await card_edits(self, int(rest))
         return []

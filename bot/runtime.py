@@ -168,6 +168,9 @@ class Runtime:
         """Open and close what fell due (deadlines) and deliver the announcements."""
         await self.deliver(await self.engine.polls.close_due())
         await self.deliver(await self.engine.consultations.due())
+        from bot.meetings.reminders import decide_due  # reminders go through the outbox
+
+        await decide_due(self.engine)
 
     async def close(self) -> None:
         await self.settle()

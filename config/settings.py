@@ -40,6 +40,14 @@ class Settings(BaseSettings):
         "telegram:25,discord:40",
         description="Messages a second the outbox dispatcher sends to each platform (reminders, broadcasts)",
     )
+    reminder_offsets: str = Field(
+        "24h,1h",
+        description="When event reminders go out before the start, e.g. 24h,1h (m, h or d; "
+        "/event --reminders overrides it per event)",
+    )
+    poll_reminder_before: str = Field(
+        "24h", description="How long before a poll or consultation closes its reminder goes out (m, h or d)"
+    )
     files_dir: str = Field("civicbot-files", description="Where the console adapter saves images and files")
     log_level: str = Field("INFO", description="Python logging level")
 

@@ -17,6 +17,7 @@ from tests.drivers.base import Driver
 DRIVERS = [
     pytest.param(("console", "sqlite"), id="console-sqlite"),
     pytest.param(("console", "postgresql"), id="console-postgresql", marks=pytest.mark.postgres),
+    pytest.param(("telegram", "sqlite"), id="telegram-sqlite"),
     pytest.param(("discord", "sqlite"), id="discord-sqlite"),
 ]
 

@@ -27,7 +27,7 @@ class CommandSpec:
 
 
 def _registry() -> dict[str, CommandSpec]:
-    from bot.commands import close, consultations, forget, help, lang, mydata, poll, results, start
+    from bot.commands import close, consultations, forget, help, lang, meetings, mydata, poll, results, start
 
     specs = [
         CommandSpec("start", N_("Start talking with the bot"), start.handle),
@@ -78,6 +78,58 @@ def _registry() -> dict[str, CommandSpec]:
             organizer=True,
             aliases=("exporter",),
             arguments=N_("id"),
+        ),
+        CommandSpec(
+            "event",
+            N_("Announce a public meeting"),
+            meetings.event,
+            organizer=True,
+            aliases=("evenement",),
+            arguments=N_("[--reminders 24h,1h] Title | WHEN | PLACE | description"),
+        ),
+        CommandSpec(
+            "events",
+            N_("The upcoming events, or the details of one"),
+            meetings.events,
+            aliases=("evenements",),
+            arguments=N_("[number]"),
+        ),
+        CommandSpec(
+            "event_edit",
+            N_("Change an event"),
+            meetings.event_edit,
+            organizer=True,
+            aliases=("modifier_evenement",),
+            arguments=N_("number field value"),
+        ),
+        CommandSpec(
+            "event_cancel",
+            N_("Cancel an event"),
+            meetings.event_cancel,
+            organizer=True,
+            aliases=("annuler_evenement",),
+            arguments=N_("number"),
+        ),
+        CommandSpec(
+            "calendar",
+            N_("The upcoming events as a calendar file"),
+            meetings.calendar,
+            aliases=("agenda", "calendrier"),
+        ),
+        CommandSpec(
+            "tz",
+            N_("Set the community's time zone"),
+            meetings.tz,
+            organizer=True,
+            aliases=("fuseau",),
+            arguments=N_("zone, for example Europe/Paris"),
+        ),
+        CommandSpec(
+            "reminders",
+            N_("Turn private reminders off or on"),
+            meetings.reminders,
+            aliases=("rappels",),
+            arguments="off|on",
         ),
         CommandSpec(
             "lang", N_("Choose the language: fr or en"), lang.handle, aliases=("langue",), arguments="fr|en"

@@ -6,6 +6,8 @@ from __future__ import annotations
 from bot.context import Context
 from bot.formatting import b, doc, p
 from bot.replies import Invite, Refresh
+from storage import consultations as consultation_store
+from storage import meetings as meeting_store
 from storage import polls as poll_store
 from storage import residents as resident_store
 from storage.ballots import public_choices_of, public_voter, unlink_resident, voter_key, withdraw_voter
@@ -78,6 +80,12 @@ async def erase(ctx: Context) -> int:
         await unlink_resident(engine.db, resident.id, closed)
         await resident_store.delete_resident(engine.db, resident.id)
     await clear_conversation(engine.db, sender.platform, sender.user_id)
+    for draft in await consultation_store.drafts_of(engine.db, sender.platform, sender.user_id):
+        await consultation_store.delete_draft(
+            engine.db, draft.consultation_id, sender.platform, sender.user_id
+        )
+    meetings = await meeting_store.forget_rsvps(engine.db, sender.platform, sender.user_id)
     engine.forget_cached(ctx.identity)
     ctx.replies.extend(Refresh(key=f"poll:{poll_id}") for poll_id in sorted(affected))
+    ctx.replies.extend(Refresh(key=f"meeting:{meeting_id}") for meeting_id in meetings)
     return withdrawn

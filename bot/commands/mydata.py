@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.context import Context
 from bot.formatting import b, doc, i, p, ul
 from bot.replies import Invite
 from storage import audit
+from storage import consultations as consultation_store
+from storage import meetings as meeting_store
 from storage import polls as poll_store
 from storage import residents as resident_store
 from storage.ballots import choices_of, public_choices_of, voter_key
@@ -58,6 +62,22 @@ async def handle(ctx: Context, args: str) -> None:
         if created:
             blocks.append(p(b(t._("Polls you created"))))
             blocks.append(ul(*(f"n° {pid} — {question}" for pid, question in created)))
+    answers = await meeting_store.rsvps_of(engine.db, sender.platform, sender.user_id)
+    if answers:
+        names = {"yes": t._("I'm coming"), "maybe": t._("Maybe"), "no": t._("Not coming")}
+        blocks.append(p(b(t._("Your answers to events"))))
+        blocks.append(ul(*(f"{meeting.title} → {names.get(answer, answer)}" for meeting, answer in answers)))
+    drafts = await consultation_store.drafts_of(engine.db, sender.platform, sender.user_id)
+    if drafts:
+        blocks.append(p(b(t._("Consultations you started answering"))))
+        items = []
+        for draft in drafts:
+            loaded = await engine.consultations.get(draft.consultation_id)
+            if loaded is not None:
+                given = len(json.loads(draft.answers))
+                progress = t.n_("{count} answer given", "{count} answers given", given)
+                items.append(f"{loaded.row.title} — {progress}")
+        blocks.append(ul(*items))
     actions = await audit.entries(engine.db, actor=ctx.identity)
     if actions:
         blocks.append(p(b(t._("Your organizer actions in the audit log"))))

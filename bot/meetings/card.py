@@ -1,0 +1,82 @@
+"""The event message: title, date in words, place, description, live answer counts and the RSVP buttons.
+
+Everything is text, so a screen reader or a text-only client loses nothing. A cancelled event keeps its
+card, marked cancelled and without buttons.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.actions import ActionSigner
+from bot.dates import format_when
+from bot.formatting import Rich, b, doc, i, p
+from bot.i18n import Translator
+from bot.replies import Button, Keyboard
+from storage.meetings import MAYBE, NO, YES, Counts
+from storage.tables import Meeting
+
+ANSWER_CODES = {YES: "y", MAYBE: "m", NO: "n"}  # in button ids, which are short
+ANSWER_OF_CODE = {code: answer for answer, code in ANSWER_CODES.items()}
+
+
+def answer_label(answer: str, t: Translator) -> str:
+    if answer == YES:
+        return t._("I'm coming")
+    if answer == MAYBE:
+        return t._("Maybe")
+    return t._("Not coming")
+
+
+def when_text(meeting: Meeting, t: Translator, *, now: datetime | None = None) -> str:
+    """ "jeudi 3 décembre à 19 h 00", in the meeting's time zone (with the year when it is not this one's)."""
+    return format_when(meeting.starts_at, tz=meeting.timezone, language=t.language, now=now)
+
+
+def details(
+    meeting: Meeting, t: Translator, *, now: datetime | None = None, title: bool = True
+) -> list[Rich]:
+    """Title, when, where and description: what every message about the event repeats (without the title
+    when the message names the event in its own first line)."""
+    return [
+        doc(p(b(meeting.title))) if title else doc(),
+        doc(
+            p(
+                t._("When: {when}", when=when_text(meeting, t, now=now)),
+                "\n",
+                t._("Where: {place}", place=meeting.place),
+            )
+        ),
+        doc(p(meeting.description)) if meeting.description else doc(),
+    ]
+
+
+def counts_line(counts: Counts, t: Translator) -> str:
+    return " · ".join(
+        t._("{answer}: {count}", answer=answer_label(answer, t), count=count)
+        for answer, count in ((YES, counts.yes), (MAYBE, counts.maybe), (NO, counts.no))
+    )
+
+
+def render_card(meeting: Meeting, counts: Counts, t: Translator, *, now: datetime) -> Rich:
+    cancelled = meeting.cancelled_at is not None
+    body = doc(p(b(t._("Cancelled")))) if cancelled else doc()
+    for part in details(meeting, t, now=now):
+        body += part
+    if cancelled:
+        return body + doc(p(t._("Event no. {id}", id=meeting.id)))
+    return body + doc(
+        p(counts_line(counts, t)),
+        p(t._("Event no. {id}", id=meeting.id)),
+        p(i(t._("Tap a button to answer; tap another one to change your answer."))),
+    )
+
+
+def card_buttons(meeting: Meeting, signer: ActionSigner, t: Translator) -> Keyboard:
+    if meeting.cancelled_at is not None:
+        return ()
+    rsvp = tuple(
+        Button(answer_label(answer, t), signer.sign("m", "r", meeting.id or 0, code))
+        for answer, code in ANSWER_CODES.items()
+    )
+    return (rsvp, (Button(t._("Add to my calendar"), signer.sign("m", "i", meeting.id or 0)),))

@@ -1,0 +1,263 @@
+"""The guided /event, in a private chat: title, start, place, description, then the community to post in.
+
+The start is kept as a local wall time ("Thursday 19:00") until the community is chosen, then read in that
+community's time zone: an organizer means 19:00 where the meeting takes place. Each step is saved in the
+database, so the flow survives a restart.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.context import Context
+from bot.dates import format_when
+from bot.events import ButtonPress, ChatRef
+from bot.formatting import Rich, b, doc, i, p
+from bot.meetings.spec import (
+    MAX_DESCRIPTION,
+    MAX_PLACE,
+    MAX_TITLE,
+    EventSpec,
+    EventSpecError,
+    check_description,
+    check_place,
+    check_title,
+    check_when,
+)
+from bot.replies import AskInput, Edit, InputKind, Keyboard, Send
+from storage import residents as resident_store
+from storage.state import clear_conversation, load_conversation, save_conversation
+from storage.tables import Community
+
+FLOW = "event"
+
+
+async def _save(ctx: Context, state: dict[str, Any]) -> None:
+    sender = ctx.event.sender
+    await save_conversation(
+        ctx.engine.db, sender.platform, sender.user_id, FLOW, state, ctx.engine.clock.now()
+    )
+
+
+def _ask(ctx: Context, prompt: str, label: str, *, max_length: int, hint: str = "") -> None:
+    ctx.replies.append(
+        AskInput(
+            to=ctx.private_chat,
+            prompt=doc(p(b(prompt)), p(i(hint)) if hint else None),
+            field_label=label,
+            action=ctx.engine.signer.sign("m", "g", "a"),
+            kind=InputKind.TEXT,
+            max_length=max_length,
+        )
+    )
+
+
+def _ask_when(ctx: Context) -> None:
+    t = ctx.t
+    _ask(
+        ctx,
+        t._("Step 2 of 5 — When does it start?"),
+        t._("Date and time"),
+        max_length=100,
+        hint=t._("For example: jeudi 19h, demain 18h30, 2026-12-05 18:30."),
+    )
+
+
+async def begin(ctx: Context) -> None:
+    await _save(ctx, {"step": "title"})
+    t = ctx.t
+    _ask(
+        ctx,
+        t._("Step 1 of 5 — What is the event called?"),
+        t._("Title"),
+        max_length=MAX_TITLE,
+        hint=t._("{limit} characters at most. /cancel stops at any time.", limit=MAX_TITLE),
+    )
+
+
+async def on_text(ctx: Context, state: dict[str, Any], text: str) -> None:
+    t = ctx.t
+    engine = ctx.engine
+    step = state.get("step")
+    try:
+        if step == "title":
+            state["title"] = check_title(text, t)
+            state["step"] = "when"
+            await _save(ctx, state)
+            _ask_when(ctx)
+        elif step == "when":
+            zone = engine.settings.timezone
+            starts_at = check_when(text, now=engine.clock.now(), timezone=zone, t=t)
+            state["wall"] = starts_at.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat()
+            state["step"] = "place"
+            await _save(ctx, state)
+            _ask(ctx, t._("Step 3 of 5 — Where does it take place?"), t._("Place"), max_length=MAX_PLACE)
+        elif step == "place":
+            state["place"] = check_place(text, t)
+            state["step"] = "description"
+            await _save(ctx, state)
+            _ask(
+                ctx,
+                t._("Step 4 of 5 — A few words of description?"),
+                t._("Description"),
+                max_length=MAX_DESCRIPTION,
+                hint=t._("Send “-” for none."),
+            )
+        elif step == "description":
+            state["description"] = check_description(text, t)
+            await _show_communities(ctx, state)
+        else:
+            ctx.say(t._("Use the buttons above, or /cancel to stop."))
+    except EventSpecError as error:
+        ctx.say(doc(p(str(error)), p(i(t._("Please send your answer again.")))))
+
+
+async def choose_community(ctx: Context, spec: EventSpec) -> None:
+    """Entry from `/event Title | WHEN | PLACE` typed in private: everything is known but where to post."""
+    zone = ctx.engine.settings.timezone
+    state = {
+        "title": spec.title,
+        "wall": spec.starts_at.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(),
+        "place": spec.place,
+        "description": spec.description,
+        "reminders": spec.reminders,
+    }
+    await _show_communities(ctx, state)
+
+
+def _wall_text(ctx: Context, state: dict[str, Any]) -> str:
+    zone = ctx.engine.settings.timezone
+    wall = datetime.fromisoformat(state["wall"]).replace(tzinfo=ZoneInfo(zone))
+    return format_when(wall, tz=zone, language=ctx.t.language)
+
+
+def _summary(ctx: Context, state: dict[str, Any]) -> list[Any]:
+    t = ctx.t
+    return [
+        p(b(state["title"])),
+        p(
+            t._("When: {when}", when=_wall_text(ctx, state)),
+            "\n",
+            t._("Where: {place}", place=state["place"]),
+        ),
+        p(state["description"]) if state.get("description") else None,
+    ]
+
+
+async def _allowed_communities(ctx: Context) -> list[Community]:
+    engine = ctx.engine
+    if engine.is_global_admin(ctx.identity):
+        return await resident_store.all_communities(engine.db)
+    return await resident_store.communities_administered(engine.db, await engine.resident_id(ctx.event))
+
+
+async def _show_communities(ctx: Context, state: dict[str, Any]) -> None:
+    t = ctx.t
+    communities = await _allowed_communities(ctx)
+    if not communities:
+        await clear_conversation(ctx.engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)
+        ctx.say(
+            t._(
+                "I know no community where you are an organizer yet. Add me to your group, send any command "
+                "there (for example /help), then try again."
+            )
+        )
+        return
+    state["step"] = "community"
+    await _save(ctx, state)
+    titles = [c.title or c.chat_id for c in communities]
+    rows: list[tuple[Any, ...]] = [
+        (ctx.button(_label(c, titles), "m", "g", "t", c.id or 0),) for c in communities[:20]
+    ]
+    rows.append((ctx.button(t._("Cancel"), "m", "g", "x"),))
+    body = doc(
+        p(b(t._("Step 5 of 5 — Where should I post it?"))),
+        *_summary(ctx, state),
+        p(t._("Tap the community: the event is published there at once.")),
+    )
+    _show(ctx, body, tuple(rows))
+
+
+def _label(community: Community, titles: list[str]) -> str:
+    title = community.title or community.chat_id
+    return title if titles.count(title) == 1 else f"{title} ({community.platform})"
+
+
+def _show(ctx: Context, body: Rich, keyboard: Keyboard) -> None:
+    """Update the panel in place when a button of it was pressed, else post it."""
+    event = ctx.event
+    if isinstance(event, ButtonPress) and event.message is not None:
+        ctx.replies.append(Edit(target=event.message, body=body, buttons=keyboard))
+    else:
+        ctx.replies.append(Send(to=ctx.private_chat, body=body, buttons=keyboard))
+
+
+async def on_button(ctx: Context, fields: list[str]) -> None:
+    t = ctx.t
+    sender = ctx.event.sender
+    saved = await load_conversation(ctx.engine.db, sender.platform, sender.user_id)
+    if saved is None or saved[0] != FLOW:
+        ctx.notice(t._("This step is over. Send /event to start again."), alert=True)
+        return
+    state = saved[1]
+    action = fields[0] if fields else ""
+    if action == "x":
+        await clear_conversation(ctx.engine.db, sender.platform, sender.user_id)
+        ctx.notice(t._("Cancelled."))
+        ctx.say(t._("Cancelled. Nothing was published."))
+    elif action == "t" and state.get("step") == "community" and len(fields) == 2 and fields[1].isdigit():
+        await _publish(ctx, state, int(fields[1]))
+    else:
+        ctx.notice(t._("This step is over. Send /event to start again."), alert=True)
+
+
+async def _publish(ctx: Context, state: dict[str, Any], community_id: int) -> None:
+    from bot.meetings import service
+
+    t = ctx.t
+    engine = ctx.engine
+    allowed = {c.id: c for c in await _allowed_communities(ctx)}
+    community = allowed.get(community_id)
+    if community is None:
+        ctx.notice(t._("You cannot post in this community."), alert=True)
+        return
+    zone = community.timezone or engine.settings.timezone
+    wall = datetime.fromisoformat(state["wall"])
+    starts_at = wall.replace(tzinfo=ZoneInfo(zone), fold=0).astimezone(UTC)
+    if starts_at <= engine.clock.now():
+        state["step"] = "when"
+        await _save(ctx, state)
+        ctx.notice(t._("This date is now past: choose another one."), alert=True)
+        _ask_when(ctx)
+        return
+    await clear_conversation(engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)
+    spec = EventSpec(
+        title=state["title"],
+        starts_at=starts_at,
+        place=state["place"],
+        description=state.get("description", ""),
+        reminders=state.get("reminders"),
+    )
+    chat = ChatRef(community.platform, community.chat_id)
+    meeting = await service.create(
+        ctx, spec, chat, timezone=zone, language=community.language or engine.settings.default_language
+    )
+    ctx.notice(t._("Published."))
+    _show(
+        ctx,
+        doc(
+            p(
+                b(
+                    t._(
+                        "Event no. {id} is published in: {names}.",
+                        id=meeting.id,
+                        names=community.title or chat.chat_id,
+                    )
+                )
+            ),
+            *_summary(ctx, state),
+        ),
+        (),
+    )

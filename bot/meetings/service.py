@@ -1,0 +1,233 @@
+"""Event behaviour: posting the card, answers by one tap, live counts, calendar files, edits and cancellation.
+
+Edits and cancellations are decisions that send messages: the change, its audit entry and its notifications
+are written in one transaction (storage.meetings), and the outbox delivers them. The card itself is edited
+at once, as a reply.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.context import Context
+from bot.events import ChatKind, ChatRef, MessageRef
+from bot.formatting import doc
+from bot.i18n import translator
+from bot.meetings import ics
+from bot.meetings.card import ANSWER_OF_CODE, answer_label, card_buttons, render_card
+from bot.meetings.notices import cancel_notices, community_of, edit_notices
+from bot.meetings.spec import EventSpec
+from bot.replies import Edit, Refresh, Reply, Send
+from storage import meetings as store
+from storage import residents as resident_store
+from storage.tables import Meeting
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+
+# What /event_edit may change, in the order notifications list the changes
+EDITABLE = ("title", "starts_at", "place", "description", "reminder_offsets")
+
+
+def track_key(meeting_id: int) -> str:
+    return f"meeting:{meeting_id}"
+
+
+# -- creating --------------------------------------------------------------------------------------------
+
+
+async def create(
+    ctx: Context, spec: EventSpec, chat: ChatRef, *, timezone: str | None = None, language: str | None = None
+) -> Meeting:
+    """Store the event and post its card in `chat` (whose time zone and language it keeps)."""
+    engine = ctx.engine
+    meeting = await store.create_meeting(
+        engine.db,
+        title=spec.title,
+        place=spec.place,
+        description=spec.description,
+        starts_at=spec.starts_at,
+        timezone=timezone or engine.community_timezone(chat.key),
+        language=language or engine.community_language(chat.key),
+        platform=chat.platform,
+        chat_id=chat.chat_id,
+        reminder_offsets=spec.reminders,
+        created_by=await engine.resident_id(ctx.event),
+        actor=ctx.identity,
+        now=engine.clock.now(),
+    )
+    t = translator(meeting.language)
+    counts = store.Counts()
+    ctx.send(
+        chat,
+        render_card(meeting, counts, t, now=engine.clock.now()),
+        card_buttons(meeting, engine.signer, t),
+        track=track_key(meeting.id or 0),
+    )
+    engine.schedule_changed()
+    return meeting
+
+
+async def record_card(engine: Engine, meeting_id: int, ref: MessageRef) -> None:
+    await store.record_message(engine.db, meeting_id, ref.message_id)
+
+
+async def card_edits(engine: Engine, meeting_id: int) -> list[Reply]:
+    meeting = await store.get_meeting(engine.db, meeting_id)
+    if meeting is None or meeting.message_id is None:
+        return []
+    t = translator(meeting.language)
+    body = render_card(meeting, await store.counts(engine.db, meeting_id), t, now=engine.clock.now())
+    return [
+        Edit(
+            target=MessageRef(community_of(meeting), meeting.message_id),
+            body=body,
+            buttons=card_buttons(meeting, engine.signer, t),
+        )
+    ]
+
+
+# -- residents' taps ------------------------------------------------------------------------------------
+
+
+async def _usable(ctx: Context, meeting_id: int) -> Meeting | None:
+    """The meeting a card button is about, or None after telling the resident why not."""
+    t = ctx.t
+    meeting = await store.get_meeting(ctx.engine.db, meeting_id)
+    if meeting is None:
+        ctx.notice(t._("This event no longer exists."), alert=True)
+        return None
+    if meeting.cancelled_at is not None:
+        ctx.notice(t._("This event is cancelled."), alert=True)
+        return None
+    if (meeting.platform, meeting.chat_id) != (ctx.chat.platform, ctx.chat.chat_id):
+        ctx.notice(t._("This event belongs to another conversation."), alert=True)
+        return None
+    return meeting
+
+
+async def answer(ctx: Context, meeting_id: int, code: str) -> None:
+    t = ctx.t
+    choice = ANSWER_OF_CODE.get(code)
+    if choice is None:
+        ctx.notice(t._("This button is not valid (any more)."), alert=True)
+        return
+    meeting = await _usable(ctx, meeting_id)
+    if meeting is None:
+        return
+    if ctx.engine.clock.now() >= meeting.starts_at:
+        ctx.notice(t._("This event has already started."), alert=True)
+        return
+    sender = ctx.event.sender
+    before = await store.set_rsvp(ctx.engine.db, meeting_id, sender.platform, sender.user_id, choice)
+    label = answer_label(choice, t)
+    if before == choice:
+        ctx.notice(t._("You had already answered: {answer}. Tap another button to change it.", answer=label))
+        return
+    if before is None:
+        ctx.notice(t._("Answer recorded: {answer}", answer=label))
+    else:
+        ctx.notice(t._("Answer changed to: {answer}", answer=label))
+    ctx.replies.append(Refresh(key=track_key(meeting_id)))
+
+
+async def send_calendar_file(ctx: Context, meeting_id: int) -> None:
+    """The event's .ics, in the resident's private chat when the bot can write there (so a crowd of taps
+    does not fill the community with files), else in the chat where the button was pressed."""
+    t = ctx.t
+    meeting = await _usable(ctx, meeting_id)
+    if meeting is None:
+        return
+    engine = ctx.engine
+    attachment = ics.event_file(meeting, t, now=engine.clock.now())
+    sender = ctx.event.sender
+    resident = await resident_store.find_resident(engine.db, sender.platform, sender.user_id)
+    body = t._(
+        "The calendar file of “{title}”: open it to add the event to your calendar.", title=meeting.title
+    )
+    if (
+        not ctx.chat.is_private
+        and resident is not None
+        and resident.private_chat_open
+        and not resident.unreachable
+    ):
+        ctx.replies.append(Send(to=ctx.private_chat, body=doc(body), attachment=attachment))
+        ctx.notice(t._("I sent you the calendar file in our private chat."))
+    else:
+        ctx.replies.append(Send(to=ctx.chat, body=doc(body), attachment=attachment))
+        ctx.notice(t._("Here is the calendar file."))
+
+
+# -- organizers ------------------------------------------------------------------------------------------
+
+
+async def resolve(ctx: Context, meeting_id: int) -> Meeting | None:
+    meeting = await store.get_meeting(ctx.engine.db, meeting_id)
+    if meeting is None:
+        ctx.say(ctx.t._("There is no event no. {id}.", id=meeting_id))
+    return meeting
+
+
+async def may_manage(ctx: Context, meeting: Meeting) -> bool:
+    """Global admins, the event's author, and administrators of the community where it is posted."""
+    engine = ctx.engine
+    if engine.is_global_admin(ctx.identity):
+        return True
+    here = (ctx.chat.platform, ctx.chat.chat_id) == (meeting.platform, meeting.chat_id)
+    if ctx.chat.kind is ChatKind.COMMUNITY:
+        return ctx.event.sender_is_admin and here
+    resident = await resident_store.find_resident(
+        engine.db, ctx.event.sender.platform, ctx.event.sender.user_id
+    )
+    if resident is None or resident.id is None:
+        return False
+    if meeting.created_by == resident.id:
+        return True
+    administered = await resident_store.communities_administered(engine.db, resident.id)
+    return any((c.platform, c.chat_id) == (meeting.platform, meeting.chat_id) for c in administered)
+
+
+async def edit(ctx: Context, meeting: Meeting, changes: dict[str, object]) -> Meeting | None:
+    """Apply changes that really change something; notify, re-derive the reminders, edit the card."""
+    engine = ctx.engine
+    changed = [name for name in EDITABLE if name in changes and getattr(meeting, name) != changes[name]]
+    if not changed:
+        return meeting
+    now = engine.clock.now()
+    updated = await store.update_meeting(
+        engine.db,
+        meeting.id or 0,
+        {name: changes[name] for name in changed},
+        actor=ctx.identity,
+        now=now,
+        build=lambda m, people: edit_notices(
+            m, people, changed, default_language=engine.settings.default_language, now=now
+        ),
+    )
+    if updated is None:
+        return None
+    engine.outbox_changed()
+    engine.schedule_changed()
+    ctx.replies.extend(await card_edits(engine, updated.id or 0))
+    return updated
+
+
+async def cancel(ctx: Context, meeting: Meeting) -> Meeting | None:
+    engine = ctx.engine
+    now = engine.clock.now()
+    cancelled = await store.cancel_meeting(
+        engine.db,
+        meeting.id or 0,
+        actor=ctx.identity,
+        now=now,
+        build=lambda m, people: cancel_notices(
+            m, people, default_language=engine.settings.default_language, now=now
+        ),
+    )
+    if cancelled is None:
+        return None
+    engine.outbox_changed()
+    engine.schedule_changed()
+    ctx.replies.extend(await card_edits(engine, cancelled.id or 0))
+    return cancelled

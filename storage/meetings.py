@@ -1,0 +1,469 @@
+"""Meetings and their RSVPs, and the reads and writes reminders need.
+
+Every decision that sends something (an edit's notifications, a cancellation, a reminder) writes its
+outbox rows in the transaction of the decision: the caller passes a `build` function that turns the
+meeting as stored and the people concerned into `Outgoing` messages, and this module enqueues them
+before committing. What was decided is then either entirely on disk or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import audit
+from storage.database import Database
+from storage.outbox import DROPPED, FAILED, PENDING, Outgoing, enqueue
+from storage.tables import (
+    Consultation,
+    ConsultationDraft,
+    ConsultationLaunch,
+    Meeting,
+    OutboxMessage,
+    Poll,
+    PollPost,
+    Resident,
+    Rsvp,
+)
+
+YES, MAYBE, NO = "yes", "maybe", "no"
+ANSWERS = (YES, MAYBE, NO)
+COMING = (YES, MAYBE)  # who gets reminders and notifications
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    yes: int = 0
+    maybe: int = 0
+    no: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Someone a message may go to privately, with what we know of their private chat."""
+
+    platform: str
+    user_id: str
+    answer: str | None  # their RSVP, for meeting attendees
+    language: str | None
+    reachable: bool  # wrote to the bot in private and no private message failed for good since
+    muted: bool  # /reminders off
+
+
+Build = Callable[[Meeting, list[Recipient]], Sequence[Outgoing]]
+
+
+# -- meetings ---------------------------------------------------------------------------------------------
+
+
+async def create_meeting(
+    db: Database,
+    *,
+    title: str,
+    place: str,
+    description: str,
+    starts_at: datetime,
+    timezone: str,
+    language: str,
+    platform: str,
+    chat_id: str,
+    reminder_offsets: str | None,
+    created_by: int | None,
+    actor: str,
+    now: datetime,
+) -> Meeting:
+    """Write the meeting and its audit entry in one transaction."""
+    async with db.write() as session:
+        meeting = Meeting(
+            title=title,
+            place=place,
+            description=description,
+            starts_at=starts_at,
+            timezone=timezone,
+            language=language,
+            platform=platform,
+            chat_id=chat_id,
+            reminder_offsets=reminder_offsets,
+            created_at=now,
+            created_by=created_by,
+        )
+        session.add(meeting)
+        await session.flush()
+        assert meeting.id is not None
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            action="meeting.create",
+            object_type="meeting",
+            object_id=meeting.id,
+            detail=f"starts {starts_at.isoformat()}, in {platform}:{chat_id}"
+            + (f", reminders {reminder_offsets or 'none'}" if reminder_offsets is not None else ""),
+        )
+    return meeting
+
+
+async def get_meeting(db: Database, meeting_id: int) -> Meeting | None:
+    async with db.read() as session:
+        return await session.get(Meeting, meeting_id)
+
+
+async def record_message(db: Database, meeting_id: int, message_id: str) -> None:
+    async with db.write() as session:
+        await session.exec(  # type: ignore[call-overload]
+            update(Meeting).where(col(Meeting.id) == meeting_id).values(message_id=message_id)
+        )
+
+
+async def upcoming(
+    db: Database, chats: Iterable[tuple[str, str]] | None, *, now: datetime, with_cancelled: bool = False
+) -> list[Meeting]:
+    """Meetings not started yet, soonest first, in the given communities (None: everywhere)."""
+    async with db.read() as session:
+        query = select(Meeting).where(Meeting.starts_at > now)
+        if not with_cancelled:
+            query = query.where(col(Meeting.cancelled_at).is_(None))
+        if chats is not None:
+            pairs = list(chats)
+            if not pairs:
+                return []
+            query = query.where(
+                or_(
+                    *(and_(Meeting.platform == platform, Meeting.chat_id == chat) for platform, chat in pairs)
+                )
+            )
+        query = query.order_by(col(Meeting.starts_at), col(Meeting.id))
+        return list((await session.exec(query)).all())
+
+
+async def update_meeting(
+    db: Database, meeting_id: int, values: dict[str, object], *, actor: str, now: datetime, build: Build
+) -> Meeting | None:
+    """Apply an organizer's edit (a new version), audit it and queue its notifications, in one transaction.
+    None when the meeting is gone or cancelled. Pending reminders for an old start time are dropped: the
+    reminders of the new time are new decisions."""
+    async with db.write() as session:
+        # locked: two simultaneous edits must not both become the same version (their notifications would
+        # share dedup keys); SQLite's BEGIN IMMEDIATE already serializes writers
+        meeting = await session.get(Meeting, meeting_id, with_for_update=True)
+        if meeting is None or meeting.cancelled_at is not None:
+            return None
+        old_start = meeting.starts_at
+        for name, value in values.items():
+            setattr(meeting, name, value)
+        meeting.version += 1
+        session.add(meeting)
+        if meeting.starts_at != old_start:
+            await _drop_pending(session, f"event:{meeting_id}:reminder:")
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            action="meeting.edit",
+            object_type="meeting",
+            object_id=meeting_id,
+            detail=f"version {meeting.version}: " + ", ".join(sorted(values)),
+        )
+        await session.flush()
+        await enqueue(session, build(meeting, await _people(session, meeting_id, COMING)), now=now)
+    return meeting
+
+
+async def cancel_meeting(
+    db: Database, meeting_id: int, *, actor: str, now: datetime, build: Build
+) -> Meeting | None:
+    """Cancel once: None when already cancelled (or gone). Reminders still waiting in the outbox are dropped,
+    so nothing more is sent about it once its cancellation is announced."""
+    async with db.write() as session:
+        result = await session.exec(  # type: ignore[call-overload]
+            update(Meeting)
+            .where(col(Meeting.id) == meeting_id, col(Meeting.cancelled_at).is_(None))
+            .values(cancelled_at=now, version=Meeting.version + 1)
+        )
+        if result.rowcount != 1:
+            return None
+        meeting = await session.get(Meeting, meeting_id, populate_existing=True)
+        assert meeting is not None
+        await _drop_pending(session, f"event:{meeting_id}:reminder:")
+        audit.record(
+            session, at=now, actor=actor, action="meeting.cancel", object_type="meeting", object_id=meeting_id
+        )
+        await enqueue(session, build(meeting, await _people(session, meeting_id, COMING)), now=now)
+    return meeting
+
+
+async def _drop_pending(session: AsyncSession, prefix: str) -> None:
+    await session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.dedup_key).startswith(prefix),
+            OutboxMessage.state == PENDING,
+            col(OutboxMessage.worker).is_(None),
+        )
+        .values(state=DROPPED, last_error="superseded")
+    )
+
+
+# -- RSVPs ------------------------------------------------------------------------------------------------
+
+
+async def set_rsvp(db: Database, meeting_id: int, platform: str, user_id: str, answer: str) -> str | None:
+    """Record a resident's answer; returns their previous one (None the first time). One row per resident,
+    whatever the timing of the taps (an upsert)."""
+    assert answer in ANSWERS
+    async with db.write() as session:
+        previous = await session.get(Rsvp, (meeting_id, platform, user_id))
+        before = previous.answer if previous is not None else None
+        if before != answer:
+            dialect = postgresql if db.is_postgres else sqlite
+            statement = dialect.insert(Rsvp).values(
+                meeting_id=meeting_id, platform=platform, user_id=user_id, answer=answer
+            )
+            statement = statement.on_conflict_do_update(
+                index_elements=["meeting_id", "platform", "user_id"], set_={"answer": answer}
+            )
+            await session.exec(statement)  # type: ignore[call-overload]
+    return before
+
+
+async def counts(db: Database, meeting_id: int) -> Counts:
+    async with db.read() as session:
+        rows = await session.exec(
+            select(Rsvp.answer, func.count()).where(Rsvp.meeting_id == meeting_id).group_by(col(Rsvp.answer))  # type: ignore[call-overload]
+        )
+        found = dict(rows.all())
+    return Counts(yes=found.get(YES, 0), maybe=found.get(MAYBE, 0), no=found.get(NO, 0))
+
+
+async def attendees(db: Database, meeting_id: int) -> list[Recipient]:
+    """Those who answered yes or maybe, with whether a private message can reach them."""
+    async with db.read() as session:
+        return await _people(session, meeting_id, COMING)
+
+
+async def _people(session: AsyncSession, meeting_id: int, answers: Sequence[str]) -> list[Recipient]:
+    query = (
+        select(Rsvp, Resident)
+        .join(
+            Resident,
+            and_(col(Resident.platform) == col(Rsvp.platform), col(Resident.user_id) == col(Rsvp.user_id)),
+            isouter=True,
+        )
+        .where(Rsvp.meeting_id == meeting_id, col(Rsvp.answer).in_(list(answers)))
+        .order_by(col(Rsvp.platform), col(Rsvp.user_id))
+    )
+    return [
+        _person(rsvp.platform, rsvp.user_id, rsvp.answer, resident)
+        for rsvp, resident in await _all(session, query)
+    ]
+
+
+async def _all(session: AsyncSession, query):  # type: ignore[no-untyped-def]
+    """The rows of a select of several entities (a tuple per row)."""
+    return (await session.exec(query)).all()
+
+
+def _person(platform: str, user_id: str, answer: str | None, resident: Resident | None) -> Recipient:
+    return Recipient(
+        platform=platform,
+        user_id=user_id,
+        answer=answer,
+        language=resident.language if resident is not None else None,
+        reachable=resident is not None and resident.private_chat_open and not resident.unreachable,
+        muted=resident is not None and resident.reminders_muted,
+    )
+
+
+async def rsvps_of(db: Database, platform: str, user_id: str) -> list[tuple[Meeting, str]]:
+    """A resident's answers (for /mydata)."""
+    async with db.read() as session:
+        query = (
+            select(Meeting, Rsvp.answer)
+            .join(Rsvp, col(Rsvp.meeting_id) == col(Meeting.id))
+            .where(Rsvp.platform == platform, Rsvp.user_id == user_id)
+            .order_by(col(Meeting.starts_at))
+        )
+        return [(meeting, answer) for meeting, answer in await _all(session, query)]
+
+
+async def forget_rsvps(db: Database, platform: str, user_id: str) -> list[int]:
+    """Erase a resident's answers (for /forget); returns the meetings whose counts changed."""
+    async with db.write() as session:
+        query = select(Rsvp.meeting_id).where(Rsvp.platform == platform, Rsvp.user_id == user_id)
+        changed = sorted(set((await session.exec(query)).all()))
+        await session.exec(  # type: ignore[call-overload]
+            delete(Rsvp).where(col(Rsvp.platform) == platform, col(Rsvp.user_id) == user_id)
+        )
+    return changed
+
+
+async def set_muted(db: Database, resident_id: int, muted: bool) -> None:
+    async with db.write() as session:
+        await session.exec(  # type: ignore[call-overload]
+            update(Resident).where(col(Resident.id) == resident_id).values(reminders_muted=muted)
+        )
+
+
+# -- reminders --------------------------------------------------------------------------------------------
+
+
+async def reminder_candidates(db: Database, *, now: datetime) -> list[Meeting]:
+    """Meetings that may still need a reminder: not cancelled, not started."""
+    return await upcoming(db, None, now=now)
+
+
+async def existing_keys(db: Database, keys: Sequence[str]) -> set[str]:
+    """Which of these dedup keys are already in the outbox (whatever their state): decided before."""
+    found: set[str] = set()
+    async with db.read() as session:
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            query = select(OutboxMessage.dedup_key).where(col(OutboxMessage.dedup_key).in_(chunk))
+            found.update((await session.exec(query)).all())
+    return found
+
+
+async def decide_meeting_reminder(
+    db: Database, meeting_id: int, *, starts_at: datetime, now: datetime, build: Build
+) -> int:
+    """Queue one reminder of a meeting, if it still stands: not cancelled, not moved since the caller
+    looked, not started. Returns the number of rows offered to the outbox."""
+    async with db.write() as session:
+        meeting = await session.get(Meeting, meeting_id)
+        if (
+            meeting is None
+            or meeting.cancelled_at is not None
+            or meeting.starts_at != starts_at
+            or now >= meeting.starts_at
+        ):
+            return 0
+        messages = build(meeting, await _people(session, meeting_id, COMING))
+        await enqueue(session, messages, now=now)
+        return len(messages)
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """A poll or a consultation that closes at a given time, and where it was posted or launched."""
+
+    kind: str  # "poll" or "consultation"
+    id: int
+    title: str
+    slug: str  # consultations only
+    closes_at: datetime
+    created_at: datetime
+    opens_at: datetime | None
+    timezone: str
+    language: str
+    chats: tuple[tuple[str, str], ...]  # (platform, chat_id)
+
+
+async def open_closings(db: Database, *, now: datetime) -> list[Closing]:
+    """Open polls and consultations with a closing date still ahead, with where each was posted (a few
+    queries in all, however many there are)."""
+    async with db.read() as session:
+        polls = (
+            await session.exec(select(Poll).where(col(Poll.closed_at).is_(None), col(Poll.closes_at) > now))
+        ).all()
+        consultations = (
+            await session.exec(
+                select(Consultation).where(
+                    col(Consultation.closed_at).is_(None), Consultation.closes_at > now
+                )
+            )
+        ).all()
+        posts: dict[int, list[tuple[str, str]]] = {}
+        poll_ids = [poll.id for poll in polls if poll.id is not None]
+        if poll_ids:
+            query = (
+                select(PollPost).where(col(PollPost.poll_id).in_(poll_ids)).order_by(col(PollPost.posted_at))
+            )
+            for post in (await session.exec(query)).all():
+                posts.setdefault(post.poll_id, []).append((post.platform, post.chat_id))
+        launches: dict[int, list[tuple[str, str]]] = {}
+        consultation_ids = [c.id for c in consultations if c.id is not None]
+        if consultation_ids:
+            query = select(ConsultationLaunch).where(
+                col(ConsultationLaunch.consultation_id).in_(consultation_ids)
+            )
+            for launch in (await session.exec(query)).all():
+                launches.setdefault(launch.consultation_id, []).append((launch.platform, launch.chat_id))
+    closings = [
+        Closing(
+            "poll",
+            poll.id,
+            poll.question,
+            "",
+            poll.closes_at,
+            poll.created_at,
+            None,
+            poll.timezone,
+            poll.language,
+            tuple(posts.get(poll.id, ())),
+        )
+        for poll in polls
+        if poll.id is not None and poll.closes_at is not None
+    ]
+    closings.extend(
+        Closing(
+            "consultation",
+            c.id,
+            c.title,
+            c.slug,
+            c.closes_at,
+            c.created_at,
+            c.opens_at,
+            c.timezone,
+            "",
+            tuple(launches.get(c.id, ())),
+        )
+        for c in consultations
+        if c.id is not None
+    )
+    return closings
+
+
+async def decide_closing_reminder(
+    db: Database, closing: Closing, *, now: datetime, build: Callable[[list[Recipient]], Sequence[Outgoing]]
+) -> int:
+    """Queue a poll's or a consultation's closing reminder if it is still open and still ahead. For a
+    consultation, `build` receives the residents with a draft (started, not submitted)."""
+    async with db.write() as session:
+        table = Poll if closing.kind == "poll" else Consultation
+        row = await session.get(table, closing.id)
+        if row is None or row.closed_at is not None or row.closes_at is None or now >= row.closes_at:
+            return 0
+        people: list[Recipient] = []
+        if closing.kind == "consultation":
+            query = (
+                select(ConsultationDraft, Resident)
+                .join(
+                    Resident,
+                    and_(
+                        col(Resident.platform) == col(ConsultationDraft.platform),
+                        col(Resident.user_id) == col(ConsultationDraft.user_id),
+                    ),
+                    isouter=True,
+                )
+                .where(ConsultationDraft.consultation_id == closing.id)
+                .order_by(col(ConsultationDraft.platform), col(ConsultationDraft.user_id))
+            )
+            people = [_person(d.platform, d.user_id, None, r) for d, r in await _all(session, query)]
+        messages = build(people)
+        await enqueue(session, messages, now=now)
+        return len(messages)
+
+
+async def failures(db: Database, meeting_id: int) -> int:
+    """Messages about this meeting the platforms refused for good."""
+    async with db.read() as session:
+        query = select(func.count()).where(
+            col(OutboxMessage.dedup_key).startswith(f"event:{meeting_id}:"), OutboxMessage.state == FAILED
+        )
+        return (await session.exec(query)).one()  # type: ignore[call-overload]
