@@ -47,8 +47,18 @@ def shell(
 
 
 @app.command()
-def run() -> None:
+def run(
+    only: list[str] = typer.Option(
+        [], "--only", help="Run only these parts: adapters, scheduler, dispatcher (repeat the option)"
+    ),
+) -> None:
     """Start every adapter that has a token; without any, the terminal chat."""
+    from adapters.launcher import PARTS
+
+    unknown = set(only) - set(PARTS)
+    if unknown:
+        typer.echo(f"--only takes {', '.join(PARTS)}; not {', '.join(sorted(unknown))}", err=True)
+        raise typer.Exit(2)
     settings = Settings()
     if settings.telegram_token is None and settings.discord_token is None:
         typer.echo(
@@ -61,7 +71,7 @@ def run() -> None:
     _logging(settings)
     from adapters.launcher import run_platforms
 
-    asyncio.run(run_platforms(settings))
+    asyncio.run(run_platforms(settings, frozenset(only or PARTS)))
 
 
 @db_app.command("upgrade")

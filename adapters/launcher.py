@@ -14,10 +14,14 @@ from config.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class Platform(Protocol):
-    """A running adapter: it attaches itself to `app.runtime` when built; starts and stops with the bot."""
+PARTS = ("adapters", "scheduler", "dispatcher")
 
-    async def start(self) -> None: ...
+
+class Platform(Protocol):
+    """A running adapter: it attaches itself to `app.runtime` when built; starts and stops with the bot.
+    Without `receive` it only sends (for a process that runs the scheduler or the dispatcher alone)."""
+
+    async def start(self, *, receive: bool = True) -> None: ...
 
     async def stop(self) -> None: ...
 
@@ -35,9 +39,12 @@ def configured_platforms(app: App, settings: Settings) -> list[Platform]:
     return platforms
 
 
-async def run_platforms(settings: Settings) -> None:
+async def run_platforms(settings: Settings, parts: frozenset[str] = frozenset(PARTS)) -> None:
+    """Run `parts` of civicbot: the adapters (receiving updates), the deadline scheduler and the outbox
+    dispatcher. One process runs all three; on PostgreSQL they can be split across processes, and several
+    dispatchers can share the outbox."""
     app = App.build(settings)
-    await app.start()
+    await app.start(scheduler="scheduler" in parts, dispatcher="dispatcher" in parts)
     platforms = configured_platforms(app, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -46,8 +53,12 @@ async def run_platforms(settings: Settings) -> None:
             loop.add_signal_handler(signum, stop.set)
     try:
         for platform in platforms:
-            await platform.start()
-        log.info("civicbot is running on %s", ", ".join(type(p).__name__ for p in platforms))
+            await platform.start(receive="adapters" in parts)
+        log.info(
+            "civicbot is running (%s) on %s",
+            ", ".join(sorted(parts)),
+            ", ".join(type(p).__name__ for p in platforms),
+        )
         await stop.wait()
     finally:
         for platform in reversed(platforms):

@@ -35,10 +35,13 @@ class DiscordPlatform:
     def _logged_in(self) -> None:
         self.outlet.logged_in.set()
 
-    async def start(self) -> None:
+    async def start(self, *, receive: bool = True) -> None:
+        """Log in; with `receive`, also open the gateway (a dispatcher-only process just sends)."""
         if self.settings.discord_token is None:
             raise RuntimeError("CIVICBOT_DISCORD_TOKEN is not set")
         await self.client.login(self.settings.discord_token.get_secret_value())
+        if not receive:
+            return
         self._gateway = asyncio.get_running_loop().create_task(
             self.client.connect(reconnect=True), name="discord gateway"
         )

@@ -100,7 +100,9 @@ class TelegramPlatform:
     def webhook(self) -> bool:
         return bool(self.settings.telegram_webhook_url)
 
-    async def start(self) -> None:
+    async def start(self, *, receive: bool = True) -> None:
+        """Connect; with `receive`, also register the commands and fetch updates (a dispatcher-only
+        process just sends)."""
         application = self.application
         try:
             await application.initialize()  # getMe: the bot's id and username (deep links need it)
@@ -112,6 +114,8 @@ class TelegramPlatform:
             raise TelegramStartError(
                 f"Telegram is unreachable: {self.redactor.scrub(error.message)}"
             ) from None
+        if not receive:
+            return
         await register_commands(application.bot, self.settings.default_language)
         await application.start()
         updater = application.updater
