@@ -4,6 +4,7 @@ stopped in the right order. Adapters attach to `app.runtime`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.deadlines import Deadlines
@@ -30,7 +31,9 @@ class App:
         db = Database(settings.database_url)
         engine = Engine(db, settings, clock=clock)
         runtime = Runtime(engine, edit_interval=edit_interval)
-        dispatcher = Dispatcher(runtime, rates=settings.outbox_rate_table)
+        dispatcher = Dispatcher(
+            runtime, rates=settings.outbox_rate_table, lease=timedelta(seconds=settings.outbox_lease)
+        )
         return cls(settings, db, engine, runtime, Deadlines(runtime), dispatcher)
 
     async def start(self, *, scheduler: bool = True, dispatcher: bool = True) -> None:

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     poll_reminder_before: str = Field(
         "24h", description="How long before a poll or consultation closes its reminder goes out (m, h or d)"
     )
+    outbox_lease: float = Field(
+        60.0,
+        description="Seconds before a message claimed by a dispatcher that died is taken over by another",
+    )
     files_dir: str = Field("civicbot-files", description="Where the console adapter saves images and files")
     log_level: str = Field("INFO", description="Python logging level")
 
