@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from bot.events import ChatRef, Event
 from bot.formatting import Rich, doc
 from bot.i18n import Translator
-from bot.replies import Button, Keyboard, Notice, Reply, Send
+from bot.replies import Button, Invite, Keyboard, Notice, Reply, Send
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -56,6 +56,12 @@ class Context:
             self.notice(text, alert=True)
         else:
             self.say(text)
+
+    def invite_to_private(self, text: str, payload: str) -> None:
+        """Point to the private chat with the bot (where `/start payload` continues), one tap away."""
+        self.replies.append(
+            Invite(to=self.chat, body=doc(text), label=self.t._("Open the private chat"), payload=payload)
+        )
 
     def button(self, label: str, *fields: str | int) -> Button:
         return Button(label, self.engine.signer.sign(*fields))

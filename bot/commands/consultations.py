@@ -6,7 +6,6 @@ from bot.consultations import flow
 from bot.consultations.service import Loaded, State
 from bot.context import Context
 from bot.formatting import b, code, doc, p, ul
-from bot.replies import Invite
 from storage import consultations as store
 
 
@@ -70,14 +69,7 @@ async def consult(ctx: Context, args: str) -> None:
 async def export(ctx: Context, args: str) -> None:
     t = ctx.t
     if not ctx.chat.is_private:
-        ctx.replies.append(
-            Invite(
-                to=ctx.chat,
-                body=doc(p(t._("Exports are sent in a private chat."))),
-                label=t._("Open the private chat"),
-                payload="start",
-            )
-        )
+        ctx.invite_to_private(t._("Exports are sent in a private chat."), "start")
         return
     loaded = await _find(ctx, args, usage="/export place-du-marche")
     if loaded is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.formatting import b, doc, p
-from bot.replies import Invite, Refresh
+from bot.replies import Refresh
 from storage import consultations as consultation_store
 from storage import meetings as meeting_store
 from storage import polls as poll_store
@@ -17,14 +17,7 @@ from storage.state import clear_conversation
 async def handle(ctx: Context, args: str) -> None:
     t = ctx.t
     if not ctx.chat.is_private:
-        ctx.replies.append(
-            Invite(
-                to=ctx.chat,
-                body=doc(p(t._("To erase your data, talk to me in a private chat."))),
-                label=t._("Open the private chat"),
-                payload="forget",
-            )
-        )
+        ctx.invite_to_private(t._("To erase your data, talk to me in a private chat."), "forget")
         return
     ctx.say(
         doc(

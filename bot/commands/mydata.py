@@ -6,7 +6,6 @@ import json
 
 from bot.context import Context
 from bot.formatting import b, doc, i, p, ul
-from bot.replies import Invite
 from storage import audit
 from storage import consultations as consultation_store
 from storage import meetings as meeting_store
@@ -19,14 +18,7 @@ from storage.state import load_conversation
 async def handle(ctx: Context, args: str) -> None:
     t = ctx.t
     if not ctx.chat.is_private:
-        ctx.replies.append(
-            Invite(
-                to=ctx.chat,
-                body=doc(p(t._("Your data is shown only in a private chat with me."))),
-                label=t._("Open the private chat"),
-                payload="mydata",
-            )
-        )
+        ctx.invite_to_private(t._("Your data is shown only in a private chat with me."), "mydata")
         return
     engine = ctx.engine
     sender = ctx.event.sender

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
-from bot.formatting import doc, p
 from bot.polls.spec import PollSpecError, parse_poll_command
-from bot.replies import Invite
 
 
 async def handle(ctx: Context, args: str) -> None:
@@ -17,14 +15,7 @@ async def handle(ctx: Context, args: str) -> None:
 
             await guided.begin(ctx)
         else:
-            ctx.replies.append(
-                Invite(
-                    to=ctx.chat,
-                    body=doc(p(t._("Let's prepare your poll step by step in a private chat."))),
-                    label=t._("Open the private chat"),
-                    payload="poll",
-                )
-            )
+            ctx.invite_to_private(t._("Let's prepare your poll step by step in a private chat."), "poll")
         return
     timezone = engine.community_timezone(ctx.chat.key)
     try:

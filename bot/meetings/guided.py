@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.dates import format_when
-from bot.events import ButtonPress, ChatRef
-from bot.formatting import Rich, b, doc, i, p
+from bot.events import ChatRef
+from bot.formatting import b, doc, i, p
+from bot.guided import allowed_communities, ask_text, community_label, no_community, save_step, show_panel
 from bot.meetings.spec import (
     MAX_DESCRIPTION,
     MAX_PLACE,
@@ -26,31 +27,18 @@ from bot.meetings.spec import (
     check_title,
     check_when,
 )
-from bot.replies import AskInput, Edit, InputKind, Keyboard, Send
-from storage import residents as resident_store
-from storage.state import clear_conversation, load_conversation, save_conversation
-from storage.tables import Community
+from storage.state import clear_conversation, load_conversation
 
 FLOW = "event"
 
 
 async def _save(ctx: Context, state: dict[str, Any]) -> None:
-    sender = ctx.event.sender
-    await save_conversation(
-        ctx.engine.db, sender.platform, sender.user_id, FLOW, state, ctx.engine.clock.now()
-    )
+    await save_step(ctx, FLOW, state)
 
 
 def _ask(ctx: Context, prompt: str, label: str, *, max_length: int, hint: str = "") -> None:
-    ctx.replies.append(
-        AskInput(
-            to=ctx.private_chat,
-            prompt=doc(p(b(prompt)), p(i(hint)) if hint else None),
-            field_label=label,
-            action=ctx.engine.signer.sign("m", "g", "a"),
-            kind=InputKind.TEXT,
-            max_length=max_length,
-        )
+    ask_text(
+        ctx, prompt, label, action=ctx.engine.signer.sign("m", "g", "a"), max_length=max_length, hint=hint
     )
 
 
@@ -146,30 +134,17 @@ def _summary(ctx: Context, state: dict[str, Any]) -> list[Any]:
     ]
 
 
-async def _allowed_communities(ctx: Context) -> list[Community]:
-    engine = ctx.engine
-    if engine.is_global_admin(ctx.identity):
-        return await resident_store.all_communities(engine.db)
-    return await resident_store.communities_administered(engine.db, await engine.resident_id(ctx.event))
-
-
 async def _show_communities(ctx: Context, state: dict[str, Any]) -> None:
     t = ctx.t
-    communities = await _allowed_communities(ctx)
+    communities = await allowed_communities(ctx)
     if not communities:
-        await clear_conversation(ctx.engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)
-        ctx.say(
-            t._(
-                "I know no community where you are an organizer yet. Add me to your group, send any command "
-                "there (for example /help), then try again."
-            )
-        )
+        await no_community(ctx)
         return
     state["step"] = "community"
     await _save(ctx, state)
     titles = [c.title or c.chat_id for c in communities]
     rows: list[tuple[Any, ...]] = [
-        (ctx.button(_label(c, titles), "m", "g", "t", c.id or 0),) for c in communities[:20]
+        (ctx.button(community_label(c, titles), "m", "g", "t", c.id or 0),) for c in communities[:20]
     ]
     rows.append((ctx.button(t._("Cancel"), "m", "g", "x"),))
     body = doc(
@@ -177,21 +152,7 @@ async def _show_communities(ctx: Context, state: dict[str, Any]) -> None:
         *_summary(ctx, state),
         p(t._("Tap the community: the event is published there at once.")),
     )
-    _show(ctx, body, tuple(rows))
-
-
-def _label(community: Community, titles: list[str]) -> str:
-    title = community.title or community.chat_id
-    return title if titles.count(title) == 1 else f"{title} ({community.platform})"
-
-
-def _show(ctx: Context, body: Rich, keyboard: Keyboard) -> None:
-    """Update the panel in place when a button of it was pressed, else post it."""
-    event = ctx.event
-    if isinstance(event, ButtonPress) and event.message is not None:
-        ctx.replies.append(Edit(target=event.message, body=body, buttons=keyboard))
-    else:
-        ctx.replies.append(Send(to=ctx.private_chat, body=body, buttons=keyboard))
+    show_panel(ctx, body, tuple(rows))
 
 
 async def on_button(ctx: Context, fields: list[str]) -> None:
@@ -218,7 +179,7 @@ async def _publish(ctx: Context, state: dict[str, Any], community_id: int) -> No
 
     t = ctx.t
     engine = ctx.engine
-    allowed = {c.id: c for c in await _allowed_communities(ctx)}
+    allowed = {c.id: c for c in await allowed_communities(ctx)}
     community = allowed.get(community_id)
     if community is None:
         ctx.notice(t._("You cannot post in this community."), alert=True)
@@ -245,7 +206,7 @@ async def _publish(ctx: Context, state: dict[str, Any], community_id: int) -> No
         ctx, spec, chat, timezone=zone, language=community.language or engine.settings.default_language
     )
     ctx.notice(t._("Published."))
-    _show(
+    show_panel(
         ctx,
         doc(
             p(

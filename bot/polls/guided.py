@@ -11,8 +11,9 @@ from typing import Any
 
 from bot.context import Context
 from bot.dates import format_when
-from bot.events import ButtonPress, ChatRef
-from bot.formatting import Rich, b, doc, i, p, ul
+from bot.events import ChatRef
+from bot.formatting import b, doc, i, p, ul
+from bot.guided import allowed_communities, ask_text, community_label, no_community, save_step, show_panel
 from bot.polls.spec import (
     MAX_OPTIONS,
     MAX_QUESTION,
@@ -23,34 +24,19 @@ from bot.polls.spec import (
     check_options,
     check_question,
 )
-from bot.replies import AskInput, Edit, InputKind, Keyboard, Send
-from storage import residents as resident_store
-from storage.state import clear_conversation, save_conversation
-from storage.tables import Community
+from bot.replies import Keyboard
+from storage.state import clear_conversation
 
 FLOW = "poll"
 NO_DEADLINE = {"none", "aucune", "aucun", "non", "no", "-", "sans"}
 
 
 async def _save(ctx: Context, state: dict[str, Any]) -> None:
-    sender = ctx.event.sender
-    await save_conversation(
-        ctx.engine.db, sender.platform, sender.user_id, FLOW, state, ctx.engine.clock.now()
-    )
+    await save_step(ctx, FLOW, state)
 
 
 def _ask(ctx: Context, prompt: str, label: str, *, max_length: int, hint: str = "") -> None:
-    body = doc(p(b(prompt)), p(i(hint)) if hint else None)
-    ctx.replies.append(
-        AskInput(
-            to=ctx.private_chat,
-            prompt=body,
-            field_label=label,
-            action=ctx.engine.signer.sign("g", "a"),
-            kind=InputKind.TEXT,
-            max_length=max_length,
-        )
-    )
+    ask_text(ctx, prompt, label, action=ctx.engine.signer.sign("g", "a"), max_length=max_length, hint=hint)
 
 
 async def begin(ctx: Context) -> None:
@@ -159,24 +145,7 @@ def _show_settings(ctx: Context, state: dict[str, Any]) -> None:
         (ctx.button(t._("Continue →"), "g", "n"), ctx.button(t._("Cancel"), "g", "x")),
     )
     body = doc(p(b(t._("Step 3 of 4 — Settings"))), *_summary(ctx, state))
-    _show(ctx, body, keyboard)
-
-
-def _show(ctx: Context, body: Rich, keyboard: Keyboard) -> None:
-    """Update the panel in place when a button of it was pressed, else post it."""
-    event = ctx.event
-    if isinstance(event, ButtonPress) and event.message is not None:
-        ctx.replies.append(Edit(target=event.message, body=body, buttons=keyboard))
-    else:
-        ctx.replies.append(Send(to=ctx.private_chat, body=body, buttons=keyboard))
-
-
-async def _allowed_communities(ctx: Context) -> list[Community]:
-    engine = ctx.engine
-    if engine.is_global_admin(ctx.identity):
-        return await resident_store.all_communities(engine.db)
-    resident_id = await engine.resident_id(ctx.event)
-    return await resident_store.communities_administered(engine.db, resident_id)
+    show_panel(ctx, body, keyboard)
 
 
 async def choose_communities(ctx: Context, spec: PollSpec) -> None:
@@ -194,22 +163,16 @@ async def choose_communities(ctx: Context, spec: PollSpec) -> None:
 
 async def _show_communities(ctx: Context, state: dict[str, Any]) -> None:
     t = ctx.t
-    communities = await _allowed_communities(ctx)
+    communities = await allowed_communities(ctx)
     if not communities:
-        await clear_conversation(ctx.engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)
-        ctx.say(
-            t._(
-                "I know no community where you are an organizer yet. Add me to your group, send any command "
-                "there (for example /help), then try again."
-            )
-        )
+        await no_community(ctx)
         return
     state["step"] = "communities"
     targets = set(state.setdefault("targets", []))
     await _save(ctx, state)
     titles = [c.title or c.chat_id for c in communities]
     rows = [
-        (ctx.button(_mark(c.id in targets, _community_label(c, titles)), "g", "t", c.id or 0),)
+        (ctx.button(_mark(c.id in targets, community_label(c, titles)), "g", "t", c.id or 0),)
         for c in communities[:20]
     ]
     rows.append((ctx.button(t._("Publish"), "g", "go"), ctx.button(t._("Cancel"), "g", "x")))
@@ -218,13 +181,7 @@ async def _show_communities(ctx: Context, state: dict[str, Any]) -> None:
         *_summary(ctx, state),
         p(t._("Tap the communities, then Publish.")),
     )
-    _show(ctx, body, tuple(rows))
-
-
-def _community_label(community: Community, titles: list[str]) -> str:
-    """The community's title, with its platform only when two communities share a title."""
-    title = community.title or community.chat_id
-    return title if titles.count(title) == 1 else f"{title} ({community.platform})"
+    show_panel(ctx, body, tuple(rows))
 
 
 async def on_button(ctx: Context, fields: list[str]) -> None:
@@ -271,7 +228,7 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
         ctx.notice(t._("Saved."))
         await _show_communities(ctx, state)
     elif action == "t" and step == "communities" and len(fields) == 2 and fields[1].isdigit():
-        allowed = {c.id for c in await _allowed_communities(ctx)}
+        allowed = {c.id for c in await allowed_communities(ctx)}
         chosen = int(fields[1])
         if chosen not in allowed:
             ctx.notice(t._("You cannot post in this community."), alert=True)
@@ -290,7 +247,7 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
 
 async def _publish(ctx: Context, state: dict[str, Any]) -> None:
     t = ctx.t
-    allowed = {c.id: c for c in await _allowed_communities(ctx)}
+    allowed = {c.id: c for c in await allowed_communities(ctx)}
     chosen = [allowed[cid] for cid in state.get("targets", []) if cid in allowed]
     if not chosen:
         ctx.notice(t._("Choose at least one community."), alert=True)
@@ -307,7 +264,7 @@ async def _publish(ctx: Context, state: dict[str, Any]) -> None:
     poll = await ctx.engine.polls.create(ctx, spec, targets)
     ctx.notice(t._("Published."))
     names = ", ".join(c.title or c.chat_id for c in chosen)
-    _show(
+    show_panel(
         ctx,
         doc(
             p(b(t._("Poll no. {id} is published in: {names}.", id=poll.id, names=names))),

@@ -1,0 +1,70 @@
+"""What every guided flow in a private chat does the same way: remember the step, ask for typed text,
+update its panel in place, and let an organizer pick among the communities they may post to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.context import Context
+from bot.events import ButtonPress
+from bot.formatting import Rich, b, doc, i, p
+from bot.replies import AskInput, Edit, InputKind, Keyboard, Send
+from storage import residents as resident_store
+from storage.state import clear_conversation, save_conversation
+from storage.tables import Community
+
+
+async def save_step(ctx: Context, flow: str, state: dict[str, Any]) -> None:
+    """Where the resident is, saved after every step: the flow resumes after a restart."""
+    sender = ctx.event.sender
+    await save_conversation(
+        ctx.engine.db, sender.platform, sender.user_id, flow, state, ctx.engine.clock.now()
+    )
+
+
+def ask_text(ctx: Context, prompt: str, label: str, *, action: str, max_length: int, hint: str = "") -> None:
+    ctx.replies.append(
+        AskInput(
+            to=ctx.private_chat,
+            prompt=doc(p(b(prompt)), p(i(hint)) if hint else None),
+            field_label=label,
+            action=action,
+            kind=InputKind.TEXT,
+            max_length=max_length,
+        )
+    )
+
+
+def show_panel(ctx: Context, body: Rich, keyboard: Keyboard) -> None:
+    """Update the panel in place when a button of it was pressed, else post it."""
+    event = ctx.event
+    if isinstance(event, ButtonPress) and event.message is not None:
+        ctx.replies.append(Edit(target=event.message, body=body, buttons=keyboard))
+    else:
+        ctx.replies.append(Send(to=ctx.private_chat, body=body, buttons=keyboard))
+
+
+async def allowed_communities(ctx: Context) -> list[Community]:
+    """Global admins may post anywhere the bot is; other organizers where their platform says they
+    administer."""
+    engine = ctx.engine
+    if engine.is_global_admin(ctx.identity):
+        return await resident_store.all_communities(engine.db)
+    return await resident_store.communities_administered(engine.db, await engine.resident_id(ctx.event))
+
+
+def community_label(community: Community, titles: list[str]) -> str:
+    """The community's title, with its platform only when two communities share a title."""
+    title = community.title or community.chat_id
+    return title if titles.count(title) == 1 else f"{title} ({community.platform})"
+
+
+async def no_community(ctx: Context) -> None:
+    """End the flow: there is nowhere this organizer may post yet, and say how to fix that."""
+    await clear_conversation(ctx.engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)
+    ctx.say(
+        ctx.t._(
+            "I know no community where you are an organizer yet. Add me to your group, send any command "
+            "there (for example /help), then try again."
+        )
+    )
