@@ -390,10 +390,10 @@ async def outbound_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "messages": args.messages,
                 "msg/s (median)": middle["rate"],
                 "of the limit": f"{middle['ratio']:.2f}",
-                "429s": middle["429s"],
-                "lost": middle["lost"],
-                "duplicated": middle["duplicated"],
-                "runs (of the limit)": ", ".join(f"{r['ratio']:.2f}" for r in runs),
+                "429s (each run)": ", ".join(str(r["429s"]) for r in runs),
+                "lost (each run)": ", ".join(str(r["lost"]) for r in runs),
+                "duplicated (each run)": ", ".join(str(r["duplicated"]) for r in runs),
+                "of the limit (each run)": ", ".join(f"{r['ratio']:.2f}" for r in runs),
             }
         )
     return rows

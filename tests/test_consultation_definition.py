@@ -1,5 +1,5 @@
 """Consultation definitions: the example loads; a bad file is refused with every problem on its exact line;
-display conditions and answers behave as documented in bot/consultations/FORMAT.md."""
+display conditions and answers behave as the README documents (Consultations: the definition file)."""
 
 from __future__ import annotations
 
