@@ -68,3 +68,22 @@ async def no_community(ctx: Context) -> None:
             "there (for example /help), then try again."
         )
     )
+
+
+async def current_state(ctx: Context, flow: str, command: str) -> dict[str, Any] | None:
+    """The saved step of `flow` for the person pressing a button, or None once they have been told that
+    this step is over (a button of a finished or cancelled flow)."""
+    from storage.state import load_conversation
+
+    sender = ctx.event.sender
+    saved = await load_conversation(ctx.engine.db, sender.platform, sender.user_id)
+    if saved is None or saved[0] != flow:
+        ctx.notice(ctx.t._("This step is over. Send /{command} to start again.", command=command), alert=True)
+        return None
+    return saved[1]
+
+
+async def cancel(ctx: Context) -> None:
+    await clear_conversation(ctx.engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)
+    ctx.notice(ctx.t._("Cancelled."))
+    ctx.say(ctx.t._("Cancelled. Nothing was published."))

@@ -15,7 +15,16 @@ from bot.context import Context
 from bot.dates import format_when
 from bot.events import ChatRef
 from bot.formatting import b, doc, i, p
-from bot.guided import allowed_communities, ask_text, community_label, no_community, save_step, show_panel
+from bot.guided import (
+    allowed_communities,
+    ask_text,
+    cancel,
+    community_label,
+    current_state,
+    no_community,
+    save_step,
+    show_panel,
+)
 from bot.meetings.spec import (
     MAX_DESCRIPTION,
     MAX_PLACE,
@@ -27,7 +36,7 @@ from bot.meetings.spec import (
     check_title,
     check_when,
 )
-from storage.state import clear_conversation, load_conversation
+from storage.state import clear_conversation
 
 FLOW = "event"
 
@@ -157,17 +166,12 @@ async def _show_communities(ctx: Context, state: dict[str, Any]) -> None:
 
 async def on_button(ctx: Context, fields: list[str]) -> None:
     t = ctx.t
-    sender = ctx.event.sender
-    saved = await load_conversation(ctx.engine.db, sender.platform, sender.user_id)
-    if saved is None or saved[0] != FLOW:
-        ctx.notice(t._("This step is over. Send /event to start again."), alert=True)
+    state = await current_state(ctx, FLOW, "event")
+    if state is None:
         return
-    state = saved[1]
     action = fields[0] if fields else ""
     if action == "x":
-        await clear_conversation(ctx.engine.db, sender.platform, sender.user_id)
-        ctx.notice(t._("Cancelled."))
-        ctx.say(t._("Cancelled. Nothing was published."))
+        await cancel(ctx)
     elif action == "t" and state.get("step") == "community" and len(fields) == 2 and fields[1].isdigit():
         await _publish(ctx, state, int(fields[1]))
     else:

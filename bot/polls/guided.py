@@ -13,7 +13,16 @@ from bot.context import Context
 from bot.dates import format_when
 from bot.events import ChatRef
 from bot.formatting import b, doc, i, p, ul
-from bot.guided import allowed_communities, ask_text, community_label, no_community, save_step, show_panel
+from bot.guided import (
+    allowed_communities,
+    ask_text,
+    cancel,
+    community_label,
+    current_state,
+    no_community,
+    save_step,
+    show_panel,
+)
 from bot.polls.spec import (
     MAX_OPTIONS,
     MAX_QUESTION,
@@ -185,21 +194,14 @@ async def _show_communities(ctx: Context, state: dict[str, Any]) -> None:
 
 
 async def on_button(ctx: Context, fields: list[str]) -> None:
-    from storage.state import load_conversation
-
     t = ctx.t
-    sender = ctx.event.sender
-    saved = await load_conversation(ctx.engine.db, sender.platform, sender.user_id)
-    if saved is None or saved[0] != FLOW:
-        ctx.notice(t._("This step is over. Send /poll to start again."), alert=True)
+    state = await current_state(ctx, FLOW, "poll")
+    if state is None:
         return
-    state = saved[1]
     step = state.get("step")
     action = fields[0] if fields else ""
     if action == "x":
-        await clear_conversation(ctx.engine.db, sender.platform, sender.user_id)
-        ctx.notice(t._("Cancelled."))
-        ctx.say(t._("Cancelled. Nothing was published."))
+        await cancel(ctx)
     elif (
         action == "s"
         and step == "settings"
