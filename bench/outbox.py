@@ -78,6 +78,7 @@ async def fill(url: str, count: int) -> None:
 
 async def work(url: str, limit: float | None, share: float | None) -> dict[str, Any]:
     """One worker process: drain the outbox into a sink, then write what the sink received."""
+    from adapters.launcher import freeze_start_up_objects
     from bot.app import App
     from storage import outbox
 
@@ -86,6 +87,7 @@ async def work(url: str, limit: float | None, share: float | None) -> dict[str, 
     await app.start(scheduler=False, dispatcher=False)
     sink = Sink(limit)
     app.runtime.attach(sink)
+    freeze_start_up_objects()  # as `civicbot run` does
     while True:
         await app.dispatcher.drain()
         left = await outbox.counts(app.db)
@@ -148,7 +150,7 @@ async def one_case(backend: str, workers: int, messages: int, limit: float | Non
 
 async def main_async(args: argparse.Namespace) -> None:
     cases = [("sqlite", 1, args.limit)]
-    cases += [("sqlite", 1, None), ("postgresql", 1, None), ("postgresql", 2, None)]
+    cases += [(backend, workers, None) for backend in ("sqlite", "postgresql") for workers in (1, 2)]
     rows = [await one_case(backend, workers, args.messages, limit) for backend, workers, limit in cases]
     report(
         f"civicbot outbox: {args.messages:,} queued messages, first to last delivery",

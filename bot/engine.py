@@ -234,6 +234,10 @@ class Engine:
             from bot.meetings.service import record_card
 
             await record_card(self, int(rest), ref)
+        elif kind == "meeting-calendar":
+            from bot.meetings.service import record_calendar_entry
+
+            await record_calendar_entry(self, int(rest), ref)
 
     async def refresh(self, key: str) -> list[Reply]:
         kind, _, rest = key.partition(":")

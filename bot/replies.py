@@ -1,11 +1,13 @@
 """What the engine asks adapters to do: the complete, platform-neutral reply model.
 
-Every adapter renders every kind of reply, so a new capability of the engine needs no adapter work.
+Every adapter renders every kind of reply, so a new capability of the engine needs no adapter work; the
+one exception is `CalendarEntry`, which only a platform with a calendar of its own carries out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from bot.events import ChatRef, MessageRef
@@ -107,7 +109,25 @@ class Refresh:
     key: str
 
 
-Reply = Send | Edit | Notice | Invite | AskInput | Refresh
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CalendarEntry:
+    """Mirror an event in the platform's own calendar, where it has one and the bot may write to it
+    (Discord's scheduled events, with the Manage Events permission); other platforms ignore it. With
+    `native_id` the entry is updated or cancelled; without it, or when the platform lost it, one is
+    created, and its id comes back through `track` as a tracked Send's does."""
+
+    community: ChatRef
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    description: str = ""
+    cancelled: bool = False
+    native_id: str | None = None
+    track: str | None = None
+
+
+Reply = Send | Edit | Notice | Invite | AskInput | Refresh | CalendarEntry
 
 
 class DeliveryError(Exception):

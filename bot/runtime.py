@@ -12,7 +12,7 @@ from typing import Protocol
 from bot.engine import Engine
 from bot.events import Event, MessageRef
 from bot.formatting import PLAIN, render
-from bot.replies import AskInput, DeliveryError, Edit, Invite, Notice, Refresh, Reply, Send
+from bot.replies import AskInput, CalendarEntry, DeliveryError, Edit, Invite, Notice, Refresh, Reply, Send
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,8 @@ class Runtime:
             return reply.target.chat.platform
         if isinstance(reply, Notice):
             return event.sender.platform if event else None
+        if isinstance(reply, CalendarEntry):
+            return reply.community.platform
         return None
 
     async def send(self, reply: Reply) -> MessageRef | None:
@@ -118,6 +120,8 @@ class Runtime:
             self._remember(ref, _fingerprint(Edit(target=ref, body=reply.body, buttons=reply.buttons)))
             if reply.track:
                 await self.engine.delivered(reply.track, ref)
+        elif isinstance(reply, CalendarEntry) and ref is not None and reply.track:
+            await self.engine.delivered(reply.track, ref)
 
     def _remember(self, ref: MessageRef, fingerprint: str) -> None:
         self._shown[ref] = fingerprint

@@ -15,8 +15,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import Connection, event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -31,12 +31,12 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     return config
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, synchronous: str = "FULL") -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event below emits BEGIN itself
     cursor = dbapi_connection.cursor()
     for pragma in (
         "journal_mode=WAL",
-        f"synchronous={synchronous}",
+        "synchronous=FULL",
         "busy_timeout=10000",
         "foreign_keys=ON",
         "secure_delete=ON",
@@ -65,21 +65,8 @@ class Database:
             self.read_engine = create_async_engine(url, **kwargs)
             event.listen(self.read_engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.read_engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
-        self.relaxed_engine: AsyncEngine = self.write_engine
-        if self.is_sqlite:
-            # WAL with synchronous=NORMAL: a commit survives a crash of this process, not of the machine
-            self.relaxed_engine = create_async_engine(url, **kwargs)
-            event.listen(
-                self.relaxed_engine.sync_engine,
-                "connect",
-                lambda conn, record: _sqlite_pragmas(conn, record, synchronous="NORMAL"),
-            )
-            event.listen(
-                self.relaxed_engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE")
-            )
         self._writer = async_sessionmaker(self.write_engine, class_=AsyncSession, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, class_=AsyncSession, expire_on_commit=False)
-        self._relaxed = async_sessionmaker(self.relaxed_engine, class_=AsyncSession, expire_on_commit=False)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -92,25 +79,6 @@ class Database:
         async with self._reader() as session, session.begin():
             yield session
 
-    @asynccontextmanager
-    async def relaxed_write(self) -> AsyncIterator[AsyncSession]:
-        """A write whose commit must survive a crash of civicbot's process but may skip the disk flush
-        (outbox state marks): cheap enough for one commit per message."""
-        async with self._relaxed() as session, session.begin():
-            if self.is_postgres:
-                await session.exec(text("SET LOCAL synchronous_commit = off"))  # type: ignore[call-overload]
-            yield session
-
-    @asynccontextmanager
-    async def relaxed_connection(self) -> AsyncIterator[AsyncConnection]:
-        """A connection of its own for the outbox dispatcher's per-message marks: no pool checkout and no
-        session bookkeeping per message, commits that skip the disk flush (see `relaxed_write`)."""
-        async with self.relaxed_engine.connect() as connection:
-            if self.is_postgres:
-                await connection.exec_driver_sql("SET synchronous_commit = off")
-                await connection.commit()
-            yield connection
-
     async def migrate(self) -> None:
         """Bring the schema to the latest Alembic revision (run at every start; a no-op when current)."""
         async with self.write_engine.begin() as conn:
@@ -118,6 +86,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
-        for engine in (self.read_engine, self.relaxed_engine):
-            if engine is not self.write_engine:
-                await engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()

@@ -114,10 +114,16 @@ async def get_meeting(db: Database, meeting_id: int) -> Meeting | None:
         return await session.get(Meeting, meeting_id)
 
 
-async def record_message(db: Database, meeting_id: int, message_id: str) -> None:
+async def record_platform_id(
+    db: Database, meeting_id: int, *, message_id: str | None = None, native_event_id: str | None = None
+) -> None:
+    """Remember what the platform called the event's card, or its own calendar entry for it."""
+    values = {"message_id": message_id, "native_event_id": native_event_id}
     async with db.write() as session:
         await session.exec(  # type: ignore[call-overload]
-            update(Meeting).where(col(Meeting.id) == meeting_id).values(message_id=message_id)
+            update(Meeting)
+            .where(col(Meeting.id) == meeting_id)
+            .values({name: value for name, value in values.items() if value is not None})
         )
 
 
@@ -460,10 +466,38 @@ async def decide_closing_reminder(
         return len(messages)
 
 
-async def failures(db: Database, meeting_id: int) -> int:
-    """Messages about this meeting the platforms refused for good."""
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    """A message about a meeting that a platform refused for good: which one (its outbox key), and why."""
+
+    key: str
+    reason: str
+
+    @property
+    def kind(self) -> str:
+        """ "reminder", "edit" or "cancel" (keys read event:ID:KIND:…)."""
+        return self.key.split(":")[2]
+
+    @property
+    def offset(self) -> str:
+        """A reminder's offset label ("24h")."""
+        return self.key.split(":")[3] if self.kind == "reminder" else ""
+
+    @property
+    def in_community(self) -> bool:
+        return self.key.endswith(":community")
+
+
+async def failures(db: Database, meeting_id: int, *, limit: int = 500) -> list[Undelivered]:
+    """Messages about this meeting the platforms refused for good, oldest first."""
     async with db.read() as session:
-        query = select(func.count()).where(
-            col(OutboxMessage.dedup_key).startswith(f"event:{meeting_id}:"), OutboxMessage.state == FAILED
+        query = (
+            select(OutboxMessage.dedup_key, OutboxMessage.last_error)
+            .where(
+                col(OutboxMessage.dedup_key).startswith(f"event:{meeting_id}:"), OutboxMessage.state == FAILED
+            )
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
         )
-        return (await session.exec(query)).one()  # type: ignore[call-overload]
+        rows = (await session.exec(query)).all()  # type: ignore[call-overload]
+        return [Undelivered(key, reason or "") for key, reason in rows]

@@ -196,6 +196,7 @@ async def server():
             channels=[CHANNEL_ID, {"id": EVENTS_CHANNEL_ID, "name": "events"}],
             roles=[{"id": ORGANISER_ROLE_ID, "name": "organiser", "permissions": PERM_MANAGE_EVENTS}],
         )
+        srv.add_member(GUILD_ID, srv.bot_user_id, roles=[ORGANISER_ROLE_ID])  # it may manage events
         srv.add_user(ALICE, "alice")
         srv.add_user(BOB, "bob", dms_closed=True)
         yield srv
@@ -435,6 +436,25 @@ async def test_defer_followup_edit_and_scheduled_event(
     assert event["name"] == "Budget assembly" and event["entity_metadata"] == {"location": "Town hall"}
     assert record.original["content"] == f"Planned Budget assembly (id {event['id']})"
     assert [e["target"] for e in record.edits] == ["@original"]
+
+
+async def test_scheduled_events_need_the_bots_manage_events_permission(
+    server: FakeDiscordServer, client: CivicClient
+) -> None:
+    server.add_member(GUILD_ID, server.bot_user_id)  # no role: a member's defaults only
+    guild = client.get_guild(GUILD_ID)
+    assert guild is not None
+    with pytest.raises(discord.Forbidden) as excinfo:
+        await guild.create_scheduled_event(
+            name="Budget assembly",
+            start_time=dt.datetime.now(dt.UTC) + dt.timedelta(days=2),
+            end_time=dt.datetime.now(dt.UTC) + dt.timedelta(days=2, hours=2),
+            entity_type=discord.EntityType.external,
+            location="Town hall",
+            privacy_level=discord.PrivacyLevel.guild_only,
+        )
+    assert excinfo.value.code == 50013
+    assert server.scheduled_events == {}
 
 
 async def test_nonce_dedup_attachments_and_validation(server: FakeDiscordServer, client: CivicClient) -> None:

@@ -9,13 +9,15 @@ import icalendar
 import pytest
 
 from bot.actions import ActionSigner
+from bot.commands.meetings import delivery_failures
+from bot.formatting import PLAIN, render
 from bot.i18n import translator
 from bot.meetings.card import card_buttons, render_card
 from bot.meetings.ics import calendar_bytes, event_file, uid
 from bot.meetings.offsets import OffsetError, label, labels, parse_offsets
 from bot.meetings.reminders import reminder_time
 from bot.meetings.spec import EventSpecError, parse_changes, parse_event_command, split_id
-from storage.meetings import Counts
+from storage.meetings import Counts, Undelivered
 from storage.tables import Meeting
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Thursday, 10:00 in Paris
@@ -227,3 +229,21 @@ def test_the_instant_survives_a_daylight_saving_change():
     events = icalendar.Calendar.from_ical(calendar_bytes([summer, winter], now=NOW)).events
     assert [e.start.astimezone(UTC) for e in events] == [summer.starts_at, winter.starts_at]
     assert [e.start.strftime("%H:%M") for e in events] == ["19:00", "19:00"]
+
+
+def test_delivery_failures_name_each_community_message_with_its_reason_and_count_private_ones():
+    failed = [
+        Undelivered(
+            "event:42:reminder:24h:20261128T1800Z:community", "Forbidden: bot was kicked from the group chat"
+        ),
+        Undelivered("event:42:edit:2:community", "403 50013: Missing Permissions <b>"),
+        Undelivered("event:42:cancel:telegram:12", "Forbidden: bot was blocked by the user"),
+        Undelivered("event:42:reminder:1h:20261128T1800Z:telegram:13", "Forbidden: user is deactivated"),
+    ]
+    shown = render(delivery_failures(failed, EN), PLAIN)
+    assert "In the community, the reminder 24h before: Forbidden: bot was kicked from the group chat" in shown
+    assert "In the community, the notice of a change: 403 50013: Missing Permissions <b>" in shown
+    assert "2 private messages could not be delivered" in shown
+    assert "blocked by the user" not in shown, "private reasons stay private"
+    french = render(delivery_failures(failed[:1], translator("fr")), PLAIN)
+    assert "le rappel 24h avant" in french

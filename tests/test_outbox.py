@@ -18,6 +18,7 @@ from bot.replies import DeliveryError, Reply, Send
 from config.settings import Settings
 from storage import outbox as store
 from storage import residents as resident_store
+from storage.outbox_queue import OutboxQueue
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -116,23 +117,33 @@ async def test_a_message_no_longer_useful_is_dropped_not_sent_late(app):
 
 async def test_a_message_left_sending_by_a_dead_worker_is_sent_again_after_its_lease(app):
     await queue(app, message("k1", "bob"), message("k2", "carol"))
-    dead = Dispatcher(app.runtime, worker="dead", lease=timedelta(seconds=60))
-    rows = await store.claim(app.db, worker="dead", now=NOW, lease=timedelta(seconds=60), limit=10)
-    async with app.db.relaxed_connection() as connection:
-        await store.advance(
-            connection, done=None, start=rows[0].id, worker="dead", now=NOW, lease=timedelta(seconds=60)
-        )
-    assert dead.worker == "dead"
+    dead = OutboxQueue(app.db, "dead", timedelta(seconds=60))
+    rows = await dead.claim(now=NOW, limit=10)
+    assert await dead.advance(done=None, start=rows[0].id, now=NOW)
     assert await app.dispatcher.drain() == 0, "claimed rows wait for their lease"
     app.engine.clock.advance(timedelta(seconds=61))
     assert await app.dispatcher.drain() == 2
     assert sorted(app.sink.received) == ["bob", "carol"]
+    await dead.close()
+
+
+async def test_a_worker_that_outlived_its_lease_does_not_send_what_another_took_over(app):
+    await queue(app, message("k1", "bob"), message("k2", "carol"))
+    slow = OutboxQueue(app.db, "slow", timedelta(seconds=60))
+    rows = await slow.claim(now=NOW, limit=10)
+    app.engine.clock.advance(timedelta(seconds=61))
+    assert await app.dispatcher.drain() == 2
+    assert not await slow.advance(done=None, start=rows[1].id, now=app.engine.clock.now())
+    assert sorted(app.sink.received) == ["bob", "carol"]
+    assert await store.counts(app.db) == {"sent": 2}
+    await slow.close()
 
 
 async def test_two_workers_share_a_broadcast_without_sending_anything_twice(app):
     await queue(app, *(message(f"broadcast:{n}", f"r{n}") for n in range(300)))
     first, second = (Dispatcher(app.runtime, worker=name, batch=20) for name in ("w1", "w2"))
     await asyncio.gather(first.drain(), second.drain())
+    await asyncio.gather(first.stop(), second.stop())
     assert sorted(app.sink.received) == sorted(f"r{n}" for n in range(300))
     assert await store.counts(app.db) == {"sent": 300}
 

@@ -1,6 +1,6 @@
 """The French catalog is complete, well-formed and in step with the code.
 
-Message ids are English (in `t._`, `t.n_` and `N_` calls under bot/); config/locales/civicbot.pot is the
+Message ids are English (in `t._`, `t.n_` and `N_` calls under bot/ and adapters/); the .pot is the
 extracted template and config/locales/fr/LC_MESSAGES/civicbot.po the French catalog.  How to update them:
 config/locales/README.md.
 """

@@ -24,7 +24,7 @@ from bot.events import (
     parse_command,
 )
 from bot.formatting import PLAIN, render
-from bot.replies import AskInput, Attachment, Button, Edit, Invite, Notice, Reply, Send
+from bot.replies import AskInput, Attachment, Button, DeliveryError, Edit, Invite, Notice, Reply, Send
 from bot.runtime import Runtime
 
 PLATFORM = "console"
@@ -72,6 +72,7 @@ class ConsoleAdapter:
         self.on_change = on_change or (lambda message, how: None)
         self.chats: dict[str, list[ConsoleMessage]] = {}
         self.toasts: dict[str, list[str]] = {}
+        self.blocked: set[str] = set()  # people who blocked the bot: private messages to them are refused
         self._next_id = 1
         runtime.attach(self)
 
@@ -117,6 +118,8 @@ class ConsoleAdapter:
     # -- the bot answers -------------------------------------------------------------------------------------
 
     def _post(self, to: ChatRef, text: str, buttons: list[list[Button]], files: list[str]) -> ConsoleMessage:
+        if to.is_private and to.chat_id in self.blocked:
+            raise DeliveryError("the resident blocked the bot", permanent=True)
         name = chat_name(to)
         message = ConsoleMessage(self._next_id, name, text, buttons, files=files)
         self._next_id += 1

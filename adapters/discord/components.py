@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import discord
 
 from adapters.discord import ids
-from adapters.discord.texts import say
+from bot.i18n import translator
 from bot.replies import Button, InputKind, Keyboard
 
 MAX_ROWS = 5  # action rows per message
@@ -217,7 +217,7 @@ def keyboard_view(
     flat = [button for row in keyboard for button in row]
     chunks = [flat[i : i + MAX_OPTIONS] for i in range(0, len(flat), MAX_OPTIONS)][: MAX_ROWS - first]
     for index, chunk in enumerate(chunks):
-        view.add_item(ChoiceMenu(index, chunk, say(language, "Choose…"), row=first + index))
+        view.add_item(ChoiceMenu(index, chunk, translator(language)._("Choose…"), row=first + index))
     return view
 
 
@@ -242,12 +242,9 @@ def answer_modal(prompt: ids.Prompt, language: str) -> discord.ui.Modal:
         placeholder=prompt.placeholder[:100] or None,
         required=True,
     )
-    modal = discord.ui.Modal(
-        title=say(language, "Your answer")[: ids.MAX_LABEL], custom_id=ids.modal_id(prompt.action)
-    )
-    modal.add_item(
-        discord.ui.Label(text=(prompt.label or say(language, "Answer"))[: ids.MAX_LABEL], component=field)
-    )
+    t = translator(language)
+    modal = discord.ui.Modal(title=t._("Your answer")[: ids.MAX_LABEL], custom_id=ids.modal_id(prompt.action))
+    modal.add_item(discord.ui.Label(text=(prompt.label or t._("Answer"))[: ids.MAX_LABEL], component=field))
     modal.stop()
     return modal
 

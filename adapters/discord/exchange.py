@@ -18,19 +18,14 @@ from typing import Any
 import discord
 
 from adapters.discord.markdown import NO_MENTIONS, Layout, escape
-from adapters.discord.texts import say
 from bot.events import ChatRef
+from bot.i18n import translator
 
 log = logging.getLogger(__name__)
 
 DEFER_AFTER = 1.5  # seconds of work after which the interaction is deferred (Discord's limit is 3 s)
 _KEY = "civicbot.exchange"
 _CLAIM = "civicbot.claimed"
-
-DMS_CLOSED = (
-    "I cannot write to you in private: your direct messages are closed. Allow direct messages from this "
-    "server's members (server menu → Privacy settings), then try again."
-)
 
 
 def claim(interaction: discord.Interaction) -> bool:
@@ -165,7 +160,13 @@ class Exchange:
                 return
             self._dms_closed_said = True
             with contextlib.suppress(discord.HTTPException):
-                await self._ephemeral(say(self.language, DMS_CLOSED))
+                await self._ephemeral(
+                    translator(self.language)._(
+                        "I cannot write to you in private: your direct messages are closed. Allow direct "
+                        "messages from this server's members (server menu → Privacy settings), then try "
+                        "again."
+                    )
+                )
 
     async def finish(self) -> None:
         """Every reply was delivered: acknowledge the interaction if nothing else did, and clear a
@@ -186,9 +187,10 @@ class Exchange:
     async def _finish(self) -> None:
         interaction = self.interaction
         if self.invited and not self._dms_closed_said:
-            sent = say(self.language, "I sent you a private message.")
+            t = translator(self.language)
+            sent = t._("I sent you a private message.")
             if self.dm_link:
-                sent = say(self.language, "I sent you a private message: {link}", link=self.dm_link)
+                sent = t._("I sent you a private message: {link}", link=self.dm_link)
             await self._ephemeral(sent)
             return
         if self.answered:
@@ -202,5 +204,5 @@ class Exchange:
             await interaction.response.defer()  # acknowledged, nothing changes on screen
         else:
             await interaction.response.send_message(
-                say(self.language, "Done."), ephemeral=True, allowed_mentions=NO_MENTIONS
+                translator(self.language)._("Done."), ephemeral=True, allowed_mentions=NO_MENTIONS
             )

@@ -17,6 +17,7 @@ import logging
 import aiohttp
 import discord
 
+from adapters.discord.calendar import mirror
 from adapters.discord.components import (
     AnswerButton,
     InviteButton,
@@ -27,10 +28,20 @@ from adapters.discord.components import (
 from adapters.discord.exchange import Exchange, exchange_of, message_kwargs
 from adapters.discord.ids import Prompt
 from adapters.discord.markdown import NO_MENTIONS, Layout, layout_edit, layout_message
-from adapters.discord.texts import say
 from bot.events import ChatRef, Event, MessageRef
 from bot.formatting import Rich
-from bot.replies import AskInput, Attachment, DeliveryError, Edit, Invite, Notice, Reply, Send
+from bot.i18n import translator
+from bot.replies import (
+    AskInput,
+    Attachment,
+    CalendarEntry,
+    DeliveryError,
+    Edit,
+    Invite,
+    Notice,
+    Reply,
+    Send,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +119,11 @@ class DiscordOutlet:
             return await self._post(reply.to, reply.body, view, None, exchange)
         if isinstance(reply, AskInput):
             return await self._ask(reply, exchange)
+        if isinstance(reply, CalendarEntry):
+            try:
+                return await mirror(self.client, reply)
+            except FAILURES as error:
+                raise delivery_error(error) from error
         return None
 
     async def finish(self, event: Event) -> None:
@@ -223,5 +239,6 @@ class DiscordOutlet:
                 await exchange.open_modal(answer_modal(prompt, language))
             except discord.HTTPException as error:  # the prompt below still lets them answer
                 log.warning("could not open a modal: %s", error)
-        view = keyboard_view(reply.buttons, language, lead=AnswerButton(prompt, say(language, "Answer")))
+        answer = AnswerButton(prompt, translator(language)._("Answer"))
+        view = keyboard_view(reply.buttons, language, lead=answer)
         return await self._post(reply.to, reply.prompt, view, None, exchange)

@@ -4,8 +4,9 @@ Each engine command becomes one slash command. Commands with arguments the engin
 parameters here (a poll's options, its settings as booleans, its deadline as text); the adapter turns them
 back into the argument line the engine reads, so the engine parses `/poll` the same way on every platform.
 A command the adapter knows nothing about gets one free-text parameter, so a new engine command appears on
-Discord with no adapter work. Names and descriptions are localized by `CommandTranslator`: the engine's
-catalog for its own strings, the adapter's table for the parameters.
+Discord with no adapter work. Names and descriptions are localized by `CommandTranslator`: descriptions
+from the gettext catalog (the engine's strings and the parameter descriptions below, marked with `N_`),
+parameter names from `FRENCH_PARAMETER_NAMES`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
-from adapters.discord.texts import FRENCH_PARAMETER_NAMES, say
-from bot.commands import CommandSpec
+from bot.commands import N_, CommandSpec
 from bot.i18n import translator
 from bot.polls.spec import MAX_OPTION, MAX_OPTIONS
 
@@ -30,15 +30,25 @@ CommandHandler = Callable[[discord.Interaction, CommandSpec, str], Awaitable[Non
 _NAME = re.compile(r"^[-_a-z0-9\u00e0-\u00ff]{1,32}$")
 DESCRIPTION_LIMIT = 100
 
+# Parameter names as French-speaking members see them. They are identifiers rather than prose (Discord wants
+# them lower case, without spaces, unique within a command), so they stay here instead of in the catalog.
+FRENCH_PARAMETER_NAMES: dict[str, str] = {
+    "multi": "plusieurs",
+    "hidden": "caches",
+    "closes": "cloture",
+    "topic": "sujet",
+    "number": "numero",
+    "language": "langue",
+}
+
 
 @dataclass(frozen=True)
 class Param:
     name: str
     annotation: Any
-    description: str  # English; French from the adapter's table, or the engine's catalog when `engine_text`
+    description: str  # English msgid, translated from the catalog
     default: Any = None
     choices: tuple[Choice[str], ...] = ()
-    engine_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,16 +84,16 @@ def _first(values: Mapping[str, Any]) -> str:
 _OPTION = app_commands.Range[str, 1, MAX_OPTION] | None
 POLL = Shape(
     (
-        Param("question", str | None, "The question, or the whole poll: Question? | Option 1 | Option 2"),
-        *(Param(f"option{n}", _OPTION, f"Option {n}") for n in range(1, MAX_OPTIONS + 1)),
+        Param("question", str | None, N_("The question, or the whole poll: Question? | Option 1 | Option 2")),
+        *(Param(f"option{n}", _OPTION, f"Option {n}") for n in range(1, MAX_OPTIONS + 1)),  # same in French
         Param(
             "closes",
             app_commands.Range[str, 1, 100] | None,
-            "When it closes: demain 18h, jeudi 19h, 2026-12-05 18:30…",
+            N_("When it closes: demain 18h, jeudi 19h, 2026-12-05 18:30…"),
         ),
-        Param("multi", bool, "Several choices per resident", False),
-        Param("public", bool, "Show the voters' names under each option", False),
-        Param("hidden", bool, "Show the results only once the poll is closed", False),
+        Param("multi", bool, N_("Several choices per resident"), False),
+        Param("public", bool, N_("Show the voters' names under each option"), False),
+        Param("hidden", bool, N_("Show the results only once the poll is closed"), False),
     ),
     poll_arguments,
 )
@@ -92,7 +102,7 @@ NUMBER = Shape(
         Param(
             "number",
             app_commands.Range[str, 1, 20] | None,  # text: the engine explains a wrong number itself
-            "Poll number (the latest poll of this channel when empty)",
+            N_("Poll number (the latest poll of this channel when empty)"),
         ),
     ),
     _first,
@@ -102,14 +112,14 @@ LANGUAGE = Shape(
         Param(
             "language",
             str | None,
-            "The language",
+            N_("The language"),
             choices=(Choice(name="Français", value="fr"), Choice(name="English", value="en")),
         ),
     ),
     _first,
 )
 START = Shape(
-    (Param("topic", str | None, "Where to begin, as an invitation button does: poll, mydata, forget…"),),
+    (Param("topic", str | None, N_("Where to begin, as an invitation button does: poll, mydata, forget…")),),
     _first,
 )
 SHAPES: dict[str, Shape] = {
@@ -126,7 +136,7 @@ def shape_of(spec: CommandSpec) -> Shape:
     if known is not None:
         return known
     if spec.arguments:
-        free = Param("arguments", str | None, spec.arguments, engine_text=True)
+        free = Param("arguments", str | None, spec.arguments)
         return Shape((free,), _first)
     return Shape()
 
@@ -146,7 +156,7 @@ def _callback(spec: CommandSpec, shape: Shape, handler: CommandHandler) -> Calla
         ]
     )
     callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
-        p.name: locale_str(p.description[:DESCRIPTION_LIMIT], engine=p.engine_text) for p in shape.params
+        p.name: locale_str(p.description[:DESCRIPTION_LIMIT]) for p in shape.params
     }
     choices = {p.name: list(p.choices) for p in shape.params if p.choices}
     if choices:
@@ -167,7 +177,7 @@ def build_commands(specs: Sequence[CommandSpec], handler: CommandHandler) -> lis
         commands.append(
             app_commands.Command(
                 name=name,
-                description=locale_str(spec.summary[:DESCRIPTION_LIMIT], engine=True),
+                description=locale_str(spec.summary[:DESCRIPTION_LIMIT]),
                 callback=_callback(spec, shape_of(spec), handler),
             )
         )
@@ -175,8 +185,9 @@ def build_commands(specs: Sequence[CommandSpec], handler: CommandHandler) -> lis
 
 
 class CommandTranslator(app_commands.Translator):
-    """French names and descriptions (English is the base): the engine's catalog for its own strings
-    (command summaries, argument help), the adapter's table for parameters. Other locales see English."""
+    """French names and descriptions (English is the base): descriptions from the gettext catalog
+    (command summaries, argument help, parameter descriptions), parameter names from
+    `FRENCH_PARAMETER_NAMES`, command names from the registry's French alias. Other locales see English."""
 
     async def translate(
         self, string: locale_str, locale: discord.Locale, context: app_commands.TranslationContextTypes
@@ -190,8 +201,5 @@ class CommandTranslator(app_commands.Translator):
             return FRENCH_PARAMETER_NAMES.get(string.message)
         if location is app_commands.TranslationContextLocation.choice_name:
             return None
-        if string.extras.get("engine"):
-            text = translator("fr")._(string.message)
-        else:
-            text = say("fr", string.message)
+        text = translator("fr")._(string.message)
         return text[:DESCRIPTION_LIMIT] if text != string.message else None

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from bot.context import Context
 from bot.dates import format_when
 from bot.formatting import Rich, b, doc, i, p, ul
+from bot.i18n import Translator
 from bot.meetings import guided, ics, service
 from bot.meetings.card import counts_line, render_card
 from bot.meetings.offsets import label, parse_offsets
@@ -223,16 +224,40 @@ async def _details(ctx: Context, meeting: Meeting) -> Rich:
                 muted,
             )
         )
+    body += doc(ul(*facts))
     failed = await store.failures(engine.db, meeting.id or 0)
-    if failed:
-        facts.append(
+    return body + delivery_failures(failed, t) if failed else body
+
+
+def delivery_failures(failed: list[store.Undelivered], t: Translator) -> Rich:
+    """Each message meant for the community that could not be delivered, with the platform's reason (the
+    organizer can act on it: the bot was removed or lost a right); private ones are counted, since their
+    residents are now among those who cannot be reminded."""
+    lines: list[str] = [
+        t._("In the community, {what}: {reason}", what=_what(failure, t), reason=failure.reason[:150])
+        for failure in failed
+        if failure.in_community
+    ]
+    private = sum(1 for failure in failed if not failure.in_community)
+    if private:
+        lines.append(
             t.n_(
-                "{count} message about this event could not be delivered.",
-                "{count} messages about this event could not be delivered.",
-                failed,
+                "{count} private message could not be delivered (the resident blocked me, left, or closed "
+                "private messages).",
+                "{count} private messages could not be delivered (the residents blocked me, left, or closed "
+                "private messages).",
+                private,
             )
         )
-    return body + doc(ul(*facts))
+    return doc(p(b(t._("Not delivered"))), ul(*lines))
+
+
+def _what(failure: store.Undelivered, t: Translator) -> str:
+    if failure.kind == "reminder":
+        return t._("the reminder {offset} before", offset=failure.offset)
+    if failure.kind == "edit":
+        return t._("the notice of a change")
+    return t._("the notice of the cancellation")
 
 
 # -- /calendar ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ at once, as a reply.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.context import Context
@@ -17,7 +18,7 @@ from bot.meetings import ics
 from bot.meetings.card import ANSWER_OF_CODE, answer_label, card_buttons, render_card
 from bot.meetings.notices import cancel_notices, community_of, edit_notices
 from bot.meetings.spec import EventSpec
-from bot.replies import Edit, Refresh, Reply, Send
+from bot.replies import CalendarEntry, Edit, Refresh, Reply, Send
 from storage import meetings as store
 from storage import residents as resident_store
 from storage.tables import Meeting
@@ -65,12 +66,38 @@ async def create(
         card_buttons(meeting, engine.signer, t),
         track=track_key(meeting.id or 0),
     )
+    ctx.replies.append(calendar_entry(meeting))
     engine.schedule_changed()
     return meeting
 
 
 async def record_card(engine: Engine, meeting_id: int, ref: MessageRef) -> None:
-    await store.record_message(engine.db, meeting_id, ref.message_id)
+    await store.record_platform_id(engine.db, meeting_id, message_id=ref.message_id)
+
+
+# -- the platform's own calendar ------------------------------------------------------------------------
+
+# Events have a start only; a platform calendar that needs an end (Discord's) shows them this long.
+CALENDAR_DURATION = timedelta(hours=2)
+
+
+def calendar_entry(meeting: Meeting) -> CalendarEntry:
+    """The event as the community's platform calendar should show it (created, updated or cancelled)."""
+    return CalendarEntry(
+        community=community_of(meeting),
+        title=meeting.title,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.starts_at + CALENDAR_DURATION,
+        place=meeting.place,
+        description=meeting.description or "",
+        cancelled=meeting.cancelled_at is not None,
+        native_id=meeting.native_event_id,
+        track=f"meeting-calendar:{meeting.id}",  # a new entry's id (the first, or one made again)
+    )
+
+
+async def record_calendar_entry(engine: Engine, meeting_id: int, ref: MessageRef) -> None:
+    await store.record_platform_id(engine.db, meeting_id, native_event_id=ref.message_id)
 
 
 async def card_edits(engine: Engine, meeting_id: int) -> list[Reply]:
@@ -210,6 +237,7 @@ async def edit(ctx: Context, meeting: Meeting, changes: dict[str, object]) -> Me
     engine.outbox_changed()
     engine.schedule_changed()
     ctx.replies.extend(await card_edits(engine, updated.id or 0))
+    ctx.replies.append(calendar_entry(updated))
     return updated
 
 
@@ -230,4 +258,5 @@ async def cancel(ctx: Context, meeting: Meeting) -> Meeting | None:
     engine.outbox_changed()
     engine.schedule_changed()
     ctx.replies.extend(await card_edits(engine, cancelled.id or 0))
+    ctx.replies.append(calendar_entry(cancelled))
     return cancelled

@@ -60,6 +60,10 @@ class Driver(Protocol):
 
     def messages(self, chat: str) -> list[Seen]: ...
 
+    def block_bot(self, person: str) -> None:
+        """`person` blocks the bot (on Discord: closes their private messages): from now on, what the bot
+        sends them privately is refused for good."""
+
     async def restart(self) -> None:
         """Stop the process and start a new one on the same database (and the same platform state)."""
 

@@ -55,6 +55,7 @@ class ConsoleDriver:
         self.app = App.build(self.settings, clock=self.clock, edit_interval=0)
         self.console = self._adapter()
         self.console.chats, self.console.toasts, self.console._next_id = old.chats, old.toasts, old._next_id
+        self.console.blocked = old.blocked
         await self.app.start(dispatcher=False)
 
     async def send(self, person: str, text: str, *, chat: str = "square") -> None:
@@ -68,6 +69,9 @@ class ConsoleDriver:
 
     def identity(self, person: str) -> str:
         return f"console:{person}"
+
+    def block_bot(self, person: str) -> None:
+        self.console.blocked.add(person)
 
     async def upload(self, person: str, filename: str, data: bytes, *, chat: str) -> None:
         await self.console.upload(person, chat, filename, data)

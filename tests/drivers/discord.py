@@ -46,6 +46,7 @@ GUILD_ID = 500_000_000_000_000_001
 CHANNELS = {"square": 500_000_000_000_000_010, "annex": 500_000_000_000_000_011}
 TITLES = {"square": "Place du village", "annex": "Annexe"}
 TOWN_HALL_ROLE = 500_000_000_000_000_100
+BOT_ROLE = 500_000_000_000_000_101
 FIRST_USER = 600_000_000_000_000_001
 LOCALE = "fr"  # the residents use Discord in French
 TIMEZONE = "Europe/Paris"
@@ -206,13 +207,21 @@ class DiscordDriver:
     name = "discord"
 
     def __init__(
-        self, database_url: str, tmp_path: Path, *, edit_interval: float = 0, **settings: Any
+        self,
+        database_url: str,
+        tmp_path: Path,
+        *,
+        edit_interval: float = 0,
+        bot_permissions: int = 0,
+        **settings: Any,
     ) -> None:
+        """`bot_permissions`: what the server grants the bot beyond a member's defaults (a role)."""
         self.people: dict[str, int] = {}
         for person in (GLOBAL_ADMIN, SQUARE_ADMIN, "bob", "carol", "dave"):
             self.user_id(person)
         self.settings = discord_settings(database_url, tmp_path, self.people, **settings)
         self.edit_interval = edit_interval
+        self.bot_permissions = bot_permissions
         self.clock = ManualClock(START)
         self.server = FakeDiscordServer()
         # the engine's ballot writer runs as long as the app: settle() must not wait for it
@@ -227,6 +236,9 @@ class DiscordDriver:
     def identity(self, person: str) -> str:
         """`discord:<user id>`, as CIVICBOT_ADMINS and the audit log write it."""
         return f"discord:{self.user_id(person)}"
+
+    def block_bot(self, person: str) -> None:
+        self.server.set_dms_closed(self.user_id(person))
 
     def user_id(self, person: str) -> int:
         if person not in self.people:
@@ -246,6 +258,9 @@ class DiscordDriver:
         )
         for person in self.people:
             self._add_member(person)
+        if self.bot_permissions:
+            self.server.add_role(GUILD_ID, BOT_ROLE, "civicbot", self.bot_permissions)
+            self.server.guilds[GUILD_ID]["members"][self.server.bot_user_id]["roles"].append(str(BOT_ROLE))
         self.harness.install()
         logging.getLogger("adapters.discord").addHandler(self._errors)
         await self._boot()

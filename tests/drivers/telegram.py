@@ -126,6 +126,9 @@ class TelegramDriver:
 
     # -- people and chats ------------------------------------------------------------------------------------
 
+    def block_bot(self, person: str) -> None:
+        self.fake.block(self.user(person))
+
     def user(self, person: str) -> int:
         if person not in self.people:
             self.people[person] = 2000 + len(self.people)

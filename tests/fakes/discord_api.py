@@ -1844,8 +1844,17 @@ class FakeDiscordServer:
             errs.add(("channel_id",), "BASE_TYPE_REQUIRED", "This field is required")
         errs.raise_if_any()
 
+    def _require_event_rights(self, guild: Mapping[str, Any], event: Mapping[str, Any] | None = None) -> None:
+        """Manage Events for any event; Create Events for a new one or one the bot created itself."""
+        member = guild["members"].get(self.bot_user_id, {})
+        perms = self.member_permissions(int(guild["id"]), (int(r) for r in member.get("roles", [])))
+        own = event is None or event.get("creator_id") == str(self.bot_user_id)
+        if not (perms & PERM_MANAGE_EVENTS or (own and perms & PERM_CREATE_EVENTS)):
+            raise DiscordAPIError(403, 50013)
+
     def _create_event(self, req: _Request) -> dict[str, Any]:
         guild = self._guild_or_404(req.params["guild_id"])
+        self._require_event_rights(guild)
         payload = dict(req.json or {})
         self._validate_event(payload)
         eid = self.new_snowflake()
@@ -1876,6 +1885,7 @@ class FakeDiscordServer:
 
     def _edit_event(self, req: _Request) -> dict[str, Any]:
         event = self._event_or_404(req)
+        self._require_event_rights(self._guild_or_404(req.params["guild_id"]), event)
         updated = {**event, **(req.json or {})}
         if "channel_id" in (req.json or {}):
             updated["channel_id"] = _snowflake_str(updated["channel_id"])
@@ -1886,6 +1896,7 @@ class FakeDiscordServer:
 
     def _delete_event(self, req: _Request) -> None:
         event = self._event_or_404(req)
+        self._require_event_rights(self._guild_or_404(req.params["guild_id"]), event)
         del self.scheduled_events[int(event["id"])]
 
 

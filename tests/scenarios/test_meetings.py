@@ -279,6 +279,30 @@ async def test_reminders_reach_the_right_residents_at_the_right_times(driver):
     assert sum("Reminder:" in m.text for m in driver.messages("@carol")) == 1
 
 
+async def test_organizers_see_in_the_details_what_could_not_be_delivered(driver):
+    await speak_english(driver, "bob", "carol")
+    await driver.send("alice", MEETING)
+    await driver.press("bob", "I'm coming")
+    await driver.press("carol", "I'm coming")
+    await driver.send("alice", "/events 1")
+    assert "Not delivered" not in last(driver)
+
+    driver.block_bot("carol")
+    driver.clock.set(SATURDAY_7PM - timedelta(hours=24))
+    await run_due(driver)
+    await deliver_outbox(driver)
+    assert "Reminder:" in last(driver, "@bob")
+
+    await driver.send("alice", "/events 1")
+    details = last(driver).text
+    assert "Not delivered" in details
+    assert "1 private message could not be delivered (the resident blocked me" in details
+    assert "1 resident who answered cannot be reminded privately" in details, "carol now counts as such"
+    assert "In the community" not in details, "the community's reminder went out"
+    await driver.send("bob", "/events 1")
+    assert "Not delivered" not in last(driver), "delivery details are for organizers"
+
+
 async def test_bad_requests_get_a_clear_answer_and_change_nothing(driver):
     await speak_english(driver)
     await driver.send("alice", "/event Only a title")
