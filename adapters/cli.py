@@ -61,6 +61,13 @@ def run(
         raise typer.Exit(2)
     settings = Settings()
     if settings.telegram_token is None and settings.discord_token is None:
+        if only:
+            typer.echo(
+                "--only runs part of a live bot, which needs CIVICBOT_TELEGRAM_TOKEN or "
+                "CIVICBOT_DISCORD_TOKEN; without a token, `civicbot run` opens the terminal chat.",
+                err=True,
+            )
+            raise typer.Exit(2)
         typer.echo(
             "No Telegram or Discord token: starting the terminal chat. "
             "Set CIVICBOT_TELEGRAM_TOKEN or CIVICBOT_DISCORD_TOKEN to go live.",

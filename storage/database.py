@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x63697669  # an advisory lock id of civicbot's own ("civi")
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
@@ -80,8 +81,12 @@ class Database:
             yield session
 
     async def migrate(self) -> None:
-        """Bring the schema to the latest Alembic revision (run at every start; a no-op when current)."""
+        """Bring the schema to the latest Alembic revision (run at every start; a no-op when current). On
+        PostgreSQL, processes starting together (a split deployment) take turns: an advisory lock held
+        for the transaction makes the second wait, then find the schema current."""
         async with self.write_engine.begin() as conn:
+            if self.is_postgres:
+                await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
 
     async def dispose(self) -> None:

@@ -25,9 +25,6 @@ from bot.i18n import translator
 
 log = logging.getLogger(__name__)
 
-# the engine's own words for a failure, from its catalog
-SOMETHING_WENT_WRONG = "Something went wrong on our side; nothing was changed. Please try again."
-
 
 def intents() -> discord.Intents:
     return discord.Intents(guilds=True, dm_messages=True)
@@ -86,7 +83,9 @@ class CivicClient(discord.Client):
         exchange = Exchange(interaction, where=chat_of(interaction)[0], language=language)
         try:
             await interaction.response.send_message(
-                translator(language)._(SOMETHING_WENT_WRONG),
+                translator(language)._(
+                    "Something went wrong on our side; nothing was changed. Please try again."
+                ),
                 ephemeral=True,
             )
         except discord.HTTPException:

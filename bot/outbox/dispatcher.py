@@ -72,6 +72,8 @@ class DispatchStats:
 
 
 class Dispatcher:
+    STOP_GRACE = 30.0  # seconds a send in flight may take to finish at shutdown
+
     def __init__(
         self,
         runtime: Runtime,
@@ -92,6 +94,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._outbox: OutboxQueue | None = None
+        self._stopping = False
 
     @property
     def _clock(self):  # type: ignore[no-untyped-def]
@@ -111,6 +114,8 @@ class Dispatcher:
                 return handled
             done: Done | None = None
             for row in rows:
+                if self._stopping:
+                    break  # the rows not started go back to the queue with `release()`
                 now = self._clock.now()
                 if row.not_after is not None and now >= row.not_after:
                     await self._record(done)
@@ -121,6 +126,8 @@ class Dispatcher:
                 done = await self._send(row, self._pacer(row.platform)) if taken else None
                 handled += taken
             await self._record(done)
+            if self._stopping:
+                return handled
 
     def _queue(self) -> OutboxQueue:
         if self._outbox is None:
@@ -175,13 +182,22 @@ class Dispatcher:
     # -- running ---------------------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox dispatcher")
 
     async def stop(self) -> None:
+        """Stop claiming, let the send in flight finish and be recorded, and give back the rows claimed but
+        not started: a clean shutdown (a deploy) leaves no row `sending`, so only a crash can cost a
+        duplicate. A send that hangs longer than `STOP_GRACE` is abandoned like a crash would."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), self.STOP_GRACE)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         if self._outbox is not None:
             with contextlib.suppress(Exception):
@@ -190,13 +206,15 @@ class Dispatcher:
             self._outbox = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.drain()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox dispatcher pass failed")
+            if self._stopping:
+                return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll)
