@@ -155,6 +155,7 @@ class SQLiteConnection:
     batches, without waiting for it."""
 
     PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000")
+    CHECKPOINT_EVERY = 200  # rows written
 
     def __init__(self, path: str) -> None:
         self._path = path
@@ -162,6 +163,7 @@ class SQLiteConnection:
         self._checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-checkpoint")
         self._connections: dict[str, sqlite3.Connection] = {}
         self._checkpoint: asyncio.Future[Any] | None = None
+        self._written = 0  # rows written since the last checkpoint (read and reset on the loop's side)
 
     def _open(self, role: str, *pragmas: str) -> sqlite3.Connection:
         """The connection of the calling thread's role (each thread keeps its own)."""
@@ -177,7 +179,10 @@ class SQLiteConnection:
             key: value.isoformat(sep=" ", timespec="microseconds") if isinstance(value, datetime) else value
             for key, value in values.items()
         }
-        return self._open("queue", "wal_autocheckpoint=0").execute(sql, values).fetchall()
+        cursor = self._open("queue", "wal_autocheckpoint=0").execute(sql, values)
+        rows = cursor.fetchall()
+        self._written += max(cursor.rowcount, 0)
+        return rows
 
     async def run(self, statement: Statement, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         return await asyncio.get_running_loop().run_in_executor(
@@ -188,7 +193,11 @@ class SQLiteConnection:
         self._open("checkpoint").execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def checkpoint(self) -> None:
+        """Only once the marks have grown the WAL by a batch or so: an idle queue costs no disk flush."""
+        if self._written < self.CHECKPOINT_EVERY:
+            return
         if self._checkpoint is None or self._checkpoint.done():
+            self._written = 0
             loop = asyncio.get_running_loop()
             self._checkpoint = loop.run_in_executor(self._checkpointer, self._passive_checkpoint)
 
