@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage.database import Database
-from tests.databases import BACKENDS, database_url
+from tests.databases import BACKENDS, database_url, drop_template
 from tests.drivers.base import Driver
 
 # Every scenario runs on each of these: the console on both databases, the platforms on SQLite.
@@ -20,6 +20,12 @@ DRIVERS = [
     pytest.param(("telegram", "sqlite"), id="telegram-sqlite"),
     pytest.param(("discord", "sqlite"), id="discord-sqlite"),
 ]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the migrated PostgreSQL template this process copied its test databases from, if it made one,
+    whether the tests passed or not."""
+    drop_template()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -15,7 +15,7 @@ from tests.databases import BACKENDS, database_url
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_processes_starting_together_on_a_fresh_database_migrate_it_once(backend: str, tmp_path: Path):
-    async with database_url(backend, tmp_path) as url:
+    async with database_url(backend, tmp_path, fresh=True) as url:
         starting = [Database(url) for _ in range(4)]
         try:
             # without turns they deadlock or collide on PostgreSQL: a bounded wait makes that a failure
