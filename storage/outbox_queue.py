@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import make_url
 
 from storage.database import Database
+from storage.outbox import PENDING, SENDING, SENT
 
 NO_ROW = -1  # an id no row has: "no previous row" or "no next row"
 
@@ -59,38 +60,40 @@ _TYPES = {
 }
 
 _RELEASE_EXPIRED = """
-UPDATE outbox SET state = 'pending', worker = NULL, lease_until = NULL
-WHERE state IN ('pending', 'sending') AND lease_until < :now
+UPDATE outbox SET state = '{pending}', worker = NULL, lease_until = NULL
+WHERE state IN ('{pending}', '{sending}') AND lease_until < :now
 """
 _CLAIM = """
 UPDATE outbox SET worker = :worker, lease_until = :lease_until
 WHERE id IN (
     SELECT id FROM outbox
-    WHERE state = 'pending' AND worker IS NULL AND next_attempt_at <= :now
+    WHERE state = '{pending}' AND worker IS NULL AND next_attempt_at <= :now
     ORDER BY next_attempt_at, id LIMIT :limit {lock}
 )
 RETURNING id, platform, payload, attempts, not_after, next_attempt_at
 """
 _ADVANCE = """
 UPDATE outbox SET
-    state = CASE WHEN id = :done THEN :state ELSE 'sending' END,
+    state = CASE WHEN id = :done THEN :state ELSE '{sending}' END,
     message_id = CASE WHEN id = :done THEN :message_id ELSE message_id END,
     sent_at = CASE WHEN id = :done THEN :sent_at ELSE sent_at END,
     attempts = CASE WHEN id = :done THEN attempts ELSE attempts + 1 END,
     worker = CASE WHEN id = :done THEN NULL ELSE :worker END,
     lease_until = CASE WHEN id = :done THEN NULL ELSE :lease_until END
-WHERE id = :done OR (id = :start AND worker = :worker AND state = 'pending')
+WHERE id = :done OR (id = :start AND worker = :worker AND state = '{pending}')
 RETURNING id
 """
 _RETRY = """
-UPDATE outbox SET state = 'pending', next_attempt_at = :at, last_error = :error, worker = NULL,
+UPDATE outbox SET state = '{pending}', next_attempt_at = :at, last_error = :error, worker = NULL,
     lease_until = NULL
 WHERE id = :id
 """
 _FINISH = """
 UPDATE outbox SET state = :state, last_error = :error, worker = NULL, lease_until = NULL WHERE id = :id
 """
-_RELEASE = "UPDATE outbox SET worker = NULL, lease_until = NULL WHERE worker = :worker AND state = 'pending'"
+_RELEASE = """
+UPDATE outbox SET worker = NULL, lease_until = NULL WHERE worker = :worker AND state = '{pending}'
+"""
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,10 @@ class Statement:
             cast = _TYPES.get(name, "text")
             return f"${names.index(name) + 1}::{cast}"
 
+        states = {"pending": PENDING, "sending": SENDING}  # the state names storage.outbox defines
         return cls(
-            sqlite=template.format(lock=""),
-            postgres=re.sub(r"(?<!:):(\w+)", positional, template.format(lock=lock)),
+            sqlite=template.format(lock="", **states),
+            postgres=re.sub(r"(?<!:):(\w+)", positional, template.format(lock=lock, **states)),
             names=tuple(names),
         )
 
@@ -277,14 +281,14 @@ class OutboxQueue:
     async def advance(self, *, done: Done | None, start: int | None, now: datetime) -> bool:
         """One commit that records how `done` ended and marks `start` sending. False when `start` is no
         longer this worker's (its lease expired and another worker took it): it must not be sent."""
-        row_id, state, message_id = done if done is not None else (NO_ROW, "sent", None)
+        row_id, state, message_id = done if done is not None else (NO_ROW, SENT, None)
         rows = await self.connection.run(
             ADVANCE,
             {
                 "done": row_id,
                 "state": state,
                 "message_id": message_id,
-                "sent_at": _naive_utc(now) if state == "sent" else None,
+                "sent_at": _naive_utc(now) if state == SENT else None,
                 "worker": self.worker,
                 "lease_until": _naive_utc(now + self.lease),
                 "start": start if start is not None else NO_ROW,
