@@ -30,7 +30,7 @@ def _logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("httpx", "apscheduler", "aiosqlite", "discord.gateway"):
+    for noisy in ("httpx", "aiosqlite", "discord.gateway"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

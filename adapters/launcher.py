@@ -53,7 +53,7 @@ async def run_platforms(settings: Settings, parts: frozenset[str] = frozenset(PA
     dispatcher. One process runs all three; on PostgreSQL they can be split across processes, and several
     dispatchers can share the outbox."""
     app = App.build(settings)
-    await app.start(scheduler="scheduler" in parts, dispatcher="dispatcher" in parts)
+    await app.start(scheduler=False, dispatcher="dispatcher" in parts)
     platforms = configured_platforms(app, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -63,6 +63,8 @@ async def run_platforms(settings: Settings, parts: frozenset[str] = frozenset(PA
     try:
         for platform in platforms:
             await platform.start(receive="adapters" in parts)
+        if "scheduler" in parts:  # once the platforms can deliver what falls due (missed deadlines run now)
+            await app.deadlines.start()
         freeze_start_up_objects()
         log.info(
             "civicbot is running (%s) on %s",
@@ -71,6 +73,7 @@ async def run_platforms(settings: Settings, parts: frozenset[str] = frozenset(PA
         )
         await stop.wait()
     finally:
+        await app.deadlines.stop()  # nothing falls due while the platforms go away
         for platform in reversed(platforms):
             with contextlib.suppress(Exception):
                 await platform.stop()

@@ -37,8 +37,9 @@ class App:
         return cls(settings, db, engine, runtime, Deadlines(runtime), dispatcher)
 
     async def start(self, *, scheduler: bool = True, dispatcher: bool = True) -> None:
-        """Migrate, start the engine, derive the deadline jobs (what fell due while down runs now), and
-        start draining the outbox."""
+        """Migrate, start the engine, start the deadline runner (what fell due while down runs now), and
+        start draining the outbox. A process with platforms starts the runner itself once they can deliver
+        (`scheduler=False`, then `deadlines.start()`), so a missed deadline's edits are not dropped."""
         from bot.dates import warm_up
 
         await self.db.migrate()
@@ -51,8 +52,8 @@ class App:
             self.dispatcher.start()
 
     async def stop(self) -> None:
-        await self.dispatcher.stop()
         await self.deadlines.stop()
+        await self.dispatcher.stop()
         await self.runtime.close()
         await self.engine.stop()
         await self.db.dispose()

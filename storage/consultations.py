@@ -333,14 +333,15 @@ async def close_consultation(
 
 
 async def open_consultation_deadlines(db: Database) -> list[tuple[int, datetime | None, datetime]]:
-    """(id, opens_at, closes_at) of every consultation not closed yet: the scheduler derives its jobs here."""
+    """(id, opens_at, closes_at) of every consultation not closed yet, `opens_at` None once its opening was
+    announced: the scheduler derives its jobs here, so an opening is due once."""
     async with db.read() as session:
-        query = select(Consultation.id, Consultation.opens_at, Consultation.closes_at).where(
-            col(Consultation.closed_at).is_(None)
-        )
+        query = select(
+            Consultation.id, Consultation.opens_at, Consultation.closes_at, Consultation.opening_announced
+        ).where(col(Consultation.closed_at).is_(None))
         return [
-            (cid, opens, closes)
-            for cid, opens, closes in (await session.exec(query)).all()
+            (cid, None if announced else opens, closes)
+            for cid, opens, closes, announced in (await session.exec(query)).all()
             if cid is not None
         ]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,46 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Drop the migrated PostgreSQL template this process copied its test databases from, if it made one,
     whether the tests passed or not."""
     drop_template()
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def deadline_runner_errors_fail_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A deadline pass that raised fails the test that started the runner, instead of being a log line
+    nobody reads (a test about such failures says so with `@pytest.mark.deadline_errors`)."""
+    handler = _Records()
+    logger = logging.getLogger("bot.deadlines")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.records and request.node.get_closest_marker("deadline_errors") is None:
+        messages = "; ".join(record.getMessage() for record in handler.records)
+        pytest.fail(f"the deadline runner logged errors: {messages}")
+
+
+@pytest.fixture(autouse=True)
+async def nothing_left_running() -> AsyncIterator[None]:
+    """Every task a test started is finished at its teardown: a task left behind is what used to hang the
+    run when the event loop closed."""
+    before = asyncio.all_tasks()
+    yield
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 2.0
+    while left := {t for t in asyncio.all_tasks() - before if t is not asyncio.current_task()}:
+        if loop.time() > deadline:
+            names = sorted(t.get_name() + " " + repr(t.get_coro()) for t in left)
+            pytest.fail(f"{len(left)} task(s) still running after the test: {names}")
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -127,7 +127,7 @@ class Running:
 
     parts: frozenset[str]
     platform: FakePlatform | None = None
-    scheduler: bool = False  # the deadline scheduler's APScheduler was running
+    scheduler: bool = False  # the deadline runner was running
     dispatcher: bool = False  # the outbox dispatcher's task was running
 
 
@@ -169,7 +169,7 @@ async def run(
         assert up.is_set(), "the launcher did not come up"
         assert seen.platform is not None
         app = seen.platform.app
-        seen.scheduler = app.deadlines.scheduler.running
+        seen.scheduler = app.deadlines.running
         # the dispatcher offers no public "running": its background task is what `start()` creates
         seen.dispatcher = app.dispatcher._task is not None and not app.dispatcher._task.done()
         if until is not None:
@@ -182,7 +182,7 @@ async def run(
         await asyncio.wait({task}, timeout=10)
     task.result()
     assert seen.platform.stopped, "the platform is stopped with the process"
-    assert not app.deadlines.scheduler.running and app.dispatcher._task is None, "and the app with it"
+    assert not app.deadlines.running and app.dispatcher._task is None, "and the app with it"
     return seen
 
 

@@ -117,6 +117,7 @@ class ConsoleDriver:
         ]
 
     async def settle(self) -> None:
+        await self.app.deadlines.settle()
         await self.app.runtime.settle()
         await self.app.dispatcher.drain()
 

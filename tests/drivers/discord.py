@@ -15,7 +15,6 @@ acknowledgement of a tap is its ephemeral answer.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import mimetypes
 import shlex
@@ -230,7 +229,6 @@ class DiscordDriver:
         self.platform: DiscordPlatform
         self._hidden: set[str] = set()
         self._modals: dict[str, str] = {}  # person → custom id of the modal open on their screen
-        self._jobs: set[asyncio.Task[Any]] = set()
         self._errors = _Errors()
 
     def identity(self, person: str) -> str:
@@ -279,15 +277,6 @@ class DiscordDriver:
     async def _boot(self) -> None:
         self.app = App.build(self.settings, clock=self.clock, edit_interval=self.edit_interval)
         self.platform = DiscordPlatform(self.app, self.settings)
-        run_due = self.app.runtime.run_due
-
-        async def tracked_run_due() -> None:  # deadline jobs run outside any interaction: settle() waits
-            task = asyncio.current_task()
-            if task is not None:
-                self._jobs.add(task)
-            await run_due()
-
-        self.app.runtime.run_due = tracked_run_due  # type: ignore[method-assign]
         await self.harness.connect(self.platform.client)
         await self.app.start(dispatcher=False)  # settle() drains the outbox, as the console driver does
 
@@ -312,13 +301,9 @@ class DiscordDriver:
 
     async def settle(self) -> None:
         while True:
+            await self.app.deadlines.settle()  # deadline passes run outside any interaction
             await self.harness.settle()
             await self.app.runtime.settle()
-            jobs = {job for job in self._jobs if not job.done()}
-            self._jobs = jobs
-            if jobs:
-                await asyncio.gather(*jobs, return_exceptions=True)
-                continue
             if await self.app.dispatcher.drain():
                 continue
             if not self.server.in_flight:

@@ -93,10 +93,14 @@ class TelegramDriver:
         self.platform = TelegramPlatform(
             self.app, settings, limits=self.limits, listen="127.0.0.1", poll_timeout=10.0
         )
-        await self.app.start(dispatcher=False)  # the outbox is drained by settle(), deterministically
+        await self.app.start(
+            dispatcher=False, scheduler=False
+        )  # settle() drains the outbox, deterministically
         await self.platform.start()
+        await self.app.deadlines.start()  # as the launcher does: once the platform can deliver
 
     async def _shutdown(self) -> None:
+        await self.app.deadlines.stop()
         await self.platform.stop()
         await self.app.stop()
 
@@ -117,6 +121,7 @@ class TelegramDriver:
             served = self.fake.requests_served
             if self.webhook_port and self.fake.pending_updates:
                 await self.fake.flush_webhook()  # Telegram posts each queued update to the webhook
+            await self.app.deadlines.settle()
             await self.fake.wait_idle()
             await self.platform.settle()
             await self.app.runtime.settle()

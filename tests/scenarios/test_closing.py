@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from tests.drivers.base import last
 from tests.scenarios.test_micro_polls import normalized
-
-
-async def wait_until(condition, within: float = 5.0, *, driver=None) -> None:
-    """Wait for what a scheduler job does in the background (delivering the outbox meanwhile)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-        if driver is not None:
-            await driver.settle()
 
 
 async def test_an_organizer_closes_the_latest_poll_and_votes_are_refused_afterwards(driver):
@@ -56,10 +44,12 @@ async def test_a_poll_closes_by_itself_at_its_deadline(driver):
     card = last(driver)
     assert "Clôture le vendredi 27 novembre à 18 h 00" in card
     await driver.press("bob", "Oui")
-    driver.clock.advance(timedelta(days=1, hours=9))  # Friday 19:00 in Paris
-    await driver.app.deadlines.sync()
-    await wait_until(lambda: "Sondage clos" in driver.messages("square")[0].text)
+    driver.clock.advance(timedelta(days=1, hours=7, minutes=59))  # Friday 17:59 in Paris
     await driver.settle()
+    assert "Sondage clos" not in driver.messages("square")[0], "not a minute early"
+    driver.clock.advance(timedelta(minutes=1))  # 18:00: moving the clock is what closes it
+    await driver.settle()
+    assert "Sondage clos" in driver.messages("square")[0]
     assert "Le sondage n° 1 est clos." in last(driver)
     assert "Oui : 1 (100 %)" in normalized(last(driver).text)
 
@@ -69,8 +59,8 @@ async def test_a_deadline_that_passed_while_the_bot_was_down_closes_the_poll_at_
     await driver.press("bob", "Non")
     driver.clock.advance(timedelta(hours=5))
     await driver.restart()
-    await wait_until(lambda: "Sondage clos" in driver.messages("square")[0].text)
     await driver.settle()
+    assert "Sondage clos" in driver.messages("square")[0]
     assert "Le sondage n° 1 est clos." in last(driver)
     assert "Non : 1 (100 %)" in normalized(last(driver).text)
     assert closing_jobs(driver) == set()

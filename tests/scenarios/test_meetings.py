@@ -42,9 +42,9 @@ async def deliver_outbox(driver) -> None:
 
 
 async def run_due(driver) -> None:
-    """What falls due runs as a scheduler job would: in a task of its own (the Discord driver waits for
-    such tasks in settle(), so running it in the test's own task would wait for itself)."""
-    await asyncio.get_running_loop().create_task(driver.app.runtime.run_due())
+    """Let the deadline runner decide what the clock made due, and wait until it has (what it queued stays
+    in the outbox: `deliver_outbox` sends it)."""
+    await driver.app.deadlines.settle()
 
 
 async def speak_english(driver, *people: str) -> None:
