@@ -1,0 +1,184 @@
+"""Stopping civicbot, as a person running it sees it: the terminal chat fed a script exits as soon as the
+script ends, and a live bot stops within seconds of SIGTERM (a service manager, a deploy) or Ctrl-C, with no
+traceback and nothing lost: a message not sent yet stays pending for the next start, none is left half-sent.
+
+These run the real `civicbot` command in a process of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.events import ChatRef
+from bot.formatting import doc
+from bot.outbox.codec import reply_to_json
+from bot.replies import Send
+from storage import outbox
+from storage.database import Database
+from tests.fakes.telegram_api import FakeTelegramServer
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config" / "examples" / "place-du-marche.yaml"
+SHELL_RUNS = 20
+SHELL_EXIT_WITHIN = 2.0
+RUN_EXIT_WITHIN = 5.0
+
+SCRIPT = f"""\
+/poll --closes "dans 2 heures" Fermeture de la rue le dimanche ? | Oui | Non
+#1
+/in private
+/upload {EXAMPLE}
+"""
+LAST_REPLY = "Lancez-la dans une communauté avec /launch place-du-marche"
+
+
+def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICBOT_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        CIVICBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'civicbot.db'}",
+        CIVICBOT_FILES_DIR=str(tmp_path / "files"),
+        **extra,
+    )
+    return env
+
+
+async def read_until(stream: asyncio.StreamReader, fragment: str, within: float) -> str:
+    """What `stream` printed up to the line holding `fragment`."""
+    seen: list[str] = []
+    async with asyncio.timeout(within):
+        while line := (await stream.readline()).decode():
+            seen.append(line)
+            if fragment in line:
+                return "".join(seen)
+    raise AssertionError(f"the output ended without {fragment!r}:\n{''.join(seen)}")
+
+
+async def one_shell_session(tmp_path: Path) -> float:
+    """Feed the script, wait for its last reply, close the input; how long the shell took to exit."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "adapters.cli",
+        "shell",
+        cwd=tmp_path,
+        env=environment(tmp_path),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    try:
+        process.stdin.write(SCRIPT.encode())
+        await process.stdin.drain()
+        await read_until(process.stdout, LAST_REPLY, within=40)
+        process.stdin.close()  # the end of the script
+        loop = asyncio.get_running_loop()
+        ended = loop.time()
+        async with asyncio.timeout(30):
+            _, errors = await asyncio.gather(process.stdout.read(), process.stderr.read())
+            await process.wait()
+        took = loop.time() - ended
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0
+    assert errors.decode() == "", "nothing on stderr: no traceback, no scheduler warning"
+    return took
+
+
+async def test_the_terminal_chat_fed_a_script_exits_promptly_every_time(tmp_path: Path) -> None:
+    async def session(n: int) -> float:
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        return await one_shell_session(folder)
+
+    took: list[float] = []
+    for first in range(0, SHELL_RUNS, 2):  # two at a time: one per core
+        took.extend(await asyncio.gather(session(first), session(first + 1)))
+    slow = [round(t, 2) for t in took if t > SHELL_EXIT_WITHIN]
+    assert not slow, f"runs that took more than {SHELL_EXIT_WITHIN} s to exit: {slow} (all: {took})"
+
+
+# -- civicbot run -----------------------------------------------------------------------------------------
+
+RECIPIENTS = [30_000 + n for n in range(300)]
+
+
+async def queue_broadcast(url: str) -> None:
+    db = Database(url)
+    await db.migrate()
+    messages = []
+    for user in RECIPIENTS:
+        reply = Send(to=ChatRef.private("telegram", str(user)), body=doc("Rappel : réunion publique, 19 h."))
+        messages.append(
+            outbox.Outgoing(
+                f"event:1:reminder:1h:telegram:{user}", "telegram", reply.to.key, reply_to_json(reply)
+            )
+        )
+    async with db.write() as session:
+        await outbox.enqueue(session, messages, now=datetime.now(UTC))
+    await db.dispose()
+
+
+async def outbox_counts(url: str) -> dict[str, int]:
+    db = Database(url)
+    try:
+        return await outbox.counts(db)
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+async def test_a_live_bot_stops_within_seconds_mid_broadcast_and_loses_nothing(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    env = environment(tmp_path, CIVICBOT_OUTBOX_RATES="telegram:50", CIVICBOT_LOG_LEVEL="INFO")
+    url = env["CIVICBOT_DATABASE_URL"]
+    await queue_broadcast(url)
+    async with FakeTelegramServer() as telegram:
+        for user in RECIPIENTS:
+            telegram.start_private(user, f"Habitant {user}")
+        env.update(CIVICBOT_TELEGRAM_TOKEN=telegram.token, CIVICBOT_TELEGRAM_API_URL=telegram.base_url)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "adapters.cli",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert process.stderr is not None
+        try:
+            await read_until(process.stderr, "civicbot is running", within=40)
+            await telegram.wait_until(lambda: telegram.delivered_total >= 20, timeout=30)
+            process.send_signal(signum)
+            loop = asyncio.get_running_loop()
+            signalled = loop.time()
+            async with asyncio.timeout(30):
+                errors = (await process.stderr.read()).decode()
+                await process.wait()
+            took = loop.time() - signalled
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        delivered = telegram.delivered_total
+
+    assert took <= RUN_EXIT_WITHIN, f"stopped {took:.1f} s after the signal"
+    assert process.returncode == 0
+    assert "Traceback" not in errors and " ERROR " not in errors, errors
+    counts = await outbox_counts(url)
+    assert counts.get("sending", 0) == 0, "no message left half-sent"
+    assert counts.get("sent", 0) == delivered, "every message delivered is recorded as sent"
+    assert counts.get("pending", 0) == len(RECIPIENTS) - delivered > 0, "the rest waits for the next start"
