@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
+import select
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,6 +17,16 @@ from storage.database import Database
 from tests.databases import BACKENDS, database_url, drop_template
 from tests.drivers.base import Driver
 
+
+def _sleep_without_clock_nanosleep(seconds: float) -> None:
+    select.select([], [], [], seconds)
+
+
+if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1":
+    # libfaketime 0.9.10 with the monotonic clock left alone makes clock_nanosleep fail (EINVAL), which is
+    # all of Python's time.sleep: the run with the wall clock moved would fail for that alone.
+    time.sleep = _sleep_without_clock_nanosleep
+
 # Every scenario runs on each of these: the console on both databases, the platforms on SQLite.
 # Each driver module exposes `make_driver(database_url, tmp_path)` returning a started-able driver.
 DRIVERS = [
@@ -22,6 +35,15 @@ DRIVERS = [
     pytest.param(("telegram", "sqlite"), id="telegram-sqlite"),
     pytest.param(("discord", "sqlite"), id="discord-sqlite"),
 ]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """The random order's seed, shown even with -q, so that an order-dependent failure can be replayed."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if seed is not None and not hasattr(config, "workerinput"):
+        terminalreporter.write_line(
+            f"tests ran in random order; replay it with: pytest -p randomly --randomly-seed={seed}"
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

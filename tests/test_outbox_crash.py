@@ -23,11 +23,12 @@ RECIPIENTS = [20_000 + n for n in range(1000)]
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def queue_broadcast(url: str) -> None:
+async def queue_broadcast(url: str, recipients: list[int] = RECIPIENTS) -> None:
+    """A reminder for each of `recipients` in private, pending in the outbox of the database at `url`."""
     db = Database(url)
     await db.migrate()
     messages = []
-    for user in RECIPIENTS:
+    for user in recipients:
         reply = Send(
             to=ChatRef.private("telegram", str(user)), body=doc("Rappel : réunion publique ce soir, 19 h.")
         )

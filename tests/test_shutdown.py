@@ -10,18 +10,14 @@ import asyncio
 import os
 import signal
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.events import ChatRef
-from bot.formatting import doc
-from bot.outbox.codec import reply_to_json
-from bot.replies import Send
 from storage import outbox
 from storage.database import Database
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.test_outbox_crash import queue_broadcast
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "examples" / "place-du-marche.yaml"
@@ -49,6 +45,23 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+async def civicbot(
+    command: str, folder: Path, env: dict[str, str], *, stdin: int, stdout: int
+) -> asyncio.subprocess.Process:
+    """The real `civicbot COMMAND` in a process of its own, in `folder`, its stderr piped to the test."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "adapters.cli",
+        command,
+        cwd=folder,
+        env=env,
+        stdin=stdin,
+        stdout=stdout,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 async def read_until(stream: asyncio.StreamReader, fragment: str, within: float) -> str:
     """What `stream` printed up to the line holding `fragment`."""
     seen: list[str] = []
@@ -62,17 +75,8 @@ async def read_until(stream: asyncio.StreamReader, fragment: str, within: float)
 
 async def one_shell_session(tmp_path: Path) -> float:
     """Feed the script, wait for its last reply, close the input; how long the shell took to exit."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "adapters.cli",
-        "shell",
-        cwd=tmp_path,
-        env=environment(tmp_path),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    pipe = asyncio.subprocess.PIPE
+    process = await civicbot("shell", tmp_path, environment(tmp_path), stdin=pipe, stdout=pipe)
     assert process.stdin is not None and process.stdout is not None and process.stderr is not None
     try:
         process.stdin.write(SCRIPT.encode())
@@ -94,6 +98,7 @@ async def one_shell_session(tmp_path: Path) -> float:
     return took
 
 
+@pytest.mark.timeout(240)  # twenty processes start on a machine busy with the rest of the suite
 async def test_the_terminal_chat_fed_a_script_exits_promptly_every_time(tmp_path: Path) -> None:
     async def session(n: int) -> float:
         folder = tmp_path / str(n)
@@ -112,22 +117,6 @@ async def test_the_terminal_chat_fed_a_script_exits_promptly_every_time(tmp_path
 RECIPIENTS = [30_000 + n for n in range(300)]
 
 
-async def queue_broadcast(url: str) -> None:
-    db = Database(url)
-    await db.migrate()
-    messages = []
-    for user in RECIPIENTS:
-        reply = Send(to=ChatRef.private("telegram", str(user)), body=doc("Rappel : réunion publique, 19 h."))
-        messages.append(
-            outbox.Outgoing(
-                f"event:1:reminder:1h:telegram:{user}", "telegram", reply.to.key, reply_to_json(reply)
-            )
-        )
-    async with db.write() as session:
-        await outbox.enqueue(session, messages, now=datetime.now(UTC))
-    await db.dispose()
-
-
 async def outbox_counts(url: str) -> dict[str, int]:
     db = Database(url)
     try:
@@ -142,22 +131,13 @@ async def test_a_live_bot_stops_within_seconds_mid_broadcast_and_loses_nothing(
 ) -> None:
     env = environment(tmp_path, CIVICBOT_OUTBOX_RATES="telegram:50", CIVICBOT_LOG_LEVEL="INFO")
     url = env["CIVICBOT_DATABASE_URL"]
-    await queue_broadcast(url)
+    await queue_broadcast(url, RECIPIENTS)
     async with FakeTelegramServer() as telegram:
         for user in RECIPIENTS:
             telegram.start_private(user, f"Habitant {user}")
         env.update(CIVICBOT_TELEGRAM_TOKEN=telegram.token, CIVICBOT_TELEGRAM_API_URL=telegram.base_url)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "adapters.cli",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        nothing = asyncio.subprocess.DEVNULL
+        process = await civicbot("run", tmp_path, env, stdin=nothing, stdout=nothing)
         assert process.stderr is not None
         try:
             await read_until(process.stderr, "civicbot is running", within=40)
