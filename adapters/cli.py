@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -195,7 +196,21 @@ def outbox(
 
 
 def main() -> None:
-    app()
+    """The `civicbot` command. Once a command has returned, the process ends at once rather than tearing the
+    interpreter down (freeing every module's objects took ~0.6 s, measured): by then the command has stopped
+    the bot, closed the database and flushed what it wrote, so the teardown only made the exit late."""
+    code: int | str | None = 0
+    try:
+        app()
+    except SystemExit as stop:
+        code = stop.code
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":
