@@ -10,6 +10,8 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -45,11 +47,13 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+@asynccontextmanager
 async def civicbot(
     command: str, folder: Path, env: dict[str, str], *, stdin: int, stdout: int
-) -> asyncio.subprocess.Process:
-    """The real `civicbot COMMAND` in a process of its own, in `folder`, its stderr piped to the test."""
-    return await asyncio.create_subprocess_exec(
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """The real `civicbot COMMAND` in a process of its own, in `folder`, its stderr piped to the test;
+    killed if the test ends before it does."""
+    process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "adapters.cli",
@@ -60,6 +64,23 @@ async def civicbot(
         stdout=stdout,
         stderr=asyncio.subprocess.PIPE,
     )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def exit_of(process: asyncio.subprocess.Process) -> tuple[float, str]:
+    """How long `process` takes to exit from now, and what it wrote on stderr meanwhile."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    async with asyncio.timeout(30):
+        streams = [stream for stream in (process.stdout, process.stderr) if stream is not None]
+        *_, errors = await asyncio.gather(*(stream.read() for stream in streams))
+        await process.wait()
+    return loop.time() - began, errors.decode()
 
 
 async def read_until(stream: asyncio.StreamReader, fragment: str, within: float) -> str:
@@ -76,25 +97,15 @@ async def read_until(stream: asyncio.StreamReader, fragment: str, within: float)
 async def one_shell_session(tmp_path: Path) -> float:
     """Feed the script, wait for its last reply, close the input; how long the shell took to exit."""
     pipe = asyncio.subprocess.PIPE
-    process = await civicbot("shell", tmp_path, environment(tmp_path), stdin=pipe, stdout=pipe)
-    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
-    try:
+    async with civicbot("shell", tmp_path, environment(tmp_path), stdin=pipe, stdout=pipe) as process:
+        assert process.stdin is not None and process.stdout is not None
         process.stdin.write(SCRIPT.encode())
         await process.stdin.drain()
         await read_until(process.stdout, LAST_REPLY, within=40)
         process.stdin.close()  # the end of the script
-        loop = asyncio.get_running_loop()
-        ended = loop.time()
-        async with asyncio.timeout(30):
-            _, errors = await asyncio.gather(process.stdout.read(), process.stderr.read())
-            await process.wait()
-        took = loop.time() - ended
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        took, errors = await exit_of(process)
     assert process.returncode == 0
-    assert errors.decode() == "", "nothing on stderr: no traceback, no scheduler warning"
+    assert errors == "", "nothing on stderr: no traceback, no scheduler warning"
     return took
 
 
@@ -137,22 +148,12 @@ async def test_a_live_bot_stops_within_seconds_mid_broadcast_and_loses_nothing(
             telegram.start_private(user, f"Habitant {user}")
         env.update(CIVICBOT_TELEGRAM_TOKEN=telegram.token, CIVICBOT_TELEGRAM_API_URL=telegram.base_url)
         nothing = asyncio.subprocess.DEVNULL
-        process = await civicbot("run", tmp_path, env, stdin=nothing, stdout=nothing)
-        assert process.stderr is not None
-        try:
+        async with civicbot("run", tmp_path, env, stdin=nothing, stdout=nothing) as process:
+            assert process.stderr is not None
             await read_until(process.stderr, "civicbot is running", within=40)
             await telegram.wait_until(lambda: telegram.delivered_total >= 20, timeout=30)
             process.send_signal(signum)
-            loop = asyncio.get_running_loop()
-            signalled = loop.time()
-            async with asyncio.timeout(30):
-                errors = (await process.stderr.read()).decode()
-                await process.wait()
-            took = loop.time() - signalled
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            took, errors = await exit_of(process)
         delivered = telegram.delivered_total
 
     assert took <= RUN_EXIT_WITHIN, f"stopped {took:.1f} s after the signal"
