@@ -22,10 +22,22 @@ def _sleep_without_clock_nanosleep(seconds: float) -> None:
     select.select([], [], [], seconds)
 
 
-if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1":
+BROKEN_SLEEP = (
+    "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1"
+)
+if BROKEN_SLEEP:
     # libfaketime 0.9.10 with the monotonic clock left alone makes clock_nanosleep fail (EINVAL), which is
     # all of Python's time.sleep: the run with the wall clock moved would fail for that alone.
     time.sleep = _sleep_without_clock_nanosleep
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Under that libfaketime, run in this one process: pytest-xdist's workers would sleep before this
+    conftest can mend their time.sleep."""
+    if BROKEN_SLEEP:
+        config.option.numprocesses = 0
+
 
 # Every scenario runs on each of these: the console on both databases, the platforms on SQLite.
 # Each driver module exposes `make_driver(database_url, tmp_path)` returning a started-able driver.
