@@ -66,6 +66,19 @@ class CommunityAdmin(SQLModel, table=True):
     )
 
 
+class CommunityMember(SQLModel, table=True):
+    """That a resident has been seen writing in a community: what lets them look up, in private, the polls
+    and events of that community (and nothing of the others)."""
+
+    __tablename__ = "community_member"
+    community_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True)
+    )
+    resident_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
 class Poll(SQLModel, table=True):
     __tablename__ = "poll"
     id: int | None = Field(default=None, primary_key=True)
@@ -73,6 +86,10 @@ class Poll(SQLModel, table=True):
     multi: bool = False
     public: bool = False
     hidden: bool = False
+    private_results: bool = False  # --private-results: at the close, results go to organizers only
+    community_id: int | None = Field(  # the community that owns it: its organizers may close it
+        default=None, sa_column=Column(Integer, ForeignKey("community.id", ondelete="SET NULL"), index=True)
+    )
     language: str = Field(default="fr", max_length=8)
     timezone: str = Field(default="Europe/Paris", max_length=64)
     closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
@@ -177,6 +194,9 @@ class Consultation(SQLModel, table=True):
     closes_at: datetime = Field(sa_type=UTCDateTime, index=True)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     opening_announced: bool = False  # the "now open" message went out to the communities it was launched in
+    community_id: int | None = Field(  # the owner; None until first launched (then its importer's alone)
+        default=None, sa_column=Column(Integer, ForeignKey("community.id", ondelete="SET NULL"), index=True)
+    )
     created_at: datetime = Field(sa_type=UTCDateTime)
     created_by: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("resident.id", ondelete="SET NULL"))
@@ -313,6 +333,9 @@ class Meeting(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("resident.id", ondelete="SET NULL"))
     )
     native_event_id: str | None = Field(default=None, max_length=64)  # Discord scheduled event
+    community_id: int | None = Field(  # the community it is announced in, which owns it
+        default=None, sa_column=Column(Integer, ForeignKey("community.id", ondelete="SET NULL"), index=True)
+    )
 
 
 class Rsvp(SQLModel, table=True):

@@ -26,3 +26,25 @@ async def test_processes_starting_together_on_a_fresh_database_migrate_it_once(b
         finally:
             for db in starting:
                 await db.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_migrations_build_exactly_the_schema_the_models_describe(backend: str, tmp_path: Path):
+    """A column added to a model without its migration (or the reverse) is found here, not in production."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import storage.tables  # noqa: F401  (registers every table on the metadata)
+
+    async with database_url(backend, tmp_path, fresh=True) as url:
+        database = Database(url)
+        try:
+            await database.migrate()
+            async with database.read_engine.connect() as connection:
+                differences = await connection.run_sync(
+                    lambda sync: compare_metadata(MigrationContext.configure(sync), SQLModel.metadata)
+                )
+        finally:
+            await database.dispose()
+    assert differences == []
