@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot import authority
 from bot.actions import ActionSigner
 from bot.clock import Clock, SystemClock
 from bot.context import Context
@@ -33,6 +34,7 @@ class Engine:
         self._languages: dict[str, str] = {}  # identity → language the resident chose with /lang
         self._communities: dict[str, tuple[int, str | None, str | None]] = {}  # chat key → (id, lang, tz)
         self._admin_seen: dict[tuple[int, str], bool] = {}
+        self._members: set[tuple[int, str]] = set()  # (community id, identity) known to be stored
         self._residents: dict[str, int] = {}  # identity → resident id, for residents known to exist
         self.schedule_changed: Callable[[], None] = lambda: None  # the deadline scheduler re-derives its jobs
         self.outbox_changed: Callable[[], None] = lambda: None  # the dispatcher looks at the outbox now
@@ -107,21 +109,14 @@ class Engine:
         self._residents.pop(identity, None)
         self._languages.pop(identity, None)
         self._admin_seen = {k: v for k, v in self._admin_seen.items() if k[1] != identity}
+        self._members = {k for k in self._members if k[1] != identity}
 
     def is_global_admin(self, identity: str) -> bool:
         return identity in self.settings.admin_identities
 
     async def is_organizer(self, ctx: Context) -> bool:
-        """Global admins everywhere; in a community its administrators; in private, anyone the platform
-        has reported administering a community."""
-        if self.is_global_admin(ctx.identity):
-            return True
-        if ctx.chat.kind is ChatKind.COMMUNITY:
-            return ctx.event.sender_is_admin
-        resident = await resident_store.find_resident(
-            self.db, ctx.event.sender.platform, ctx.event.sender.user_id
-        )
-        return bool(resident and await resident_store.communities_administered(self.db, resident.id or 0))
+        """An organizer of the group the person writes in; in private, of at least one community."""
+        return await authority.is_organizer(ctx)
 
     async def _track_chat(self, event: Event) -> None:
         """Remember communities, their administrators, and residents who opened a private chat."""
@@ -138,6 +133,7 @@ class Engine:
                 cached = (community.id or 0, community.language, community.timezone)
                 self._communities[event.chat.key] = cached
             if isinstance(event, Command):
+                await self._remember_member(cached[0], event)
                 seen_key = (cached[0], event.sender.identity)
                 if self._admin_seen.get(seen_key) != event.sender_is_admin and (
                     event.sender_is_admin or event.sender.identity in self._residents
@@ -156,6 +152,13 @@ class Engine:
                 await resident_store.update_resident(
                     self.db, resident.id or 0, private_chat_open=True, unreachable=False
                 )
+
+    async def _remember_member(self, community_id: int, event: Event) -> None:
+        """A resident who writes in a community may look up its polls and events in private."""
+        key = (community_id, event.sender.identity)
+        if key not in self._members:
+            await resident_store.add_member(self.db, community_id, await self.resident_id(event))
+            self._members.add(key)
 
     def refresh_community(self, chat_key: str, language: str | None, timezone: str | None) -> None:
         cached = self._communities.get(chat_key)
@@ -205,8 +208,9 @@ class Engine:
                     ctx.t._("Unknown command /{name}. Send /help to see what I can do.", name=event.name[:32])
                 )
             return
-        if spec.organizer and not await self.is_organizer(ctx):
-            ctx.say(ctx.t._("Sorry, only organizers can use /{name}.", name=spec.name))
+        refusal = await authority.check_command(ctx, spec.name, spec.role, spec.targets, event.args)
+        if refusal is not None:
+            ctx.say(refusal)
             return
         await spec.handler(ctx, event.args)
 

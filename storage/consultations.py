@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from storage import audit, outbox
 from storage.database import Database
+from storage.residents import community_id_in
 from storage.tables import (
     AnswerRow,
     Consultation,
@@ -37,6 +38,10 @@ REPLACEABLE = (
 
 class ConsultationLocked(Exception):
     """The consultation already has submissions: its questions can no longer change."""
+
+
+class ConsultationTaken(Exception):
+    """Another community's consultation already has this id: importing may not replace it."""
 
 
 class AlreadySubmitted(Exception):
@@ -64,13 +69,21 @@ def new_submission_id() -> str:
 
 
 async def save_consultation(
-    db: Database, consultation: Consultation, *, actor: str, now: datetime
+    db: Database,
+    consultation: Consultation,
+    *,
+    actor: str,
+    now: datetime,
+    may_replace: Callable[[Consultation], bool] = lambda existing: True,
 ) -> Consultation:
-    """Create, or replace a consultation's definition while nobody has answered it."""
+    """Create, or replace a consultation's definition while nobody has answered it and the importer may
+    manage it (raises ConsultationTaken otherwise, ConsultationLocked once answered)."""
     async with db.write() as session:
         existing = (
             await session.exec(select(Consultation).where(Consultation.slug == consultation.slug))
         ).first()
+        if existing is not None and not may_replace(existing):
+            raise ConsultationTaken(consultation.slug)
         if existing is not None:
             count = (
                 await session.exec(select(func.count()).where(Submission.consultation_id == existing.id))
@@ -131,6 +144,10 @@ async def add_launch(
     db: Database, consultation_id: int, platform: str, chat_id: str, *, actor: str, now: datetime
 ) -> None:
     async with db.write() as session:
+        consultation = await session.get(Consultation, consultation_id)
+        if consultation is not None and consultation.community_id is None:  # the first launch owns it
+            consultation.community_id = await community_id_in(session, platform, chat_id)
+            session.add(consultation)
         if await session.get(ConsultationLaunch, (consultation_id, platform, chat_id)) is None:
             session.add(
                 ConsultationLaunch(

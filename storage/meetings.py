@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import audit
 from storage.database import Database
 from storage.outbox import DROPPED, FAILED, PENDING, Outgoing, enqueue
+from storage.residents import community_id_in
 from storage.tables import (
     Consultation,
     ConsultationDraft,
@@ -92,6 +93,7 @@ async def create_meeting(
             reminder_offsets=reminder_offsets,
             created_at=now,
             created_by=created_by,
+            community_id=await community_id_in(session, platform, chat_id),
         )
         session.add(meeting)
         await session.flush()
@@ -296,6 +298,11 @@ async def rsvps_of(db: Database, platform: str, user_id: str) -> list[tuple[Meet
             .order_by(col(Meeting.starts_at))
         )
         return [(meeting, answer) for meeting, answer in await _all(session, query)]
+
+
+async def has_answered(db: Database, meeting_id: int, platform: str, user_id: str) -> bool:
+    async with db.read() as session:
+        return await session.get(Rsvp, (meeting_id, platform, user_id)) is not None
 
 
 async def forget_rsvps(db: Database, platform: str, user_id: str) -> list[int]:

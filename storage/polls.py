@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit, outbox
 from storage.database import Database
+from storage.residents import community_id_in
 from storage.tables import Ballot, Poll, PollKey, PollOption, PollPost, Resident
 
 
@@ -38,6 +39,7 @@ class PollInfo:
     closed_at: datetime | None
     created_at: datetime
     created_by: int | None
+    community_id: int | None  # the community that owns it (where it was first posted)
     posts: tuple[PollPostInfo, ...]
 
     @property
@@ -83,6 +85,7 @@ async def create_poll(
             closes_at=closes_at,
             created_at=now,
             created_by=created_by,
+            community_id=await community_id_in(session, *posts[0]) if posts else None,
         )
         session.add(poll)
         await session.flush()
@@ -145,6 +148,7 @@ async def poll_in(session: AsyncSession, poll_id: int) -> PollInfo | None:
         closed_at=poll.closed_at,
         created_at=poll.created_at,
         created_by=poll.created_by,
+        community_id=poll.community_id,
         posts=tuple(PollPostInfo(p.platform, p.chat_id, p.message_id) for p in posts),
     )
 

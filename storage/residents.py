@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, update
-from sqlmodel import select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.database import Database
-from storage.tables import Community, CommunityAdmin, Resident
+from storage.tables import Community, CommunityAdmin, CommunityMember, Resident
 
 
 async def find_resident(db: Database, platform: str, user_id: str) -> Resident | None:
@@ -79,6 +80,36 @@ async def communities_administered(db: Database, resident_id: int) -> list[Commu
             .join(CommunityAdmin, CommunityAdmin.community_id == Community.id)  # type: ignore[arg-type]
             .where(CommunityAdmin.resident_id == resident_id)
             .order_by(Community.title)
+        )
+        return list((await session.exec(query)).all())
+
+
+async def find_community(db: Database, platform: str, chat_id: str) -> Community | None:
+    async with db.read() as session:
+        query = select(Community).where(Community.platform == platform, Community.chat_id == chat_id)
+        return (await session.exec(query)).first()
+
+
+async def community_id_in(session: AsyncSession, platform: str, chat_id: str) -> int | None:
+    """The id of the community behind a chat, within an open transaction (None for an unknown chat)."""
+    query = select(Community.id).where(Community.platform == platform, Community.chat_id == chat_id)
+    return (await session.exec(query)).first()
+
+
+async def add_member(db: Database, community_id: int, resident_id: int) -> None:
+    """Remember that a resident writes in a community (what scopes their private lookups)."""
+    async with db.write() as session:
+        if await session.get(CommunityMember, (community_id, resident_id)) is None:
+            session.add(CommunityMember(community_id=community_id, resident_id=resident_id))
+
+
+async def communities_joined(db: Database, resident_id: int) -> list[Community]:
+    """The communities a resident administers or has been seen writing in."""
+    async with db.read() as session:
+        members = select(CommunityMember.community_id).where(CommunityMember.resident_id == resident_id)
+        admins = select(CommunityAdmin.community_id).where(CommunityAdmin.resident_id == resident_id)
+        query = (
+            select(Community).where(col(Community.id).in_(members.union(admins))).order_by(Community.title)
         )
         return list((await session.exec(query)).all())
 

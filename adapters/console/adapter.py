@@ -7,7 +7,7 @@ what a person would have seen, with edits applied in place.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,12 +63,12 @@ class ConsoleAdapter:
         runtime: Runtime,
         *,
         files_dir: Path,
-        square_admins: set[str] | None = None,
+        admins: Mapping[str, set[str]] | None = None,
         on_change: Callable[[ConsoleMessage, str], None] | None = None,
     ) -> None:
         self.runtime = runtime
         self.files_dir = files_dir
-        self.square_admins = square_admins if square_admins is not None else set()
+        self.admins = admins or {}  # chat name → the people who administer it
         self.on_change = on_change or (lambda message, how: None)
         self.chats: dict[str, list[ConsoleMessage]] = {}
         self.toasts: dict[str, list[str]] = {}
@@ -84,7 +84,7 @@ class ConsoleAdapter:
             "sender": Person(PLATFORM, person, person.capitalize(), None),
             "chat": ref,
             "chat_title": None if ref.is_private else TITLES.get(chat, chat),
-            "sender_is_admin": not ref.is_private and person in self.square_admins,
+            "sender_is_admin": not ref.is_private and person in self.admins.get(chat, ()),
         }
 
     async def type(self, person: str, chat: str, text: str) -> None:

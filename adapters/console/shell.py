@@ -52,7 +52,7 @@ async def run_shell(settings: Settings, *, first_person: str = "alice") -> None:
     app = App.build(settings, edit_interval=0)
     await app.start()
     console = ConsoleAdapter(
-        app.runtime, files_dir=Path(settings.files_dir), square_admins={"alice"}, on_change=_print_message
+        app.runtime, files_dir=Path(settings.files_dir), admins={SQUARE: {"alice"}}, on_change=_print_message
     )
     person, chat = first_person, SQUARE
     interactive = sys.stdin.isatty()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.authority import Role, Target
 from bot.context import Context
 
 
@@ -19,11 +20,16 @@ class CommandSpec:
     name: str
     summary: str  # English msgid, translated for display
     handler: Callable[[Context, str], Awaitable[None]]
-    organizer: bool = False
+    role: Role = Role.ANYONE  # who may use it; the engine checks it before the handler runs
     aliases: tuple[str, ...] = ()
     arguments: str = ""  # msgid describing the arguments, for /help and slash commands
     private_only: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    targets: tuple[Target, ...] = ()  # what its first argument may name: the engine checks rights on it
+
+    @property
+    def organizer(self) -> bool:
+        return self.role is Role.ORGANIZER
 
 
 def _registry() -> dict[str, CommandSpec]:
@@ -36,7 +42,7 @@ def _registry() -> dict[str, CommandSpec]:
             "poll",
             N_("Create a poll"),
             poll.handle,
-            organizer=True,
+            role=Role.ORGANIZER,
             aliases=("sondage",),
             arguments=N_("[--multi] [--public] [--hidden] [--closes WHEN] Question? | Option 1 | Option 2"),
         ),
@@ -46,23 +52,28 @@ def _registry() -> dict[str, CommandSpec]:
             results.handle,
             aliases=("resultats",),
             arguments=N_("[number or consultation id]"),
+            targets=(Target.POLL, Target.CONSULTATION),
         ),
         CommandSpec(
             "close",
             N_("Close a poll"),
             close.handle,
-            organizer=True,
+            role=Role.ORGANIZER,
             aliases=("clore",),
             arguments=N_("[number]"),
+            targets=(Target.POLL,),
         ),
-        CommandSpec("consultations", N_("List the consultations"), consultations.list_all, organizer=True),
+        CommandSpec(
+            "consultations", N_("List the consultations"), consultations.list_all, role=Role.ORGANIZER
+        ),
         CommandSpec(
             "launch",
             N_("Invite a community to a consultation"),
             consultations.launch,
-            organizer=True,
+            role=Role.ORGANIZER,
             aliases=("lancer",),
             arguments=N_("id"),
+            targets=(Target.CONSULTATION,),
         ),
         CommandSpec(
             "consult",
@@ -75,15 +86,16 @@ def _registry() -> dict[str, CommandSpec]:
             "export",
             N_("Export a consultation's results as open data"),
             consultations.export,
-            organizer=True,
+            role=Role.ORGANIZER,
             aliases=("exporter",),
             arguments=N_("id"),
+            targets=(Target.CONSULTATION,),
         ),
         CommandSpec(
             "event",
             N_("Announce a public meeting"),
             meetings.event,
-            organizer=True,
+            role=Role.ORGANIZER,
             aliases=("evenement",),
             arguments=N_("[--reminders 24h,1h] Title | WHEN | PLACE | description"),
         ),
@@ -93,22 +105,25 @@ def _registry() -> dict[str, CommandSpec]:
             meetings.events,
             aliases=("evenements",),
             arguments=N_("[number]"),
+            targets=(Target.EVENT,),
         ),
         CommandSpec(
             "event_edit",
             N_("Change an event"),
             meetings.event_edit,
-            organizer=True,
+            role=Role.ORGANIZER,
             aliases=("modifier_evenement",),
             arguments=N_("number field value"),
+            targets=(Target.EVENT,),
         ),
         CommandSpec(
             "event_cancel",
             N_("Cancel an event"),
             meetings.event_cancel,
-            organizer=True,
+            role=Role.ORGANIZER,
             aliases=("annuler_evenement",),
             arguments=N_("number"),
+            targets=(Target.EVENT,),
         ),
         CommandSpec(
             "calendar",
@@ -120,7 +135,7 @@ def _registry() -> dict[str, CommandSpec]:
             "tz",
             N_("Set the community's time zone"),
             meetings.tz,
-            organizer=True,
+            role=Role.ORGANIZER,
             aliases=("fuseau",),
             arguments=N_("zone, for example Europe/Paris"),
         ),

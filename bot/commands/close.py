@@ -11,9 +11,6 @@ async def handle(ctx: Context, args: str) -> None:
     poll = await polls.resolve(ctx, args)
     if poll is None:
         return
-    if not await polls.may_manage(ctx, poll):
-        ctx.say(t._("Sorry, only organizers of the communities where this poll is posted can close it."))
-        return
     if not poll.is_open:
         ctx.say(t._("Poll no. {id} is already closed.", id=poll.id))
         return

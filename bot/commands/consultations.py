@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import authority
 from bot.consultations import flow
 from bot.consultations.service import Loaded, State
 from bot.context import Context
@@ -22,7 +23,12 @@ async def _find(ctx: Context, args: str, *, usage: str) -> Loaded | None:
 
 async def list_all(ctx: Context, args: str) -> None:
     t = ctx.t
-    rows = await store.all_consultations(ctx.engine.db)
+    scope = await authority.organizer_scope(ctx)
+    rows = [
+        (row, count)
+        for row, count in await store.all_consultations(ctx.engine.db)
+        if scope.covers(row.community_id, row.created_by)
+    ]
     if not rows:
         ctx.say(
             t._("No consultation yet. Send me a consultation file (.yaml) in a private chat to import one.")

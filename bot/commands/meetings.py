@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from bot import authority
 from bot.context import Context
 from bot.dates import format_when
 from bot.formatting import Rich, b, doc, i, p, ul
@@ -55,9 +56,6 @@ async def _managed(ctx: Context, args: str, command: str) -> tuple[Meeting, str]
         return None
     meeting = await service.resolve(ctx, meeting_id)
     if meeting is None:
-        return None
-    if not await service.may_manage(ctx, meeting):
-        ctx.say(t._("Sorry, only organizers of the community where this event is posted can change it."))
         return None
     if meeting.cancelled_at is not None:
         ctx.say(
@@ -118,13 +116,8 @@ async def event_cancel(ctx: Context, args: str) -> None:
 
 async def _visible_chats(ctx: Context) -> list[tuple[str, str]] | None:
     """Whose events an organizer sees in private: every community for a global admin (None), else theirs."""
-    engine = ctx.engine
-    if engine.is_global_admin(ctx.identity):
-        return None
-    resident_id = await engine.resident_id(ctx.event)
-    return [
-        (c.platform, c.chat_id) for c in await resident_store.communities_administered(engine.db, resident_id)
-    ]
+    scope = await authority.organizer_scope(ctx)
+    return None if scope.everywhere else [(c.platform, c.chat_id) for c in scope.communities]
 
 
 async def _line(ctx: Context, meeting: Meeting) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import authority
 from bot.context import Context
 from bot.formatting import b, doc, i, p
 
@@ -36,7 +37,8 @@ async def consultation_results(ctx: Context, slug: str) -> None:
         ctx.say(t._("There is no consultation “{slug}”. /consultations lists them.", slug=slug[:40]))
         return
     closed = engine.consultations.state(loaded.row) is State.CLOSED
-    if not await engine.is_organizer(ctx) and not (closed and loaded.row.results_public):
+    organizer = await authority.may_manage(ctx, loaded.row.community_id, loaded.row.created_by)
+    if not organizer and not (closed and loaded.row.results_public):
         ctx.say(t._("The results of this consultation are not public."))
         return
     ctx.replies.extend(await results_replies(engine, loaded, ctx.chat, t, closing=False))

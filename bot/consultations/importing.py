@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from bot import authority
 from bot.context import Context
 from bot.events import FileUpload
 from bot.formatting import b, code, doc, p, ul
-from storage.consultations import ConsultationLocked
+from storage.consultations import ConsultationLocked, ConsultationTaken
 
 MAX_SOURCE_BYTES = 200_000
 
@@ -15,7 +16,7 @@ async def import_upload(ctx: Context, event: FileUpload) -> None:
     if not event.filename.lower().endswith((".yaml", ".yml")):
         ctx.say(t._("Send a consultation as a .yaml file; I do not know what to do with other files."))
         return
-    if not await ctx.engine.is_organizer(ctx):
+    if not await authority.is_organizer(ctx):
         ctx.say(t._("Sorry, only organizers can import a consultation."))
         return
     if len(event.data) > MAX_SOURCE_BYTES:
@@ -41,11 +42,24 @@ async def import_text(ctx: Context, source: str) -> None:
     t = ctx.t
     try:
         row = await ctx.engine.consultations.import_source(
-            source, t=t, actor=ctx.identity, created_by=await ctx.engine.resident_id(ctx.event)
+            source,
+            t=t,
+            actor=ctx.identity,
+            created_by=await ctx.engine.resident_id(ctx.event),
+            scope=await authority.organizer_scope(ctx),
         )
     except DefinitionErrors as errors:
         heading, *problems = errors.report(t).splitlines()
         ctx.say(doc(p(b(heading)), ul(*problems[:30])))
+        return
+    except ConsultationTaken as taken:
+        ctx.say(
+            t._(
+                "The id “{slug}” is already used by another community's consultation. Choose another id "
+                "(the “id:” line of your file).",
+                slug=str(taken),
+            )
+        )
         return
     except ConsultationLocked as locked:
         ctx.say(

@@ -18,6 +18,7 @@ from storage.outbox import Outgoing
 from storage.tables import Consultation
 
 if TYPE_CHECKING:
+    from bot.authority import Scope
     from bot.consultations.definition import ConsultationDefinition
     from bot.context import Context
     from bot.engine import Engine
@@ -87,9 +88,18 @@ class ConsultationService:
     # -- organizers ------------------------------------------------------------------------------------------
 
     async def import_source(
-        self, source: str, *, t: Translator, actor: str, created_by: int | None = None
+        self,
+        source: str,
+        *,
+        t: Translator,
+        actor: str,
+        created_by: int | None = None,
+        scope: Scope | None = None,
     ) -> Consultation:
-        """Validate then store; raises DefinitionErrors (every problem, with its line), ConsultationLocked."""
+        """Validate then store; raises DefinitionErrors (every problem, with its line), ConsultationLocked,
+        ConsultationTaken (the id belongs to a consultation outside the importer's `scope`). A consultation
+        belongs to the importer's community when they administer exactly one; else to nobody until its
+        first launch."""
         from bot.consultations.definition import definition_to_json, load_definition
 
         engine = self.engine
@@ -106,8 +116,15 @@ class ConsultationService:
             closes_at=definition.closes_at,
             created_at=engine.clock.now(),
             created_by=created_by,
+            community_id=_sole_community(scope),
         )
-        saved = await store.save_consultation(engine.db, row, actor=actor, now=engine.clock.now())
+        saved = await store.save_consultation(
+            engine.db,
+            row,
+            actor=actor,
+            now=engine.clock.now(),
+            may_replace=lambda old: scope is None or scope.covers(old.community_id, old.created_by),
+        )
         engine.schedule_changed()
         return saved
 
@@ -208,3 +225,11 @@ class ConsultationService:
             replies.append(Send(to=chat, body=doc(p(b(t._("The consultation is open!"))))))
             replies.append(self.invite(loaded, chat, t))
         return replies
+
+
+def _sole_community(scope: Scope | None) -> int | None:
+    """The importer's community when they administer exactly one (a global admin's import waits for its
+    first launch to belong somewhere)."""
+    if scope is None or scope.everywhere or len(scope.ids) != 1:
+        return None
+    return next(iter(scope.ids))

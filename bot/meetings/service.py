@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot import authority
 from bot.context import Context
-from bot.events import ChatKind, ChatRef, MessageRef
+from bot.events import ChatRef, MessageRef
 from bot.formatting import doc
 from bot.i18n import translator
 from bot.meetings import ics
@@ -197,22 +198,8 @@ async def resolve(ctx: Context, meeting_id: int) -> Meeting | None:
 
 
 async def may_manage(ctx: Context, meeting: Meeting) -> bool:
-    """Global admins, the event's author, and administrators of the community where it is posted."""
-    engine = ctx.engine
-    if engine.is_global_admin(ctx.identity):
-        return True
-    here = (ctx.chat.platform, ctx.chat.chat_id) == (meeting.platform, meeting.chat_id)
-    if ctx.chat.kind is ChatKind.COMMUNITY:
-        return ctx.event.sender_is_admin and here
-    resident = await resident_store.find_resident(
-        engine.db, ctx.event.sender.platform, ctx.event.sender.user_id
-    )
-    if resident is None or resident.id is None:
-        return False
-    if meeting.created_by == resident.id:
-        return True
-    administered = await resident_store.communities_administered(engine.db, resident.id)
-    return any((c.platform, c.chat_id) == (meeting.platform, meeting.chat_id) for c in administered)
+    """Global admins and administrators of the community the event belongs to."""
+    return await authority.may_manage(ctx, meeting.community_id, meeting.created_by)
 
 
 async def edit(ctx: Context, meeting: Meeting, changes: dict[str, object]) -> Meeting | None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Context
-from bot.events import ChatKind, ChatRef, MessageRef
+from bot.events import ChatRef, MessageRef
 from bot.formatting import b, doc, p
 from bot.i18n import Translator, translator
 from bot.outbox.codec import reply_to_json
@@ -97,22 +97,6 @@ class PollService:
             ctx.say(t._("There is no poll in this chat yet."))
             return None
         return await poll_store.get_poll(self.engine.db, latest)
-
-    async def may_manage(self, ctx: Context, poll: PollInfo) -> bool:
-        """Global admins, the poll's author, and organizers of a community where the poll is posted."""
-        if self.engine.is_global_admin(ctx.identity):
-            return True
-        if ctx.chat.kind is ChatKind.COMMUNITY:
-            return ctx.event.sender_is_admin and poll.posted_in(ctx.chat.platform, ctx.chat.chat_id)
-        from storage.residents import communities_administered, find_resident
-
-        resident = await find_resident(self.engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)
-        if resident is None or resident.id is None:
-            return False
-        if poll.created_by == resident.id:
-            return True
-        administered = await communities_administered(self.engine.db, resident.id)
-        return any(poll.posted_in(c.platform, c.chat_id) for c in administered)
 
     # -- creating ------------------------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ the bot). Each platform's driver maps those to its own ids and drives its real a
 scenario proves the console, Telegram and Discord adapters alike.
 
 People: alice is a global organizer (CIVICBOT_ADMINS); olivia administers the square on its platform but is
-not a global organizer; everybody else is a resident.
+not a global organizer; oscar administers the annex only (on Discord the annex is another server);
+everybody else is a resident.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.clock import ManualClock
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday, 10:00 in Paris
 GLOBAL_ADMIN = "alice"
 SQUARE_ADMIN = "olivia"
+ANNEX_ADMIN = "oscar"  # administers the annex only: an organizer of another community than the square
 COMMUNITIES = ("square", "annex")
 
 

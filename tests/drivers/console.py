@@ -8,7 +8,7 @@ from adapters.console.adapter import ConsoleAdapter, ConsoleMessage
 from bot.app import App
 from bot.clock import ManualClock
 from config.settings import Settings
-from tests.drivers.base import GLOBAL_ADMIN, SQUARE_ADMIN, START, Seen
+from tests.drivers.base import ANNEX_ADMIN, GLOBAL_ADMIN, SQUARE_ADMIN, START, Seen
 
 
 def console_settings(database_url: str, tmp_path: Path) -> Settings:
@@ -35,7 +35,7 @@ class ConsoleDriver:
         return ConsoleAdapter(
             self.app.runtime,
             files_dir=Path(self.settings.files_dir),
-            square_admins={GLOBAL_ADMIN, SQUARE_ADMIN},
+            admins={"square": {GLOBAL_ADMIN, SQUARE_ADMIN}, "annex": {GLOBAL_ADMIN, ANNEX_ADMIN}},
         )
 
     async def start(self) -> None:

@@ -31,7 +31,7 @@ from bot.dates import WhenError, parse_when
 from bot.events import parse_command
 from bot.polls.spec import FLAG_CLOSES, FLAG_HIDDEN, FLAG_MULTI, FLAG_PUBLIC, MAX_OPTION, MAX_OPTIONS
 from config.settings import Settings
-from tests.drivers.base import GLOBAL_ADMIN, SQUARE_ADMIN, START, Seen
+from tests.drivers.base import ANNEX_ADMIN, GLOBAL_ADMIN, SQUARE_ADMIN, START, Seen
 from tests.fakes.discord_api import (
     MESSAGE_FLAG_EPHEMERAL,
     MESSAGE_FLAG_LOADING,
@@ -45,7 +45,10 @@ GUILD_ID = 500_000_000_000_000_001
 CHANNELS = {"square": 500_000_000_000_000_010, "annex": 500_000_000_000_000_011}
 TITLES = {"square": "Place du village", "annex": "Annexe"}
 TOWN_HALL_ROLE = 500_000_000_000_000_100
+ANNEX_GUILD_ID = 500_000_000_000_000_002  # the annex is another server, with its own administrators
+ANNEX_BOARD_ROLE = 500_000_000_000_000_102
 BOT_ROLE = 500_000_000_000_000_101
+ANNEX_BOT_ROLE = 500_000_000_000_000_103
 FIRST_USER = 600_000_000_000_000_001
 LOCALE = "fr"  # the residents use Discord in French
 TIMEZONE = "Europe/Paris"
@@ -216,7 +219,7 @@ class DiscordDriver:
     ) -> None:
         """`bot_permissions`: what the server grants the bot beyond a member's defaults (a role)."""
         self.people: dict[str, int] = {}
-        for person in (GLOBAL_ADMIN, SQUARE_ADMIN, "bob", "carol", "dave"):
+        for person in (GLOBAL_ADMIN, SQUARE_ADMIN, ANNEX_ADMIN, "bob", "carol", "dave"):
             self.user_id(person)
         self.settings = discord_settings(database_url, tmp_path, self.people, **settings)
         self.edit_interval = edit_interval
@@ -250,8 +253,15 @@ class DiscordDriver:
         self.server.add_guild(
             GUILD_ID,
             "Mairie de Villeneuve",
-            channels=[{"id": CHANNELS[chat], "name": TITLES[chat]} for chat in ("square", "annex")],
+            channels=[{"id": CHANNELS["square"], "name": TITLES["square"]}],
             roles=[{"id": TOWN_HALL_ROLE, "name": "Mairie", "permissions": PERM_MANAGE_GUILD}],
+            preferred_locale="fr",
+        )
+        self.server.add_guild(
+            ANNEX_GUILD_ID,
+            "Association des Tilleuls",
+            channels=[{"id": CHANNELS["annex"], "name": TITLES["annex"]}],
+            roles=[{"id": ANNEX_BOARD_ROLE, "name": "Bureau", "permissions": PERM_MANAGE_GUILD}],
             preferred_locale="fr",
         )
         for person in self.people:
@@ -259,6 +269,9 @@ class DiscordDriver:
         if self.bot_permissions:
             self.server.add_role(GUILD_ID, BOT_ROLE, "civicbot", self.bot_permissions)
             self.server.guilds[GUILD_ID]["members"][self.server.bot_user_id]["roles"].append(str(BOT_ROLE))
+            self.server.add_role(ANNEX_GUILD_ID, ANNEX_BOT_ROLE, "civicbot", self.bot_permissions)
+            annex_bot = self.server.guilds[ANNEX_GUILD_ID]["members"][self.server.bot_user_id]
+            annex_bot["roles"].append(str(ANNEX_BOT_ROLE))
         self.harness.install()
         logging.getLogger("adapters.discord").addHandler(self._errors)
         await self._boot()
@@ -271,8 +284,8 @@ class DiscordDriver:
         uid = self.user_id(person)
         if uid not in self.server.users:
             self.server.add_user(uid, person, global_name=person.capitalize())
-        roles = [TOWN_HALL_ROLE] if person == SQUARE_ADMIN else []
-        self.server.add_member(GUILD_ID, uid, roles=roles)
+        self.server.add_member(GUILD_ID, uid, roles=[TOWN_HALL_ROLE] if person == SQUARE_ADMIN else [])
+        self.server.add_member(ANNEX_GUILD_ID, uid, roles=[ANNEX_BOARD_ROLE] if person == ANNEX_ADMIN else [])
 
     async def _boot(self) -> None:
         self.app = App.build(self.settings, clock=self.clock, edit_interval=self.edit_interval)

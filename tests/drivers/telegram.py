@@ -21,7 +21,7 @@ from adapters.telegram import Limits, TelegramPlatform
 from bot.app import App
 from bot.clock import ManualClock
 from config.settings import Settings
-from tests.drivers.base import COMMUNITIES, GLOBAL_ADMIN, SQUARE_ADMIN, START, Seen
+from tests.drivers.base import ANNEX_ADMIN, COMMUNITIES, GLOBAL_ADMIN, SQUARE_ADMIN, START, Seen
 from tests.fakes.telegram_api import FakeMessage, FakeTelegramServer
 
 GROUPS = {"square": (-1001000000001, "Place du village"), "annex": (-1001000000002, "Annexe")}
@@ -78,7 +78,7 @@ class TelegramDriver:
         square_id, square_title = GROUPS["square"]
         annex_id, annex_title = GROUPS["annex"]
         self.fake.add_group(square_id, square_title, admins=[self.user(SQUARE_ADMIN)])
-        self.fake.add_group(annex_id, annex_title, admins=[self.user(GLOBAL_ADMIN)])
+        self.fake.add_group(annex_id, annex_title, admins=[self.user(GLOBAL_ADMIN), self.user(ANNEX_ADMIN)])
         await self._boot()
         # the bot has been added to both groups and has seen them, as a platform would report
         for chat in COMMUNITIES:
