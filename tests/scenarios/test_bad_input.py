@@ -14,7 +14,7 @@ from tests.scenarios.test_micro_polls import normalized
         ("/poll Une seule option ? | Oui", "au moins 2 options"),
         ("/poll Trop ? | " + " | ".join(f"Option {n}" for n in range(13)), "12 options au maximum"),
         ("/poll Vide ? | Oui | | Non", "option est vide"),
-        ("/poll Doublon ? | Oui | oui", "apparaît deux fois"),
+        ("/poll Doublon ? | Oui | oui", "Les options 1 et 2 se ressemblent : « Oui » et « oui »"),
         ("/poll " + "x" * 301 + " | Oui | Non", "301 caractères"),
         ("/poll --closes n'importe-quand Question ? | Oui | Non", "date de clôture"),
         ('/poll --closes "2020-01-01 10:00" Question ? | Oui | Non', "déjà passée"),
