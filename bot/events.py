@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.text import clean_name
+
 
 class ChatKind(StrEnum):
     PRIVATE = "private"
@@ -48,6 +50,11 @@ class Person:
     display_name: str
     language: str | None = None  # the platform's hint, e.g. "fr", "en-US"
 
+    def __post_init__(self) -> None:
+        """A name is shown to others (public votes, organizers' lists): cleaned once, here, whatever the
+        platform (no invisible or bidi characters, no control characters a database would refuse)."""
+        object.__setattr__(self, "display_name", clean_name(self.display_name))
+
     @property
     def identity(self) -> str:
         """`platform:user_id`, the form used by CIVICBOT_ADMINS and the anonymity HMAC."""
@@ -61,6 +68,10 @@ class Event:
     chat_title: str | None = None
     sender_is_admin: bool = False  # the platform says the sender administers this community
     origin: object = field(default=None, compare=False, repr=False)  # the platform's own object, opaque here
+
+    def __post_init__(self) -> None:
+        if self.chat_title is not None:
+            object.__setattr__(self, "chat_title", clean_name(self.chat_title))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +105,7 @@ class FileUpload(Event):
     data: bytes = field(repr=False)
     media_type: str = "application/octet-stream"
     caption: str = ""
+    too_large: bool = False  # over bot.uploads.MAX_UPLOAD_BYTES: the adapter did not read it (data is empty)
 
 
 def parse_command(text: str) -> tuple[str, str] | None:

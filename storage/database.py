@@ -53,7 +53,9 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.is_postgres = url.startswith("postgresql")
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters: an error message (and so a log line) names the failed statement but never its
+        # values, which may be a resident's anonymous answer
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_postgres:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=False)
         self.write_engine: AsyncEngine = create_async_engine(url, **kwargs)

@@ -10,6 +10,10 @@ flush (`synchronous=NORMAL` in WAL, `synchronous_commit=off`): a mark survives a
 process, which is what the outbox's guarantee is about; a crash of the database server may forget the
 last few marks.
 
+Errors of these driver connections never carry a statement's values: sqlite3 names only the constraint or
+column, and these statements (claims and marks of existing rows) can break no key whose value asyncpg
+would quote in a DETAIL. The payloads they move are never part of a message.
+
 A row claimed by a worker that then outlived its lease (it hung, or died) goes back to the queue; the
 mark that starts a row checks it still belongs to this worker, so two workers never both send it.
 """

@@ -155,6 +155,16 @@ INVALID: dict[str, list[tuple[int | None, str]]] = {
     "duplicate-option-id.yaml": [
         (14, "Two options of this question have the id “oui”; give each one its own id.")
     ],
+    "look-alike-options.yaml": [
+        (
+            14,
+            "Options 1 and 3 look the same: “Marché” and “M\u0430rché”. Write options that read differently.",
+        )
+    ],
+    "control-character.yaml": [
+        (4, "This text contains an invisible control character (U+0000) that cannot be kept; remove it.")
+    ],
+    "number-too-long.yaml": [(11, "A number has at most 15 digits.")],
     "empty-options.yaml": [(11, "A question of this type needs at least 2 options; there are 0.")],
     "too-many-options.yaml": [(11, "A question of this type has at most 12 options; there are 13.")],
     "too-many-ranking-options.yaml": [(11, "A question of this type has at most 6 options; there are 7.")],
@@ -538,6 +548,10 @@ DECIMAL = NumberQuestion(id="q", text="Distance (km) ?", min=0)
         (RANKING, ["bus", "a-pied"], ("bus", "a-pied")),
         (FULL_RANKING, ("en-voiture", "bus", "a-velo", "a-pied"), ("en-voiture", "bus", "a-velo", "a-pied")),
         (FREE, "  Plus d'arbres  ", "Plus d'arbres"),
+        (FREE, "Plus\u200b d'ar\u202ebres\r\nvite", "Plus d'arbres\nvite"),
+        (SINGLE, "En b\u200bus", "bus"),
+        (DECIMAL, "123 456 789 012,345", 123456789012.345),
+        (DECIMAL, "000000000000000000001,500000000000000000", 1.5),
         (NUMBER, "42", 42),
         (NUMBER, 7.0, 7),
         (DECIMAL, "12,5", 12.5),
@@ -548,6 +562,13 @@ def test_validate_answer_accepts_and_normalizes(question: Question, raw: object,
     answer = validate_answer(question, raw, EN)
     assert answer == expected
     assert type(answer) is type(expected)
+
+
+CONTROL = (
+    "Your text contains an invisible control character (U+0000) that cannot be kept. "
+    "Please remove it and send the text again."
+)
+DIGITS = "Answer with a number of at most 15 digits."
 
 
 @pytest.mark.parametrize(
@@ -573,6 +594,15 @@ def test_validate_answer_accepts_and_normalizes(question: Question, raw: object,
         (NUMBER, 121, "Answer with a number from 0 to 120."),
         (DECIMAL, -1, "Answer with a number of at least 0."),
         (DECIMAL, float("nan"), "Answer with a number."),
+        (DECIMAL, float("inf"), "Answer with a number."),
+        (FREE, "Des bancs\x00", CONTROL),
+        (FREE, "bip\x07", CONTROL.replace("U+0000", "U+0007")),
+        (DECIMAL, "9" * 400, DIGITS),
+        (DECIMAL, "9" * 400 + ",5", DIGITS),
+        (NUMBER, "1" * 5000, DIGITS),
+        (DECIMAL, "1234567890123456", DIGITS),
+        (DECIMAL, "0,0000000000000001", DIGITS),
+        (DECIMAL, 1e300, DIGITS),
     ],
 )
 def test_validate_answer_refuses_with_a_clear_message(question: Question, raw: object, message: str) -> None:

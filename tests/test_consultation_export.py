@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.consultations.definition import definition_to_json
@@ -249,6 +250,13 @@ async def test_json_of_an_empty_consultation_validates(db: Database) -> None:
     validate(data, RESULTS_SCHEMA)
     assert data["submissions"] == 0
     assert any("“idees” is empty" in note for note in data["readme"])
+
+
+async def test_a_non_finite_figure_never_reaches_the_json_file(db: Database) -> None:
+    consultation = await _consultation(db)
+    await submit_answers(db, consultation, [{"age": 30}, {"age": float("inf")}])  # bypassing validation
+    with pytest.raises(ValueError, match="JSON compliant"):
+        await export_json(db, consultation, DEFINITION)
 
 
 # --- text and attachments ---------------------------------------------------------------------------------

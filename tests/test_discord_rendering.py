@@ -75,3 +75,16 @@ def test_failed_deliveries_are_transient_or_permanent(status, code, permanent):
     assert delivery_error(TimeoutError()).permanent is False
     limited = delivery_error(discord.RateLimited(12.5))
     assert limited.permanent is False and limited.retry_after == 12.5
+
+
+def test_channel_command_timestamp_and_member_forms_and_bidi_controls_in_user_text_stay_inert():
+    typed = (
+        "Voir <#123456789012345678>, </poll:987654321098765432>, <t:1767225600:R>, <@123456789012345678>, "
+        "<@!123456789012345678> et <id:customize>"
+    )
+    (message,) = layout_message(doc(p(b("Lieu"), " : ", typed, " fin\u202e à l'envers\u2066?\u2069")))
+    assert message.content is not None
+    for live in ("<#", "</", "<t:", "<@1", "<@!1", "<id:"):
+        assert live not in message.content, f"{live} would be rendered by Discord"
+    assert "\u202e" not in message.content and "\u2066" not in message.content
+    assert plain_text(message.content) == f"Lieu : {typed} fin à l'envers?"

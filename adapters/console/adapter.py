@@ -6,6 +6,7 @@ what a person would have seen, with edits applied in place.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from bot.events import (
 from bot.formatting import PLAIN, render
 from bot.replies import AskInput, Attachment, Button, DeliveryError, Edit, Invite, Notice, Reply, Send
 from bot.runtime import Runtime
+from bot.uploads import MAX_UPLOAD_BYTES, announced_too_large
 
 PLATFORM = "console"
 SQUARE = "square"
@@ -99,9 +101,17 @@ class ConsoleAdapter:
         await self.runtime.dispatch(event)
 
     async def upload(self, person: str, chat: str, filename: str, data: bytes) -> None:
-        """A person sends a file (in the shell: `/upload PATH`)."""
+        """A person sends a file's content."""
         base = self._event_base(person, chat)
         await self.runtime.dispatch(FileUpload(filename=filename, data=data, **base))  # type: ignore[arg-type]
+
+    async def upload_file(self, person: str, chat: str, path: Path) -> None:
+        """A person sends a file from disk (the shell's `/upload PATH`): its size on disk is checked before
+        anything is read, and reading stops past the limit (a file may grow, or be a pipe)."""
+        data = await asyncio.to_thread(read_at_most, path)
+        base = self._event_base(person, chat)
+        upload = FileUpload(filename=path.name, data=data or b"", too_large=data is None, **base)  # type: ignore[arg-type]
+        await self.runtime.dispatch(upload)
 
     async def press(self, person: str, chat: str, message: ConsoleMessage, button: Button) -> None:
         if button.action.startswith(INVITE_PREFIX):  # a deep link: opens the private chat with /start payload
@@ -163,3 +173,12 @@ class ConsoleAdapter:
 
     async def finish(self, event: Event) -> None:
         return None
+
+
+def read_at_most(path: Path, limit: int = MAX_UPLOAD_BYTES) -> bytes | None:
+    """The file's content, or None when it is over ``limit`` bytes (then at most ``limit + 1`` are read)."""
+    if announced_too_large(path.stat().st_size, limit):
+        return None
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    return data if len(data) <= limit else None

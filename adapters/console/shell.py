@@ -80,11 +80,11 @@ async def run_shell(settings: Settings, *, first_person: str = "alice") -> None:
                 chat = f"@{person}" if where in ("private", "privé", "prive") else SQUARE
                 continue
             if line.startswith("/upload "):
-                found = await asyncio.to_thread(_read_file, line[8:].strip())
-                if found is None:
+                path = await asyncio.to_thread(_existing_file, line[8:].strip())
+                if path is None:
                     print(f"  (no file {line[8:].strip()})")
                     continue
-                await console.upload(person, f"@{person}", *found)
+                await console.upload_file(person, f"@{person}", path)
             elif line.startswith("#") and line[1:].isdigit():
                 await _press(console, person, chat, int(line[1:]))
             else:
@@ -108,9 +108,9 @@ async def _press(console: ConsoleAdapter, person: str, chat: str, number: int) -
     print("  (no message with buttons in this chat)")
 
 
-def _read_file(name: str) -> tuple[str, bytes] | None:
+def _existing_file(name: str) -> Path | None:
     path = Path(name).expanduser()
-    return (path.name, path.read_bytes()) if path.is_file() else None
+    return path if path.is_file() else None
 
 
 def _read(prompt: str, interactive: bool) -> str | None:

@@ -13,6 +13,7 @@ import logging
 
 import discord
 
+from adapters.discord.markdown import neutralize
 from bot.events import MessageRef
 from bot.replies import CalendarEntry
 
@@ -41,7 +42,7 @@ def _fields(entry: CalendarEntry) -> dict[str, object]:
         "start_time": entry.starts_at,
         "end_time": entry.ends_at,
         "location": _fit(entry.place, PLACE_LIMIT),
-        "description": _fit(entry.description, DESCRIPTION_LIMIT),
+        "description": _fit(neutralize(entry.description), DESCRIPTION_LIMIT),  # Discord renders its mentions
         "entity_type": discord.EntityType.external,
         "privacy_level": discord.PrivacyLevel.guild_only,
     }

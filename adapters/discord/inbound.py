@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 import discord
 
 from adapters.discord import ids
@@ -30,12 +31,13 @@ from bot.events import (
     TypedAnswer,
 )
 from bot.runtime import Runtime
+from bot.uploads import announced_too_large, read_limited
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-MAX_UPLOAD = 10 * 1024 * 1024
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 
 def person_of(user: discord.abc.User, locale: discord.Locale | None = None) -> Person:
@@ -188,10 +190,12 @@ class Router:
         }
         event: Event
         attachment = message.attachments[0] if message.attachments else None
-        if attachment is not None and attachment.size <= MAX_UPLOAD:
+        if attachment is not None:
+            data = None if announced_too_large(attachment.size) else await download(attachment)
             event = FileUpload(
                 filename=attachment.filename,
-                data=await attachment.read(),
+                data=data or b"",
+                too_large=data is None,
                 media_type=attachment.content_type or "application/octet-stream",
                 caption=message.content,
                 **base,
@@ -201,3 +205,16 @@ class Router:
         else:
             return
         await self._run(event, None)
+
+
+async def download(attachment: discord.Attachment) -> bytes | None:
+    """The attachment's content, read as a stream that stops past the upload limit (None then);
+    `Attachment.read()` would read all of it first. Attachment URLs are signed: no token is needed."""
+    async with (
+        aiohttp.ClientSession(timeout=DOWNLOAD_TIMEOUT) as session,
+        session.get(attachment.url) as response,
+    ):
+        response.raise_for_status()
+        if announced_too_large(response.content_length):
+            return None
+        return await read_limited(response.content.iter_chunked(64 * 1024))

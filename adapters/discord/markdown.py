@@ -1,18 +1,23 @@
 """The engine's rich text as Discord markdown, laid out within Discord's message limits.
 
 User text is escaped twice over: markdown characters (`*`, `_`, `|`, a leading `#` or `>`…) so a poll
-question cannot format or hide anything, and mentions (`@everyone`, `<@&role>`) so they read as text; every
-message is also sent with mentions disabled (see `NO_MENTIONS`), so nothing can ping anyone anyway.
+question cannot format or hide anything, and Discord's special forms so they read as text: mentions
+(`@everyone`, `<@user>`, `<@&role>`), channel links `<#id>`, command links `</name:id>`, timestamps
+`<t:…>` and server pages `<id:…>` get a zero-width space after their `<`. Bidi and other invisible
+characters are removed, so a right-to-left override cannot turn the rest of a card backwards. Every message
+is also sent with mentions disabled (see `NO_MENTIONS`), so nothing can ping anyone anyway.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
 from bot.formatting import Rich, Syntax, render_blocks, split_rendered
+from bot.text import visible
 
 CONTENT_LIMIT = 2000  # characters of a message's content
 EMBED_LIMIT = 4096  # characters of an embed description
@@ -21,8 +26,16 @@ EMPTY = "\u200b"  # Discord refuses an empty message; a zero-width space is the 
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
+_SPECIAL_FORM = re.compile(r"<(?=[#/]|t:|id:)")  # mentions: escape_mentions
+
+
+def neutralize(text: str) -> str:
+    """User text that Discord shows as typed: no mention, link, timestamp or bidi control comes alive."""
+    return _SPECIAL_FORM.sub("<" + EMPTY, escape_mentions(visible(text)))
+
+
 def escape(text: str) -> str:
-    return escape_mentions(escape_markdown(text))
+    return neutralize(escape_markdown(text))
 
 
 def _code(text: str) -> str:

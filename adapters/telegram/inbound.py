@@ -7,10 +7,14 @@ people joining, messages from other bots, commands addressed to another bot — 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from telegram import Bot, CallbackQuery, Chat, Message, Update, User
+import httpx
+from telegram import Bot, CallbackQuery, Chat, File, Message, Update, User
 
 from adapters.telegram.admins import AdminDirectory
 from adapters.telegram.prompts import Prompts
@@ -26,12 +30,13 @@ from bot.events import (
     TypedAnswer,
     parse_command,
 )
+from bot.uploads import MAX_UPLOAD_BYTES, announced_too_large, read_limited
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 COMMUNITY_TYPES = frozenset({Chat.GROUP, Chat.SUPERGROUP})
-MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API serves files up to 20 MB
+DOWNLOAD_TIMEOUT = 30.0
 _FIRST_SPACE = re.compile(r"\s")
 
 
@@ -126,7 +131,8 @@ class UpdateReader:
         return self.prompts.action(message.chat.id, replied.message_id)
 
     async def _file(self, update: Update, message: Message, user: User) -> FileUpload | None:
-        """The file is fetched at once: in a group, privacy mode shows the bot only files meant for it."""
+        """The file is fetched at once (in a group, privacy mode shows the bot only files meant for it), but
+        only when its announced size fits, and only up to the limit (see bot.uploads)."""
         if message.document is not None:
             media = message.document
             filename = media.file_name or "file"
@@ -134,18 +140,41 @@ class UpdateReader:
         else:
             media = message.photo[-1]  # the largest size
             filename, media_type = f"photo-{message.message_id}.jpg", "image/jpeg"
-        if media.file_size is not None and media.file_size > MAX_DOWNLOAD:
-            log.info("a file over 20 MB was ignored (the Bot API does not serve it)")
-            return None
-        telegram_file = await media.get_file()
-        data = bytes(await telegram_file.download_as_bytearray())
+        data: bytes | None = None
+        if not announced_too_large(media.file_size):
+            telegram_file = await media.get_file()
+            if not announced_too_large(telegram_file.file_size):
+                data = await download(telegram_file)
         return FileUpload(
             sender=person(user),
             chat=chat_ref(message.chat, user),
             chat_title=message.chat.title,
             filename=filename,
-            data=data,
+            data=data or b"",
+            too_large=data is None,
             media_type=media_type,
             caption=message.caption or "",
             origin=update,
         )
+
+
+async def download(telegram_file: File) -> bytes | None:
+    """The file's content, read as a stream that stops past MAX_UPLOAD_BYTES (None then). PTB's own download
+    reads the whole file first. A local Bot API server (``--local``) gives a path on disk instead of a URL."""
+    location = telegram_file.file_path or ""
+    if urlsplit(location).scheme not in ("http", "https"):
+        content = await asyncio.to_thread(_read_local, Path(location))
+        return content if len(content) <= MAX_UPLOAD_BYTES else None
+    async with (
+        httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT) as client,
+        client.stream("GET", location) as response,
+    ):
+        response.raise_for_status()
+        if announced_too_large(int(response.headers.get("content-length", "0") or 0)):
+            return None
+        return await read_limited(response.aiter_bytes())
+
+
+def _read_local(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(MAX_UPLOAD_BYTES + 1)

@@ -60,6 +60,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.dates import WhenError, parse_when
 from bot.i18n import LANGUAGES, Translator, normalize_language, translator
+from bot.text import TextRefused, clean, look_alike
 
 __all__ = [
     "QUESTION_TYPES",
@@ -111,6 +112,9 @@ OPTION_LIMIT: Final = 80
 """Discord's button label limit, as for micro-polls."""
 LABEL_LIMIT: Final = 40
 KEY_LIMIT: Final = 32
+MAX_DIGITS: Final = 15
+"""Significant digits of a number, in a file or an answer: a float holds 15 exactly, and no civic question
+needs more (a longer answer would be stored rounded, or become infinity and break the JSON export)."""
 
 CONSULTATION_ID_RE: Final = re.compile(r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]")
 """3 to 40 characters: it is typed in commands (/launch place-du-marche) and fits a deep link c_<id>."""
@@ -234,6 +238,19 @@ def _number(value: Any) -> int | float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise _custom("number", "expected a number")
+    if abs(value) >= 10**MAX_DIGITS:
+        raise _custom("number_too_long", "a number of more than {limit} digits", limit=MAX_DIGITS)
+    return value
+
+
+def _clean_text(value: str) -> str:
+    """Texts of the file as residents will read them: NFC, no invisible characters, no control ones."""
+    try:
+        value = clean(value, multiline=True)
+    except TextRefused as refused:
+        raise _custom("control_character", "control character {code}", code=refused.code) from None
+    if not value:
+        raise _custom("string_too_short", "empty text")
     return value
 
 
@@ -259,6 +276,7 @@ def _condition_values(value: Any) -> tuple[str | int | float, ...] | None:
 
 
 ConsultationId = Annotated[str, AfterValidator(_check_consultation_id)]
+CleanText = Annotated[str, Field(min_length=1), AfterValidator(_clean_text)]
 Key = Annotated[str, BeforeValidator(_number_to_text), AfterValidator(_check_key)]
 Timezone = Annotated[str, AfterValidator(_check_timezone)]
 Number = Annotated[int | float | None, PlainValidator(_number)]
@@ -273,8 +291,8 @@ class _Frozen(BaseModel):
 class LocalizedText(_Frozen):
     """A text in French (always) and English (optional). In YAML, a plain string is the French text."""
 
-    fr: str = Field(min_length=1)
-    en: str | None = Field(default=None, min_length=1)
+    fr: CleanText
+    en: CleanText | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -555,6 +573,32 @@ class _ChoiceQuestion(_QuestionBase):
                     )
                 )
             seen.add(option.id)
+        return problems + self._look_alike_problems()
+
+    def _look_alike_problems(self) -> list[_Problem]:
+        """Two options a resident could not tell apart (case, accents written two ways, letters of another
+        alphabet), in either language; options with the same id are reported as such already."""
+        problems: list[_Problem] = []
+        for language in LANGUAGES:
+            options = [o for o in self.options if getattr(o.text, language)]
+            twins = look_alike([getattr(o.text, language) for o in options])
+            if twins is None or options[twins[0]].id == options[twins[1]].id:
+                continue
+            first, second = (self.options.index(options[n]) for n in twins)
+            problems.append(
+                _Problem(
+                    ("options", second),
+                    lambda t, a=first, b=second, language=language: t._(
+                        "Options {first_number} and {second_number} look the same: “{first}” and "
+                        "“{second}”. Write options that read differently.",
+                        first_number=a + 1,
+                        second_number=b + 1,
+                        first=getattr(self.options[a].text, language),
+                        second=getattr(self.options[b].text, language),
+                    ),
+                    frozenset({"options"}),
+                )
+            )
         return problems
 
 
@@ -1280,6 +1324,13 @@ def _describe(error: Mapping[str, Any], loc: tuple[str | int, ...], data: Any, t
         )
     if kind == "number":
         return t._("Expected a number.")
+    if kind == "number_too_long":
+        return t._("A number has at most {limit} digits.", limit=ctx.get("limit"))
+    if kind == "control_character":
+        return t._(
+            "This text contains an invisible control character ({code}) that cannot be kept; remove it.",
+            code=ctx.get("code"),
+        )
     if kind == "condition_value":
         return t._("Expected a single value: an option id, yes or no, or a number.")
     if kind == "condition_values":
@@ -1516,18 +1567,30 @@ def _format_number(value: float, t: Translator) -> str:
     return format_decimal(value, locale=t.language if t.language in LANGUAGES else "fr")
 
 
-def _read_number(raw: Any) -> float | int | None:
+_NUMBER_RE: Final = re.compile(r"[-+]?(\d*)(?:\.(\d*))?")
+
+
+def _read_number(raw: Any, t: Translator) -> float | int | None:
+    """A typed or given number, None when it is not one; more than MAX_DIGITS significant digits are
+    refused (AnswerError) before Python reads them: 400 digits would become infinity."""
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int | float):
-        return raw if math.isfinite(raw) else None
-    if isinstance(raw, str):
-        text = re.sub(r"[\s\u00a0\u202f]", "", raw).replace(",", ".")
-        if re.fullmatch(r"[-+]?\d+", text):
-            return int(text)
-        if re.fullmatch(r"[-+]?(?:\d+\.?\d*|\.\d+)", text):
-            return float(text)
-    return None
+        if not math.isfinite(raw):
+            return None
+        if abs(raw) >= 10**MAX_DIGITS:
+            raise AnswerError(t._("Answer with a number of at most {limit} digits.", limit=MAX_DIGITS))
+        return raw
+    if not isinstance(raw, str):
+        return None
+    text = re.sub(r"[\s\u00a0\u202f]", "", raw).replace(",", ".")
+    found = _NUMBER_RE.fullmatch(text)
+    if found is None or not any(c.isdigit() for c in text):
+        return None
+    whole, fraction = found.group(1).lstrip("0"), (found.group(2) or "").rstrip("0")
+    if len(whole) + len(fraction) > MAX_DIGITS:
+        raise AnswerError(t._("Answer with a number of at most {limit} digits.", limit=MAX_DIGITS))
+    return float(text) if "." in text else int(text)
 
 
 def validate_answer(question: Question, raw: Any, t: Translator) -> Answer:
@@ -1538,6 +1601,11 @@ def validate_answer(question: Question, raw: Any, t: Translator) -> Answer:
     engine handles it before calling this. Raises AnswerError with a localized message that says what
     is expected.
     """
+    if isinstance(raw, str):
+        try:
+            raw = clean(raw, multiline=True)
+        except TextRefused as refused:
+            raise AnswerError(refused.explain(t)) from None
     if isinstance(question, SingleChoiceQuestion):
         return _find_option(question, raw, t)
     if isinstance(question, MultipleChoiceQuestion):
@@ -1567,7 +1635,7 @@ def validate_answer(question: Question, raw: Any, t: Translator) -> Answer:
             return NO
         raise AnswerError(t._("Please answer yes or no."))
     if isinstance(question, ScaleQuestion):
-        value = _read_number(raw)
+        value = _read_number(raw, t)
         if value is None or value != int(value) or not question.min <= value <= question.max:
             raise AnswerError(
                 t._(
@@ -1595,7 +1663,7 @@ def validate_answer(question: Question, raw: Any, t: Translator) -> Answer:
     if isinstance(question, FreeTextQuestion):
         if not isinstance(raw, str) or not raw.strip():
             raise AnswerError(t._("Your answer is empty."))
-        answer = raw.replace("\r\n", "\n").strip()
+        answer = raw
         if len(answer) > question.max_length:
             raise AnswerError(
                 t._(
@@ -1609,7 +1677,7 @@ def validate_answer(question: Question, raw: Any, t: Translator) -> Answer:
 
 
 def _validate_number(question: NumberQuestion, raw: Any, t: Translator) -> int | float:
-    value = _read_number(raw)
+    value = _read_number(raw, t)
     if value is None:
         raise AnswerError(t._("Answer with a number."))
     if question.integer:

@@ -241,7 +241,9 @@ async def export_json(
     t: Translator | None = None,
 ) -> bytes:
     data = await results_document(db, consultation, definition, t=t)
-    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+    # allow_nan=False: NaN and Infinity are not JSON; answers are bounded so no figure can be either, and
+    # should a stored value still be (an older version's), the export fails rather than write a broken file
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False).encode("utf-8") + b"\n"
 
 
 async def export_attachments(

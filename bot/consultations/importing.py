@@ -6,9 +6,8 @@ from bot import authority
 from bot.context import Context
 from bot.events import FileUpload
 from bot.formatting import b, code, doc, p, ul
+from bot.uploads import MAX_UPLOAD_BYTES
 from storage.consultations import ConsultationLocked, ConsultationTaken
-
-MAX_SOURCE_BYTES = 200_000
 
 
 async def import_upload(ctx: Context, event: FileUpload) -> None:
@@ -19,11 +18,11 @@ async def import_upload(ctx: Context, event: FileUpload) -> None:
     if not await authority.is_organizer(ctx):
         ctx.say(t._("Sorry, only organizers can import a consultation."))
         return
-    if len(event.data) > MAX_SOURCE_BYTES:
+    if event.too_large or len(event.data) > MAX_UPLOAD_BYTES:
         ctx.say(
             t._(
                 "This file is too large for a consultation ({limit} KB at most).",
-                limit=MAX_SOURCE_BYTES // 1000,
+                limit=MAX_UPLOAD_BYTES // 1000,
             )
         )
         return

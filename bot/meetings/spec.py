@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.dates import WhenError, parse_when
 from bot.i18n import Translator
 from bot.meetings.offsets import OffsetError, labels, parse_offsets
+from bot.text import TextRefused, clean
 
 MAX_TITLE = 200
 MAX_PLACE = 200
@@ -53,12 +54,15 @@ class EventSpec:
     given: set[str] = field(default_factory=set)  # which columns the organizer wrote (for edits)
 
 
-def _text(value: str) -> str:
-    return " ".join(value.split())
+def _text(value: str, t: Translator, *, multiline: bool = False) -> str:
+    try:
+        return clean(value, multiline=multiline)
+    except TextRefused as refused:
+        raise EventSpecError(refused.explain(t)) from None
 
 
 def check_title(text: str, t: Translator) -> str:
-    title = _text(text)
+    title = _text(text, t)
     if not title:
         raise EventSpecError(t._("The event has no title."))
     if len(title) > MAX_TITLE:
@@ -73,7 +77,7 @@ def check_title(text: str, t: Translator) -> str:
 
 
 def check_place(text: str, t: Translator) -> str:
-    place = _text(text)
+    place = _text(text, t)
     if not place:
         raise EventSpecError(t._("Say where the event takes place."))
     if len(place) > MAX_PLACE:
@@ -88,7 +92,7 @@ def check_place(text: str, t: Translator) -> str:
 
 
 def check_description(text: str, t: Translator) -> str:
-    description = "\n".join(_text(line) for line in text.strip().splitlines()).strip()
+    description = "\n".join(" ".join(line.split()) for line in _text(text, t, multiline=True).split("\n"))
     if description.lower() in NO_DESCRIPTION:
         return ""
     if len(description) > MAX_DESCRIPTION:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.dates import WhenError, parse_when
 from bot.i18n import Translator
+from bot.text import TextRefused, clean, look_alike
 
 MAX_QUESTION = 300
 MAX_OPTION = 80  # Discord's button label limit
@@ -34,8 +35,15 @@ class PollSpec:
     warnings: list[str] = field(default_factory=list)
 
 
+def _clean(text: str, t: Translator) -> str:
+    try:
+        return clean(text)
+    except TextRefused as refused:
+        raise PollSpecError(refused.explain(t)) from None
+
+
 def check_question(question: str, t: Translator) -> str:
-    question = " ".join(question.split())
+    question = _clean(question, t)
     if not question:
         raise PollSpecError(t._("The question is empty."))
     if len(question) > MAX_QUESTION:
@@ -50,7 +58,7 @@ def check_question(question: str, t: Translator) -> str:
 
 
 def check_options(options: list[str], t: Translator) -> list[str]:
-    cleaned = [" ".join(o.split()) for o in options]
+    cleaned = [_clean(o, t) for o in options]
     if any(not o for o in cleaned):
         raise PollSpecError(t._("An option is empty: write some text between each pair of |."))
     if len(cleaned) < MIN_OPTIONS:
@@ -72,11 +80,19 @@ def check_options(options: list[str], t: Translator) -> list[str]:
                     limit=MAX_OPTION,
                 )
             )
-    seen: set[str] = set()
-    for option in cleaned:
-        if option.casefold() in seen:
-            raise PollSpecError(t._("The option “{option}” appears twice.", option=option))
-        seen.add(option.casefold())
+    twins = look_alike(cleaned)
+    if twins is not None:
+        first, second = twins
+        raise PollSpecError(
+            t._(
+                "Options {first_number} and {second_number} look the same: “{first}” and “{second}”. "
+                "Write options that read differently.",
+                first_number=first + 1,
+                second_number=second + 1,
+                first=cleaned[first],
+                second=cleaned[second],
+            )
+        )
     return cleaned
 
 

@@ -27,7 +27,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_from_url(url: str) -> None:
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)  # no stored value in an error's text
     async with engine.begin() as conn:
         await conn.run_sync(_run)
     await engine.dispose()

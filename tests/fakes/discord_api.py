@@ -538,6 +538,7 @@ class FakeDiscordServer:
         self.scheduled_events: dict[int, dict[str, Any]] = {}
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # None = global
         self.interactions: dict[int, InteractionRecord] = {}
+        self.attachment_bytes_served = 0  # bytes of attachments downloaded from the CDN route
 
         self._dms_closed: set[int] = set()
         self._dm_by_user: dict[int, int] = {}
@@ -1174,6 +1175,7 @@ class FakeDiscordServer:
             for msg in self._messages.values():
                 for att in msg.get("attachments", []):
                     if att["id"] == att_id:
+                        self.attachment_bytes_served += len(att["bytes"])
                         return web.Response(
                             body=att["bytes"],
                             headers={"Content-Type": att.get("content_type") or "application/octet-stream"},

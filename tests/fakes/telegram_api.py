@@ -1169,6 +1169,7 @@ class FakeTelegramServer:
         self.delivered: Counter[int] = Counter()
         self.count_429 = 0
         self.requests_served = 0
+        self.file_bytes_served = 0  # bytes of files downloaded from /file/bot… (uploads must be bounded)
         self.unseen_by_bot = 0  # user messages the bot never receives (privacy mode)
         self.filtered_updates = 0  # updates dropped by allowed_updates
 
@@ -1856,6 +1857,7 @@ class FakeTelegramServer:
         file = self._files_by_path.get(file_path) if token == self.token else None
         if file is None or file.data is None:
             return _json_response(404, _NOT_FOUND_BODY)
+        self.file_bytes_served += len(file.data)
         return web.Response(body=file.data, content_type=file.mime_type or "application/octet-stream")
 
     # ------------------------------------------------------------------ shared helpers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.drivers.base import last
+from tests.drivers.base import last, texts
 from tests.scenarios.test_micro_polls import normalized
 
 
@@ -14,7 +14,7 @@ from tests.scenarios.test_micro_polls import normalized
         ("/poll Une seule option ? | Oui", "au moins 2 options"),
         ("/poll Trop ? | " + " | ".join(f"Option {n}" for n in range(13)), "12 options au maximum"),
         ("/poll Vide ? | Oui | | Non", "option est vide"),
-        ("/poll Doublon ? | Oui | oui", "apparaît deux fois"),
+        ("/poll Doublon ? | Oui | oui", "Les options 1 et 2 se ressemblent : « Oui » et « oui »"),
         ("/poll " + "x" * 301 + " | Oui | Non", "301 caractères"),
         ("/poll --closes n'importe-quand Question ? | Oui | Non", "date de clôture"),
         ('/poll --closes "2020-01-01 10:00" Question ? | Oui | Non', "déjà passée"),
@@ -88,3 +88,54 @@ async def test_a_community_administrator_organizes_in_their_community(driver):
 async def test_a_deep_link_to_the_guided_poll_does_not_bypass_the_organizer_check(driver):
     await driver.send("bob", "/start poll", chat="@bob")
     assert "seuls les organisateurs" in last(driver, "@bob")
+
+
+BUDGET = """\
+id: budget-test
+title: "Budget participatif"
+description: "Deux questions."
+thanks: "Merci !"
+closes: "2026-12-20 18:00"
+questions:
+  - id: montant
+    type: number
+    text: "Quel montant proposez-vous ?"
+  - id: idee
+    type: free_text
+    text: "Votre idée ?"
+"""
+
+
+async def test_look_alike_invisible_and_control_characters_and_endless_numbers(driver):
+    """Text that reads the same is the same, invisible characters vanish, a control character or a number
+    nobody can read is refused with its reason, and nothing is stored meanwhile."""
+    for options, first, second in (
+        ("Café | cafe\u0301", "1 et 2", "« Café » et « café »"),  # the same word, accent written two ways
+        ("Paris | Pa\u200bris", "1 et 2", "« Paris » et « Paris »"),  # a zero-width space inside
+        ("Marché | Halle | M\u0430rché", "1 et 3", "« Marché » et « M\u0430rché »"),  # a Cyrillic "а"
+    ):
+        await driver.send("alice", f"/poll Où ? | {options}")
+        assert f"Les options {first} se ressemblent : {second}" in last(driver)
+    await driver.send("alice", "/poll Question\x00 ? | Oui | Non")
+    assert "caractère de contrôle invisible (U+0000)" in last(driver)
+    assert last(driver).buttons == []
+
+    await driver.send("alice", "/poll Pa\u200bris ou \u202eLyon ? | Pa\u200bris | Lyon")
+    assert "Paris ou Lyon ?" in last(driver) and last(driver).buttons == ["Paris", "Lyon"]
+    await driver.send("alice", "/event Réunion\u200b publique | samedi 19h | Salle\u2066 des fêtes\u2069")
+    assert "Réunion publique" in last(driver) and "Salle des fêtes" in last(driver)
+
+    await driver.upload("alice", "budget.yaml", BUDGET.encode(), chat="@alice")
+    assert "Consultation importée" in last(driver, "@alice")
+    await driver.send("alice", "/launch budget-test")
+    await driver.press("bob", "Participer")
+    await driver.send("bob", "1" * 40, chat="@bob")
+    assert "Répondez par un nombre de 15 chiffres au maximum." in texts(driver, "@bob")
+    assert "Quel montant proposez-vous ?" in last(driver, "@bob"), "the question is asked again"
+    await driver.send("bob", "1 500", chat="@bob")
+    assert "Votre idée ?" in last(driver, "@bob")
+    await driver.send("bob", "Des bancs\x00", chat="@bob")
+    assert "caractère de contrôle invisible (U+0000)" in texts(driver, "@bob")
+    assert "Votre idée ?" in last(driver, "@bob")
+    await driver.send("bob", "Des\u200b bancs \u202eà l'ombre", chat="@bob")
+    assert "« Des bancs à l'ombre »" in last(driver, "@bob")
