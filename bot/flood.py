@@ -4,19 +4,21 @@ reply to its residents, are rate limited before any handler runs.
 - A person who sends commands, taps buttons or gets answers faster than a human could gets one polite
   "slow down" and is then ignored (nothing answered, nothing stored) for `CIVICBOT_FLOOD_PAUSE` seconds.
 - A community receives at most `CIVICBOT_FLOOD_COMMUNITY_LIMIT` messages in reply to its residents; beyond
-  it they are dropped silently (a notice would be one more message in a chat being flooded, and the flooders
-  were each told already), and residents' typed requests there are not handled until the window ends.
-  Button taps are still served: they answer with a toast and an edit of the card, not a new message.
+  it they are dropped silently (a notice would be one more message in a chat being flooded; a flooder's own
+  "slow down" is dropped too then), and residents' typed requests there are not handled until the window
+  ends. Button taps are still served: they answer with a toast and an edit of the card, not a new message.
 - Organizers (global admins, and a community's administrators as its platform reports them) have a higher
   limit rather than none, so a script behind an admin account still stops; what they post is not counted
   in the community's budget, and neither is the outbox (broadcasts, reminders, results at a close), which
   has its own per-platform pace.
 
-The counting is the `limits` library's fixed-window strategy. Its storages read `time.time()` (the memory
-one also starts a timer thread) and aiolimiter reads the event loop's clock, so neither can follow the
-engine's `Clock`; `ClockStorage` is the storage the strategy asks for — counters that expire — timed by that
-clock, so tests move time rather than sleep. Everything is in memory, per process, and expired counters are
-swept, so memory stays bounded by the people active in the last window.
+The counting is the `limits` library's fixed-window strategy: a window opens with the first counted
+event, so a burst straddling two windows can pass up to twice a limit, once (the person is then paused).
+Its storages read `time.time()` (the memory one also starts a timer thread) and aiolimiter reads the event
+loop's clock, so neither can follow the engine's `Clock`; `ClockStorage` is the storage the strategy asks
+for — counters that expire — timed by that clock, so tests move time rather than sleep. Everything is in
+memory, per process, and expired counters are swept, so memory stays bounded by the people active in the
+last window.
 """
 
 from __future__ import annotations
