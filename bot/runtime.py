@@ -11,6 +11,7 @@ from typing import Protocol
 
 from bot.engine import Engine
 from bot.events import Event, MessageRef
+from bot.flood import FloodGuard
 from bot.formatting import PLAIN, render
 from bot.replies import AskInput, CalendarEntry, DeliveryError, Edit, Invite, Notice, Refresh, Reply, Send
 
@@ -47,13 +48,14 @@ class Runtime:
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._shown: OrderedDict[MessageRef, str] = OrderedDict()
+        self.flood = FloodGuard.of(engine)
 
     def attach(self, outlet: Outlet) -> None:
         self.outlets[outlet.platform] = outlet
 
     async def dispatch(self, event: Event) -> list[Reply]:
         """Handle one event and deliver everything it calls for. Returns the replies (for drivers)."""
-        replies = await self.engine.handle(event)
+        replies = await self.flood.screen(event, self.engine)  # the engine's answer, within the limits
         await self.deliver(replies, event=event)
         outlet = self.outlets.get(event.sender.platform)
         if outlet is not None:

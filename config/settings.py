@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Annotated
 
+from limits import parse as parse_rate_limit
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -12,6 +13,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 def _split_commas(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def _rate_limit(value: str) -> str:
+    """The `limits` notation (`10 per 20 seconds`, `30/minute`), allowing at least one: a typo stops the
+    start rather than leaving the chats unprotected."""
+    if parse_rate_limit(value).amount < 1:
+        raise ValueError(f"a limit must allow at least one: {value!r}")
     return value
 
 
@@ -52,6 +61,23 @@ class Settings(BaseSettings):
         60.0,
         description="Seconds before a message claimed by a dispatcher that died is taken over by another",
     )
+    flood_limit: str = Field(
+        "10 per 20 seconds",
+        description="Commands, button taps and answered messages one resident may send in one community "
+        "(the limits notation: 10 per 20 seconds, 30/minute)",
+    )
+    flood_private_limit: str = Field(
+        "30 per minute", description="The same, in a resident's private chat with the bot"
+    )
+    flood_organizer_limit: str = Field(
+        "30 per minute", description="The same, for global admins and a community's administrators in it"
+    )
+    flood_pause: int = Field(
+        60, ge=1, description="Seconds a person who went over their limit is ignored, after one warning"
+    )
+    flood_community_limit: str = Field(
+        "20 per minute", description="Messages a community receives in reply to its residents"
+    )
     files_dir: str = Field("civicbot-files", description="Where the console adapter saves images and files")
     log_level: str = Field("INFO", description="Python logging level")
 
@@ -78,6 +104,10 @@ class Settings(BaseSettings):
     discord_organizer_role: str | None = Field(None, description="Members with this role are organizers")
 
     _split = field_validator("admins", "discord_guild_ids", mode="before")(_split_commas)
+
+    _rates = field_validator(
+        "flood_limit", "flood_private_limit", "flood_organizer_limit", "flood_community_limit"
+    )(_rate_limit)
 
     @cached_property
     def outbox_rate_table(self) -> dict[str, float]:
