@@ -242,7 +242,7 @@ async def submit(
     user_id: str,
     pieces: list[AnswerPiece],
     editing: str | None,
-    erased_as: str,
+    erased_as: str | None = None,
 ) -> tuple[str, str | None]:
     """Store a submission and erase the draft, in one transaction. Returns (submission id, receipt secret):
     the secret (anonymous consultations) goes to the resident only; the database keeps its hash.
@@ -255,7 +255,7 @@ async def submit(
             submission_id = editing
             await session.exec(delete(AnswerRow).where(col(AnswerRow.submission_id) == editing))  # type: ignore[call-overload]
         else:
-            if await session.get(Participation, (consultation.id, ERASED, erased_as)) is not None:
+            if erased_as and await session.get(Participation, (consultation.id, ERASED, erased_as)):
                 raise AlreadySubmitted(consultation.slug)
             try:
                 async with session.begin_nested():
