@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -31,6 +32,7 @@ class Engine:
         self.clock: Clock = clock or SystemClock()
         self.writer = BallotWriter(db)
         self._signer: ActionSigner | None = None
+        self._erasure_key: bytes | None = None
         self._languages: dict[str, str] = {}  # identity → language the resident chose with /lang
         self._communities: dict[str, tuple[int, str | None, str | None]] = {}  # chat key → (id, lang, tz)
         self._admin_seen: dict[tuple[int, str], bool] = {}
@@ -49,10 +51,18 @@ class Engine:
         assert self._signer is not None, "Engine.start() was not awaited"
         return self._signer
 
+    @property
+    def erasure_key(self) -> bytes:
+        """The key of the pseudonyms that stand for forgotten residents (storage.personal_data)."""
+        assert self._erasure_key is not None, "Engine.start() was not awaited"
+        return self._erasure_key
+
     async def start(self) -> None:
         secret = self.settings.secret_key
         key = secret.get_secret_value().encode() if secret else await state_store.secret_key(self.db)
         self._signer = ActionSigner(key)
+        # a key of its own, derived from the secret: a signed button and a pseudonym never share a key
+        self._erasure_key = hmac.new(key, b"civicbot: pseudonyms of forgotten residents", "sha256").digest()
         for resident in await resident_store.residents_with_language(self.db):
             self._languages[f"{resident.platform}:{resident.user_id}"] = resident.language or ""
 
@@ -146,6 +156,7 @@ class Engine:
         elif (
             isinstance(event, (Command, TextMessage, FileUpload))
             and event.sender.identity not in self._residents
+            and not _about_personal_data(event)
         ):
             resident = await self.resident(event)
             if not resident.private_chat_open or resident.unreachable:
@@ -252,3 +263,15 @@ class Engine:
 
             return await card_edits(self, int(rest))
         return []
+
+
+def _about_personal_data(event: Event) -> bool:
+    """/mydata or /forget, typed or opened by their deep link: looking at or erasing one's data is no reason
+    to store anything, so that an erasure sticks (only what the resident does next is stored again)."""
+    if not isinstance(event, Command):
+        return False
+    from bot.commands import find_command
+
+    spec = find_command(event.name)
+    name = event.args.strip() if spec is not None and spec.name == "start" else spec.name if spec else ""
+    return name in ("mydata", "forget")

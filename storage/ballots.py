@@ -15,12 +15,10 @@ import base64
 import contextlib
 import hashlib
 import hmac
-import secrets
-from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import and_, delete, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
@@ -150,39 +148,3 @@ class BallotWriter:
                 )
                 await session.exec(upsert, params=rows)  # type: ignore[call-overload]
         return outcomes
-
-
-async def withdraw_voter(db: Database, poll_id: int, voter: str) -> int:
-    async with db.write() as session:
-        result = await session.exec(  # type: ignore[call-overload]
-            delete(Ballot).where(col(Ballot.poll_id) == poll_id, Ballot.voter == voter)
-        )
-        return int(result.rowcount or 0)
-
-
-async def choices_of(db: Database, poll_id: int, voter: str) -> list[int]:
-    async with db.read() as session:
-        query = select(Ballot.option).where(Ballot.poll_id == poll_id, Ballot.voter == voter)
-        return sorted((await session.exec(query.order_by(col(Ballot.option)))).all())
-
-
-async def public_choices_of(db: Database, resident_id: int) -> dict[int, list[int]]:
-    async with db.read() as session:
-        rows = await session.exec(
-            select(Ballot.poll_id, Ballot.option).where(Ballot.resident_id == resident_id)
-        )
-        result: dict[int, list[int]] = defaultdict(list)
-        for poll_id, option in rows.all():
-            result[poll_id].append(option)
-        return dict(result)
-
-
-async def unlink_resident(db: Database, resident_id: int, closed_poll_ids: list[int]) -> None:
-    """Keep a forgotten resident's ballots in closed public polls in the counts, linked to nobody."""
-    async with db.write() as session:
-        for poll_id in closed_poll_ids:
-            await session.exec(  # type: ignore[call-overload]
-                update(Ballot)
-                .where(col(Ballot.poll_id) == poll_id, Ballot.resident_id == resident_id)
-                .values(resident_id=None, voter="x" + secrets.token_urlsafe(16))
-            )

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from storage import audit, outbox
 from storage.database import Database
+from storage.personal_data import ERASED
 from storage.residents import community_id_in
 from storage.tables import (
     AnswerRow,
@@ -209,17 +210,17 @@ async def delete_draft(db: Database, consultation_id: int, platform: str, user_i
         )
 
 
-async def drafts_of(db: Database, platform: str, user_id: str) -> list[ConsultationDraft]:
+async def has_participated(
+    db: Database, consultation_id: int, platform: str, user_id: str, *, erased_as: str
+) -> bool:
+    """Whether the resident took part, before /forget (`erased_as`: their pseudonym there) or since."""
     async with db.read() as session:
-        query = select(ConsultationDraft).where(
-            ConsultationDraft.platform == platform, ConsultationDraft.user_id == user_id
+        return any(
+            [
+                await session.get(Participation, (consultation_id, platform, user_id)),
+                await session.get(Participation, (consultation_id, ERASED, erased_as)),
+            ]
         )
-        return list((await session.exec(query)).all())
-
-
-async def has_participated(db: Database, consultation_id: int, platform: str, user_id: str) -> bool:
-    async with db.read() as session:
-        return await session.get(Participation, (consultation_id, platform, user_id)) is not None
 
 
 async def named_submission(
@@ -258,10 +259,12 @@ async def submit(
     user_id: str,
     pieces: list[AnswerPiece],
     editing: str | None,
+    erased_as: str | None = None,
 ) -> tuple[str, str | None]:
     """Store a submission and erase the draft, in one transaction. Returns (submission id, receipt secret):
     the secret (anonymous consultations) goes to the resident only; the database keeps its hash.
-    `editing` replaces the answers of an existing submission instead (same pseudonym)."""
+    `editing` replaces the answers of an existing submission instead (same pseudonym). `erased_as` is what
+    stands for the resident in `participation` if they took part before a /forget."""
     assert consultation.id is not None
     receipt: str | None = None
     async with db.write() as session:
@@ -269,6 +272,8 @@ async def submit(
             submission_id = editing
             await session.exec(delete(AnswerRow).where(col(AnswerRow.submission_id) == editing))  # type: ignore[call-overload]
         else:
+            if erased_as and await session.get(Participation, (consultation.id, ERASED, erased_as)):
+                raise AlreadySubmitted(consultation.slug)
             try:
                 async with session.begin_nested():
                     session.add(

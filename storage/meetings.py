@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -303,17 +303,6 @@ async def rsvps_of(db: Database, platform: str, user_id: str) -> list[tuple[Meet
 async def has_answered(db: Database, meeting_id: int, platform: str, user_id: str) -> bool:
     async with db.read() as session:
         return await session.get(Rsvp, (meeting_id, platform, user_id)) is not None
-
-
-async def forget_rsvps(db: Database, platform: str, user_id: str) -> list[int]:
-    """Erase a resident's answers (for /forget); returns the meetings whose counts changed."""
-    async with db.write() as session:
-        query = select(Rsvp.meeting_id).where(Rsvp.platform == platform, Rsvp.user_id == user_id)
-        changed = sorted(set((await session.exec(query)).all()))
-        await session.exec(  # type: ignore[call-overload]
-            delete(Rsvp).where(col(Rsvp.platform) == platform, col(Rsvp.user_id) == user_id)
-        )
-    return changed
 
 
 async def set_muted(db: Database, resident_id: int, muted: bool) -> None:

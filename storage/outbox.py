@@ -37,6 +37,11 @@ class Outgoing:
     not_after: datetime | None = None
 
 
+def encode_payload(payload: dict[str, Any]) -> str:
+    """A payload as the `outbox.payload` column stores it."""
+    return json.dumps(payload, ensure_ascii=False)
+
+
 async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], *, now: datetime) -> None:
     """Add messages inside the caller's transaction; a dedup key already queued is silently skipped, so
     deciding the same thing twice (two schedulers, a retry) sends it once."""
@@ -47,7 +52,7 @@ async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], *, now: d
             "dedup_key": m.dedup_key[:200],
             "platform": m.platform,
             "recipient": m.recipient,
-            "payload": json.dumps(m.payload, ensure_ascii=False),
+            "payload": encode_payload(m.payload),
             "state": PENDING,
             "attempts": 0,
             "next_attempt_at": now,

@@ -57,6 +57,11 @@ class Tally:
     names: tuple[tuple[str, ...], ...] | None = None  # per option, for public polls only
 
 
+def announcement_key(poll_id: int, chat_key: str = "") -> str:
+    """The outbox key of a poll's closing announcement in one chat; without the chat, the prefix of all."""
+    return f"poll:{poll_id}:closed:{chat_key}"
+
+
 async def create_poll(
     db: Database,
     *,
@@ -247,12 +252,6 @@ async def tally_in(session: AsyncSession, poll: PollInfo) -> Tally:
             per_option[option].append(name)
         names = tuple(tuple(per_option.get(n, ())) for n in range(len(poll.options)))
     return Tally(counts=tuple(counts), voters=voters, names=names)
-
-
-async def polls_created_by(db: Database, resident_id: int) -> list[tuple[int, str]]:
-    async with db.read() as session:
-        query = select(Poll.id, Poll.question).where(Poll.created_by == resident_id).order_by(col(Poll.id))
-        return [(pid, q) for pid, q in (await session.exec(query)).all() if pid is not None]
 
 
 async def open_poll_ids(db: Database) -> list[int]:

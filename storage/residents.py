@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,11 +41,6 @@ async def ensure_resident(
 async def update_resident(db: Database, resident_id: int, **values: object) -> None:
     async with db.write() as session:
         await session.exec(update(Resident).where(Resident.id == resident_id).values(**values))  # type: ignore[call-overload]
-
-
-async def delete_resident(db: Database, resident_id: int) -> None:
-    async with db.write() as session:
-        await session.exec(delete(Resident).where(Resident.id == resident_id))  # type: ignore[call-overload]
 
 
 async def ensure_community(

@@ -1,17 +1,18 @@
-"""/forget: erase a resident. Profile and settings deleted, votes in open polls withdrawn, votes in closed
-polls kept in the counts but linked to nobody."""
+"""/forget: erase or anonymize everything that names the resident, in one transaction (what becomes of each
+kind of row: storage.personal_data, and the README's "Personal data"). Afterwards only what they do next is
+stored again."""
 
 from __future__ import annotations
 
+import json
+
+from bot.commands.mydata import account
 from bot.context import Context
+from bot.events import MessageRef
 from bot.formatting import b, doc, p
-from bot.replies import Refresh
-from storage import consultations as consultation_store
-from storage import meetings as meeting_store
-from storage import polls as poll_store
-from storage import residents as resident_store
-from storage.ballots import public_choices_of, public_voter, unlink_resident, voter_key, withdraw_voter
-from storage.state import clear_conversation
+from bot.outbox.codec import reply_from_json
+from bot.replies import Edit, Refresh, Send
+from storage import personal_data
 
 
 async def handle(ctx: Context, args: str) -> None:
@@ -24,8 +25,10 @@ async def handle(ctx: Context, args: str) -> None:
             p(b(t._("Erase everything civicbot stores about you?"))),
             p(
                 t._(
-                    "Your profile and settings are deleted and your votes in open polls are withdrawn. "
-                    "Your votes in closed polls stay in the counts, linked to nobody."
+                    "Your profile and settings, your answers to events, your answers in progress and the "
+                    "messages waiting for you are deleted. Your votes in open polls and your answers to "
+                    "open named consultations are withdrawn. Your votes in closed polls and your answers "
+                    "to closed consultations stay in the results, linked to nobody."
                 )
             ),
         ),
@@ -38,47 +41,42 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
     if fields != ["yes"]:
         ctx.notice(t._("Nothing was erased."))
         return
-    withdrawn = await erase(ctx)
+    erased = await erase(ctx)
     ctx.notice(t._("Your data is erased."))
-    ctx.say(
+    lines = [
         t.n_(
             "Done: your profile is erased and {count} vote in open polls was withdrawn.",
             "Done: your profile is erased and {count} votes in open polls were withdrawn.",
-            withdrawn,
+            erased.withdrawn,
         )
-    )
+    ]
+    if erased.answers_withdrawn:
+        lines.append(
+            t.n_(
+                "Your answers to {count} open consultation were withdrawn.",
+                "Your answers to {count} open consultations were withdrawn.",
+                erased.answers_withdrawn,
+            )
+        )
+    lines.append(t._("Nothing about you is stored any more, until you use civicbot again."))
+    ctx.say(doc(*(p(line) for line in lines)))
 
 
-async def erase(ctx: Context) -> int:
+async def erase(ctx: Context) -> personal_data.Erased:
+    """Erase the sender's data, then show others what changed: poll cards without their vote or name,
+    event counts without their answer, posted results announcements without their name."""
     engine = ctx.engine
-    sender = ctx.event.sender
-    affected: set[int] = set()
-    withdrawn = 0
-    for poll_id, key in (await poll_store.open_anonymous_keys(engine.db)).items():
-        count = await withdraw_voter(engine.db, poll_id, voter_key(key, ctx.identity))
-        if count:
-            affected.add(poll_id)
-            withdrawn += 1
-    resident = await resident_store.find_resident(engine.db, sender.platform, sender.user_id)
-    if resident is not None and resident.id is not None:
-        closed: list[int] = []
-        for poll_id in await public_choices_of(engine.db, resident.id):
-            poll = await poll_store.get_poll(engine.db, poll_id)
-            if poll is not None and poll.is_open:
-                await withdraw_voter(engine.db, poll_id, public_voter(resident.id))
-                affected.add(poll_id)
-                withdrawn += 1
-            else:
-                closed.append(poll_id)
-        await unlink_resident(engine.db, resident.id, closed)
-        await resident_store.delete_resident(engine.db, resident.id)
-    await clear_conversation(engine.db, sender.platform, sender.user_id)
-    for draft in await consultation_store.drafts_of(engine.db, sender.platform, sender.user_id):
-        await consultation_store.delete_draft(
-            engine.db, draft.consultation_id, sender.platform, sender.user_id
-        )
-    meetings = await meeting_store.forget_rsvps(engine.db, sender.platform, sender.user_id)
+    erased = await personal_data.erase(
+        engine.db, account(ctx), key=engine.erasure_key, announcements=engine.polls.announcements
+    )
     engine.forget_cached(ctx.identity)
-    ctx.replies.extend(Refresh(key=f"poll:{poll_id}") for poll_id in sorted(affected))
-    ctx.replies.extend(Refresh(key=f"meeting:{meeting_id}") for meeting_id in meetings)
-    return withdrawn
+    for poll_id in erased.created_polls:
+        engine.polls.forget(poll_id)  # its cached author
+    ctx.replies.extend(Refresh(key=f"poll:{poll_id}") for poll_id in erased.polls)
+    ctx.replies.extend(Refresh(key=f"meeting:{meeting_id}") for meeting_id in erased.meetings)
+    for row in erased.rewritten:
+        announcement = reply_from_json(json.loads(row.payload))
+        if isinstance(announcement, Send) and row.message_id is not None:
+            target = MessageRef(announcement.to, row.message_id)
+            ctx.replies.append(Edit(target=target, body=announcement.body, buttons=announcement.buttons))
+    return erased

@@ -1,18 +1,24 @@
-"""/mydata: everything civicbot stores about the caller, shown to them in private."""
+"""/mydata: everything civicbot stores that names the caller, shown to them in private."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from bot.context import Context
-from bot.formatting import b, doc, i, p, ul
-from storage import audit
-from storage import consultations as consultation_store
-from storage import meetings as meeting_store
-from storage import polls as poll_store
-from storage import residents as resident_store
-from storage.ballots import choices_of, public_choices_of, voter_key
-from storage.state import load_conversation
+from bot.formatting import Block, Piece, b, doc, i, p, ul
+from bot.i18n import Translator
+from bot.outbox.codec import reply_from_json
+from storage import personal_data
+from storage.outbox import DROPPED, FAILED, SENT
+from storage.tables import OutboxMessage
+
+SUMMARY_LENGTH = 80  # of a message's first line
+
+
+def account(ctx: Context) -> personal_data.Account:
+    sender = ctx.event.sender
+    return personal_data.Account(sender.platform, sender.user_id, ctx.private_chat.key)
 
 
 async def handle(ctx: Context, args: str) -> None:
@@ -20,80 +26,168 @@ async def handle(ctx: Context, args: str) -> None:
     if not ctx.chat.is_private:
         ctx.invite_to_private(t._("Your data is shown only in a private chat with me."), "mydata")
         return
-    engine = ctx.engine
-    sender = ctx.event.sender
-    blocks = [p(b(t._("What civicbot stores about you")))]
-    resident = await resident_store.find_resident(engine.db, sender.platform, sender.user_id)
-    if resident is None or resident.id is None:
-        blocks.append(p(t._("No profile.")))
+    data = await personal_data.gather(ctx.engine.db, account(ctx))
+    blocks: list[Block] = [p(b(t._("What civicbot stores about you")))]
+    if data.empty:
+        blocks.append(p(t._("Nothing is stored about you.")))
     else:
-        profile = [
-            t._("Name: {name}", name=resident.display_name),
-            t._("Account: {identity}", identity=ctx.identity),
-            t._("Language: {language}", language=resident.language or t._("not chosen")),
-            t._("First contact: {date}", date=resident.created_at.date().isoformat()),
-        ]
-        blocks.append(p(b(t._("Profile"))))
-        blocks.append(ul(*profile))
-        communities = await resident_store.communities_administered(engine.db, resident.id)
-        if communities:
-            blocks.append(p(b(t._("Communities where your platform reported you as an administrator"))))
-            blocks.append(ul(*(c.title or c.chat_id for c in communities)))
-    votes: list[str] = []
-    for poll_id, key in (await poll_store.open_anonymous_keys(engine.db)).items():
-        chosen = await choices_of(engine.db, poll_id, voter_key(key, ctx.identity))
-        if chosen:
-            votes.append(await _describe(ctx, poll_id, chosen, t._("anonymous, open")))
-    if resident is not None and resident.id is not None:
-        for poll_id, chosen in (await public_choices_of(engine.db, resident.id)).items():
-            votes.append(await _describe(ctx, poll_id, chosen, t._("public")))
-    blocks.append(p(b(t._("Your votes"))))
-    blocks.append(ul(*votes) if votes else p(t._("No votes.")))
-    if resident is not None and resident.id is not None:
-        created = await poll_store.polls_created_by(engine.db, resident.id)
-        if created:
-            blocks.append(p(b(t._("Polls you created"))))
-            blocks.append(ul(*(f"n° {pid} — {question}" for pid, question in created)))
-    answers = await meeting_store.rsvps_of(engine.db, sender.platform, sender.user_id)
-    if answers:
-        names = {"yes": t._("I'm coming"), "maybe": t._("Maybe"), "no": t._("Not coming")}
-        blocks.append(p(b(t._("Your answers to events"))))
-        blocks.append(ul(*(f"{meeting.title} → {names.get(answer, answer)}" for meeting, answer in answers)))
-    drafts = await consultation_store.drafts_of(engine.db, sender.platform, sender.user_id)
-    if drafts:
-        blocks.append(p(b(t._("Consultations you started answering"))))
-        items = []
-        for draft in drafts:
-            loaded = await engine.consultations.get(draft.consultation_id)
-            if loaded is not None:
-                given = len(json.loads(draft.answers))
-                progress = t.n_("{count} answer given", "{count} answers given", given)
-                items.append(f"{loaded.row.title} — {progress}")
-        blocks.append(ul(*items))
-    actions = await audit.entries(engine.db, actor=ctx.identity)
-    if actions:
-        blocks.append(p(b(t._("Your organizer actions in the audit log"))))
-        blocks.append(
-            ul(
-                *(
-                    f"{a.at:%Y-%m-%d %H:%M} UTC — {a.action} {a.object_type} {a.object_id}"
-                    for a in actions[-20:]
-                )
-            )
-        )
-    if await load_conversation(engine.db, sender.platform, sender.user_id):
-        blocks.append(p(t._("A step-by-step flow in progress (send /cancel to drop it).")))
+        blocks.extend(_profile(ctx, data))
+        blocks.extend(await _participation(ctx, data))
+        blocks.extend(_messages(t, data))
+        blocks.extend(_organizing(t, data))
     blocks.append(
         p(
             i(
                 t._(
-                    "Votes in closed anonymous polls are no longer linked to you, not even for us: they are "
-                    "not listed here. /forget erases your data."
+                    "Votes in closed anonymous polls and answers to anonymous consultations are not linked "
+                    "to you, not even for us: they cannot be listed here. /forget erases your data."
                 )
             )
         )
     )
     ctx.say(doc(*blocks))
+
+
+def _section(title: str, items: Iterable[Iterable[Piece] | Piece]) -> list[Block]:
+    listed = list(items)
+    return [p(b(title)), ul(*listed)] if listed else []
+
+
+def _profile(ctx: Context, data: personal_data.PersonalData) -> list[Block]:
+    t = ctx.t
+    blocks: list[Block] = []
+    resident = data.resident
+    if resident is not None:
+        reminders = (
+            t._("Private reminders: off") if resident.reminders_muted else t._("Private reminders: on")
+        )
+        profile = [
+            t._("Name: {name}", name=resident.display_name),
+            t._("Account: {identity}", identity=ctx.identity),
+            t._("Language: {language}", language=resident.language or t._("not chosen")),
+            reminders,
+            t._("First contact: {date}", date=resident.created_at.date().isoformat()),
+        ]
+        blocks.extend(_section(t._("Profile"), profile))
+    blocks.extend(
+        _section(
+            t._("Communities where your platform reported you as an administrator"),
+            (c.title or c.chat_id for c in data.administers),
+        )
+    )
+    blocks.extend(
+        _section(t._("Communities where you have written"), (c.title or c.chat_id for c in data.member_of))
+    )
+    return blocks
+
+
+async def _participation(ctx: Context, data: personal_data.PersonalData) -> list[Block]:
+    t = ctx.t
+    votes = [
+        await _describe(ctx, poll_id, chosen, t._("anonymous, open"))
+        for poll_id, chosen in sorted(data.anonymous_votes.items())
+    ]
+    votes.extend(
+        [
+            await _describe(ctx, poll_id, chosen, t._("public"))
+            for poll_id, chosen in sorted(data.public_votes.items())
+        ]
+    )
+    blocks = _section(t._("Your votes"), votes)
+    blocks.extend(
+        _section(
+            t._("Consultations you took part in"),
+            (
+                f"{part.consultation.title} — "
+                + (
+                    t._(
+                        "named: your answers are linked to you (/consult {id} shows them)",
+                        id=part.consultation.slug,
+                    )
+                    if part.named
+                    else t._("anonymous: only that you took part is stored, not your answers")
+                )
+                for part in data.took_part
+            ),
+        )
+    )
+    blocks.extend(
+        _section(
+            t._("Consultations you started answering"),
+            (
+                f"{title} — "
+                + t.n_("{count} answer given", "{count} answers given", len(json.loads(draft.answers)))
+                for draft, title in data.drafts
+            ),
+        )
+    )
+    names = {"yes": t._("I'm coming"), "maybe": t._("Maybe"), "no": t._("Not coming")}
+    blocks.extend(
+        _section(
+            t._("Your answers to events"),
+            (f"{meeting.title} → {names.get(answer, answer)}" for meeting, answer in data.rsvps),
+        )
+    )
+    return blocks
+
+
+def _messages(t: Translator, data: personal_data.PersonalData) -> list[Block]:
+    blocks = _section(
+        t._("Messages to you in our records (reminders, notifications)"),
+        (
+            f"{row.created_at:%Y-%m-%d %H:%M} UTC — {_state(t, row)} — {_summary(row)}"
+            for row in data.messages
+        ),
+    )
+    blocks.extend(
+        _section(
+            t._("Announcements that list your name"),
+            (f"{_summary(row)} ({_state(t, row)})" for row in data.naming),
+        )
+    )
+    return blocks
+
+
+def _organizing(t: Translator, data: personal_data.PersonalData) -> list[Block]:
+    made = {
+        "poll": lambda c: t._("Poll no. {id}: {title}", id=c.ref, title=c.title),
+        "consultation": lambda c: t._("Consultation {id}: {title}", id=c.ref, title=c.title),
+        "meeting": lambda c: t._("Event no. {id}: {title}", id=c.ref, title=c.title),
+    }
+    blocks = _section(t._("What you created"), (made[c.kind](c) for c in data.created))
+    title = t._("Your organizer actions in the audit log")
+    if data.audit_total > len(data.audit):
+        title += " " + t._("(the latest {shown} of {count})", shown=len(data.audit), count=data.audit_total)
+    blocks.extend(
+        _section(
+            title,
+            (f"{a.at:%Y-%m-%d %H:%M} UTC — {a.action} {a.object_type} {a.object_id}" for a in data.audit),
+        )
+    )
+    if data.flow:
+        blocks.append(p(t._("A step-by-step flow in progress (send /cancel to drop it).")))
+    return blocks
+
+
+def _state(t: Translator, row: OutboxMessage) -> str:
+    if row.state == SENT:
+        return t._("sent")
+    if row.state == FAILED:
+        return t._("not delivered")
+    if row.state == DROPPED:
+        return t._("not sent")
+    return t._("waiting to be sent")
+
+
+def _summary(row: OutboxMessage) -> str:
+    """The first line of a message, as the resident would see it."""
+    try:
+        reply = reply_from_json(json.loads(row.payload))
+    except (ValueError, KeyError, TypeError):
+        return ""
+    body = getattr(reply, "body", None)
+    first = body.plain.strip().split("\n", 1)[0] if body is not None else ""
+    return first if len(first) <= SUMMARY_LENGTH else first[: SUMMARY_LENGTH - 1] + "…"
 
 
 async def _describe(ctx: Context, poll_id: int, chosen: list[int], kind: str) -> str:

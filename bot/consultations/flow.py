@@ -17,6 +17,7 @@ from bot.events import ButtonPress
 from bot.formatting import Rich, b, doc, i, p, ul
 from bot.replies import AskInput, Button, Edit, InputKind, Keyboard, Send
 from storage import consultations as store
+from storage.personal_data import participation_pseudonym
 from storage.state import clear_conversation, save_conversation
 from storage.tables import ConsultationDraft
 
@@ -339,7 +340,10 @@ async def start(ctx: Context, loaded: Loaded) -> None:
         ctx.say(waiting)
         return
     draft = await store.load_draft(engine.db, loaded.id, sender.platform, sender.user_id)
-    if draft is None and await store.has_participated(engine.db, loaded.id, sender.platform, sender.user_id):
+    erased_as = participation_pseudonym(engine.erasure_key, loaded.id, ctx.identity)
+    if draft is None and await store.has_participated(
+        engine.db, loaded.id, sender.platform, sender.user_id, erased_as=erased_as
+    ):
         if loaded.row.anonymous:
             ctx.say(
                 t._(
@@ -567,6 +571,7 @@ async def _submit(ctx: Context, loaded: Loaded, draft: ConsultationDraft) -> Non
             user_id=sender.user_id,
             pieces=pieces,
             editing=draft.editing,
+            erased_as=participation_pseudonym(engine.erasure_key, loaded.id, ctx.identity),
         )
     except store.AlreadySubmitted:
         await store.delete_draft(engine.db, loaded.id, sender.platform, sender.user_id)

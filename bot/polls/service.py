@@ -206,25 +206,32 @@ class PollService:
 
     # -- closing -------------------------------------------------------------------------------------------
 
+    async def announcements(self, session: AsyncSession, poll_id: int) -> list[Outgoing]:
+        """The results a closed poll posts where it was published, as its ballots read in `session` (at the
+        close, and again when /forget removes a voter's name from them)."""
+        poll = await poll_store.poll_in(session, poll_id)
+        assert poll is not None
+        tally = await poll_store.tally_in(session, poll)
+        t = translator(poll.language)
+        announcement = doc(
+            p(b(t._("Poll no. {id} is closed.", id=poll.id)), " ", poll.question),
+            p("\n".join(results_lines(poll, tally, t))),
+            p(t.n_("{count} voter", "{count} voters", tally.voters)),
+        )
+        sends = [Send(to=ChatRef(post.platform, post.chat_id), body=announcement) for post in poll.posts]
+        return [
+            Outgoing(
+                poll_store.announcement_key(poll_id, s.to.key), s.to.platform, s.to.key, reply_to_json(s)
+            )
+            for s in sends
+        ]
+
     async def close(self, poll_id: int, *, actor: str) -> tuple[bool, list[Reply]]:
         """Close the poll (harmless when already closed) and return the final cards and announcements."""
         engine = self.engine
 
         async def announce(session: AsyncSession) -> list[Outgoing]:
-            poll = await poll_store.poll_in(session, poll_id)
-            assert poll is not None
-            tally = await poll_store.tally_in(session, poll)
-            t = translator(poll.language)
-            announcement = doc(
-                p(b(t._("Poll no. {id} is closed.", id=poll.id)), " ", poll.question),
-                p("\n".join(results_lines(poll, tally, t))),
-                p(t.n_("{count} voter", "{count} voters", tally.voters)),
-            )
-            sends = [Send(to=ChatRef(post.platform, post.chat_id), body=announcement) for post in poll.posts]
-            return [
-                Outgoing(f"poll:{poll_id}:closed:{s.to.key}", s.to.platform, s.to.key, reply_to_json(s))
-                for s in sends
-            ]
+            return await self.announcements(session, poll_id)
 
         closed = await poll_store.close_poll(
             engine.db, poll_id, now=engine.clock.now(), actor=actor, announce=announce

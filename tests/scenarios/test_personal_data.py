@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.drivers.base import last
+from datetime import timedelta
+
+from tests.drivers.base import last, texts
+from tests.scenarios.consultation_fixture import with_changes
+from tests.scenarios.test_consultations import answer_all, import_and_launch
+from tests.scenarios.test_meetings import SATURDAY_7PM, deliver_outbox, run_due
 from tests.scenarios.test_micro_polls import normalized
 
 
@@ -61,3 +66,69 @@ async def test_forget_withdraws_open_votes_and_unlinks_closed_ones(driver):
 async def test_forget_can_be_declined(driver):
     await driver.send("bob", "/forget", chat="@bob")
     assert await driver.press("bob", "Non", chat="@bob") == "Rien n'a été effacé."
+
+
+async def test_mydata_lists_what_names_dave_and_forget_erases_it_for_good_leaving_bob_untouched(driver):
+    for person in ("dave", "bob"):
+        await driver.send(person, "/start", chat="@" + person)
+    await driver.send("alice", "/poll --public Nettoyage ? | Présent | Absent")
+    await driver.press("dave", "Présent")
+    await driver.press("bob", "Présent")
+    await driver.send("alice", "/close")
+    await driver.send("alice", "/event Réunion publique | samedi 19h | Salle des fêtes")
+    for person in ("dave", "bob"):
+        await driver.press(person, "Je viens")
+    await import_and_launch(driver, with_changes(anonymous="false"))
+    for person in ("dave", "bob"):
+        await answer_all(driver, person)
+    driver.clock.set(SATURDAY_7PM - timedelta(hours=24))
+    await run_due(driver)
+    await deliver_outbox(driver)
+    assert "Rappel : Réunion publique" in last(driver, "@dave")
+    assert "Bob, Dave" in announcement_now(driver)
+
+    await driver.send("dave", "/mydata", chat="@dave")
+    listed = normalized(last(driver, "@dave").text)
+    assert "Nom : Dave" in listed
+    assert "Nettoyage ? → Présent (public)" in listed
+    assert "Réaménagement de la place — nominative : vos réponses sont liées à vous" in listed
+    assert "Réunion publique → Je viens" in listed
+    assert "envoyé — Rappel : Réunion publique" in listed, "the reminder sent to him"
+    assert "Le sondage n° 1 est clos. Nettoyage ? (envoyé)" in listed, "the announcement that lists him"
+
+    await driver.send("dave", "/forget", chat="@dave")
+    await driver.press("dave", "Oui, effacer mes données", chat="@dave")
+    await driver.send("dave", "/mydata", chat="@dave")
+    after = last(driver, "@dave").text
+    assert "Rien n'est enregistré à votre sujet." in after, "the erasure sticks: /mydata stores nothing"
+    assert "Dave" not in after
+
+    # closed poll: the count stays, his name goes, from the card and the announcement already posted
+    for message in (driver.messages("square")[0], announcement_now(driver)):
+        shown = normalized(message.text)
+        assert "Présent : 2 (100 %)" in shown and "Bob" in shown and "Dave" not in shown, shown
+    await driver.send("alice", "/results 1")
+    assert "Dave" not in last(driver).text
+    assert "Je viens : 1 ·" in next(m for m in driver.messages("square") if "Salle des fêtes" in m.text)
+    await driver.send("alice", "/results place-test", chat="@alice")
+    assert "1 habitant a participé." in texts(driver, "@alice"), (
+        "his named answers to an open one are withdrawn"
+    )
+
+    await driver.send("bob", "/mydata", chat="@bob")
+    bob = normalized(last(driver, "@bob").text)
+    for kept in (
+        "Nettoyage ? → Présent (public)",
+        "Réunion publique → Je viens",
+        "Rappel : Réunion publique",
+    ):
+        assert kept in bob, kept
+
+    await driver.send("dave", "/lang en", chat="@dave")
+    await driver.send("dave", "/mydata", chat="@dave")
+    again = last(driver, "@dave").text
+    assert "Language: en" in again and "Réunion publique" not in again, "only what he did next is stored"
+
+
+def announcement_now(driver):
+    return next(m for m in driver.messages("square") if "Le sondage n° 1 est clos." in m.text)
