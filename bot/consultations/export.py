@@ -68,6 +68,7 @@ from storage.consultation_results import (
     QuestionResult,
     QuestionShape,
     Results,
+    protect,
     respondents_per_question,
     results_in,
     submission_rows,
@@ -148,15 +149,10 @@ def csv_notes(
 
 
 def withheld_columns(shapes: tuple[QuestionShape, ...], answered: dict[str, int], min_group: int) -> set[str]:
-    """The columns the small-group rule empties, from how many answered each free-text, scale and number
-    question (the same rule as `storage.consultation_results.protect`)."""
-    return {
-        shape.id
-        for shape in shapes
-        if shape.id in answered
-        and answered[shape.id] < min_group
-        and (shape.type == "free_text" or answered[shape.id] > 0)
-    }
+    """The columns the small-group rule (`protect`, the same as for the figures) empties, from how many
+    residents answered each free-text, scale and number question."""
+    counted = [QuestionResult(s.id, s.type, answered[s.id]) for s in shapes if s.id in answered]
+    return {result.id for result in counted if protect(result, min_group).fewer_than is not None}
 
 
 async def csv_chunks(
