@@ -17,10 +17,11 @@ before the header say all this, and why a column is empty; `csv_chunks(..., note
 for tools that do not skip comments.
 
 **JSON** — `results_document` returns the dict below and `export_json` its UTF-8 bytes; `RESULTS_SCHEMA` is
-the same description as a JSON Schema (draft 2020-12)::
+the same description as a JSON Schema (draft 2020-12). Version 2 added `withheld` to scale and number
+questions and lets a withheld scale's `distribution` be null::
 
     {
-      "format": "civicbot.consultation-results/1",
+      "format": "civicbot.consultation-results/2",
       "definition": {...},              # bot.consultations.definition.definition_to_json, unchanged
       "closed_at": "2026-12-20T17:00:00Z" | null,
       "submissions": 1234,              # residents who took part
@@ -76,7 +77,7 @@ from storage.consultation_results import (
 from storage.database import Database
 from storage.tables import Consultation
 
-RESULTS_FORMAT: Final = "civicbot.consultation-results/1"
+RESULTS_FORMAT: Final = "civicbot.consultation-results/2"
 RESPONDENT: Final = "respondent"
 CHOICES_SEPARATOR: Final = "; "
 RANKING_SEPARATOR: Final = " > "
