@@ -154,7 +154,7 @@ def results(
             typer.echo(f"There is no consultation “{consultation}”.", err=True)
             return 1
         t = translator(application.settings.default_language)
-        files = await results_files(application.engine, loaded, format, t)
+        files = await results_files(application.engine, loaded, format, t, actor=f"cli:{getpass.getuser()}")
         if output is None and format != "png":
             sys.stdout.buffer.write(files[0][1])
             return 0

@@ -63,5 +63,14 @@ class Context:
             Invite(to=self.chat, body=doc(text), label=self.t._("Open the private chat"), payload=payload)
         )
 
+    async def can_write_privately(self) -> bool:
+        """Whether the bot may write first in the sender's private chat: they opened it (a Telegram bot may
+        never write first) and no private message to them has failed for good since."""
+        from storage.residents import find_resident
+
+        sender = self.event.sender
+        resident = await find_resident(self.engine.db, sender.platform, sender.user_id)
+        return resident is not None and resident.private_chat_open and not resident.unreachable
+
     def button(self, label: str, *fields: str | int) -> Button:
         return Button(label, self.engine.signer.sign(*fields))

@@ -23,7 +23,15 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-__all__ = ["MAX_TEXT_LENGTH", "WhenError", "format_short", "format_when", "parse_when", "warm_up"]
+__all__ = [
+    "MAX_TEXT_LENGTH",
+    "WhenError",
+    "format_short",
+    "format_time",
+    "format_when",
+    "parse_when",
+    "warm_up",
+]
 
 MAX_TEXT_LENGTH = 100
 """Longer input is refused: nobody types a date that long, and it bounds the parsing cost."""
@@ -378,6 +386,7 @@ _PATTERNS: dict[tuple[str, bool], str] = {
     ("en", True): "EEEE, MMMM d, y 'at' h:mm a",
 }
 _SHORT_PATTERNS = {"fr": "dd/MM HH:mm", "en": "MM/dd h:mm a"}
+_TIME_PATTERNS = {"fr": "H 'h' mm", "en": "h:mm a"}
 
 
 def format_when(
@@ -406,6 +415,14 @@ def format_short(instant: datetime, *, tz: str = "Europe/Paris", language: str =
         raise ValueError("instant must be an aware datetime")
     lang = _lang(language)
     return format_datetime(instant, _SHORT_PATTERNS[lang], tzinfo=_zone(tz), locale=lang)
+
+
+def format_time(instant: datetime, *, tz: str = "Europe/Paris", language: str = "fr") -> str:
+    """The time of day alone, "14 h 05" (fr) / "2:05 PM" (en), in ``tz``: for something earlier today."""
+    if instant.tzinfo is None:
+        raise ValueError("instant must be an aware datetime")
+    lang = _lang(language)
+    return format_datetime(instant, _TIME_PATTERNS[lang], tzinfo=_zone(tz), locale=lang)
 
 
 def warm_up() -> None:

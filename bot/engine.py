@@ -13,6 +13,7 @@ from bot.context import Context
 from bot.events import ButtonPress, ChatKind, Command, Event, FileUpload, MessageRef, TextMessage, TypedAnswer
 from bot.i18n import normalize_language, translator
 from bot.replies import Reply
+from bot.reposts import RepostGuard
 from config.settings import Settings
 from storage import residents as resident_store
 from storage import state as state_store
@@ -40,6 +41,7 @@ class Engine:
         self._residents: dict[str, int] = {}  # identity → resident id, for residents known to exist
         self.schedule_changed: Callable[[], None] = lambda: None  # the deadline scheduler re-derives its jobs
         self.outbox_changed: Callable[[], None] = lambda: None  # the dispatcher looks at the outbox now
+        self.reposts = RepostGuard()  # results posted in a community: once an hour per poll or consultation
         from bot.consultations.service import ConsultationService
         from bot.polls.service import PollService
 

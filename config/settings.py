@@ -9,6 +9,8 @@ from limits import parse as parse_rate_limit
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+DEFAULT_MIN_GROUP = 5  # the small-group threshold k: one value for chats, charts, exports and filtered views
+
 
 def _split_commas(value: object) -> object:
     if isinstance(value, str):
@@ -77,6 +79,12 @@ class Settings(BaseSettings):
     )
     flood_community_limit: str = Field(
         "20 per minute", description="Messages a community receives in reply to its residents"
+    )
+    min_group: int = Field(
+        DEFAULT_MIN_GROUP,
+        ge=1,
+        description="Small-group threshold k: a published consultation figure (mean, median, scale, filtered "
+        "count, free texts in the export) resting on fewer than k answers is withheld",
     )
     files_dir: str = Field("civicbot-files", description="Where the console adapter saves images and files")
     log_level: str = Field("INFO", description="Python logging level")

@@ -34,6 +34,30 @@ def record(
     )
 
 
+async def log(
+    db: Database,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    detail: str = "",
+) -> None:
+    """An entry for an action that writes nothing else (an organizer reading interim results, an export),
+    in a transaction of its own that commits before the data is read: nothing is read unrecorded."""
+    async with db.write() as session:
+        record(
+            session,
+            at=at,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            detail=detail,
+        )
+
+
 async def entries(db: Database, *, actor: str | None = None, limit: int = 1000) -> list[AuditEntry]:
     async with db.read() as session:
         query = select(AuditEntry).order_by(AuditEntry.id)  # type: ignore[arg-type]

@@ -18,10 +18,19 @@ Definitions of the figures (the rendered results, the JSON export and the tests 
   where n is the number of options of the question, even if they ranked only some of them; options they
   left unranked get 0 points from them. So a first place is worth n points and every place below one less.
 
-**Small-group protection**: a filtered view (the answers of the submissions whose answer to one question
-matches a `Condition`) and each row of a cross-tabulation describe a group of residents. When that group
-has fewer than `MIN_GROUP` (5) members, every figure about it, its size included, is withheld (None): a
-count in so small a group would reveal individual answers.
+**Small-group protection** (k = `min_group`, the setting `CIVICBOT_MIN_GROUP`, 5 by default): a figure
+that rests on fewer than k answers could reveal one person's answer, so it is withheld (None) and the
+question says why (`QuestionResult.fewer_than`). `protect` is that one rule:
+
+- a scale's distribution, mean and median, and a number's mean and median, answered by 1 to k − 1
+  residents (no answer at all leaves nothing to protect);
+- free texts leave the export only once k residents wrote one;
+- a filtered view (the submissions whose answer to one question matches a `Condition`) or a row of a
+  cross-tabulation smaller than k: every figure about it, its size included; in a filtered view of k or
+  more, each question answered by 1 to k − 1 of them, its respondents included.
+
+Counts of choices, yes/no and rankings over the whole consultation are shown whatever their size, as a
+poll's tally is: counting answers is their point.
 """
 
 from __future__ import annotations
@@ -29,17 +38,18 @@ from __future__ import annotations
 import operator
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, Table, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.functions import aggregate_strings
 
+from config.settings import DEFAULT_MIN_GROUP
 from storage.database import Database
 from storage.tables import AnswerRow, Submission
 
-MIN_GROUP = 5  # smallest group whose figures may be shown (filtered views, cross-tabulations, free texts)
+MIN_GROUP = DEFAULT_MIN_GROUP  # k when the caller does not pass the setting's value (tools, tests)
 
 CHOICE_TYPES = frozenset({"single_choice", "multiple_choice", "yes_no"})
 OPTION_TYPES = CHOICE_TYPES | {"ranking"}
@@ -105,8 +115,9 @@ class Condition:
 
 @dataclass(frozen=True, slots=True)
 class QuestionResult:
-    """The figures of one question; None means withheld (small-group protection). Dicts follow the
-    definition's option order; `distribution` lists every scale value, lowest first."""
+    """The figures of one question; None means withheld (small-group protection), and `fewer_than` is then
+    the threshold they fell short of. Dicts follow the definition's option order; `distribution` lists
+    every scale value, lowest first."""
 
     id: str
     type: str
@@ -117,6 +128,7 @@ class QuestionResult:
     distribution: dict[int, int | None] = field(default_factory=dict)
     mean: float | None = None
     median: float | None = None
+    fewer_than: int | None = None  # k, when figures (or free texts) rest on fewer than k answers
 
     @property
     def withheld(self) -> bool:
@@ -129,8 +141,8 @@ class QuestionResult:
 
     @property
     def texts_exported(self) -> bool:
-        """Free texts go into the export only once `MIN_GROUP` residents wrote one."""
-        return self.type == "free_text" and (self.respondents or 0) >= MIN_GROUP
+        """Free texts go into the export only once k residents wrote one (`protect`)."""
+        return self.type == "free_text" and self.fewer_than is None and self.respondents is not None
 
     def share(self, count: int | None) -> float | None:
         """A count as a share of this question's respondents (a multiple choice sums to more than 1)."""
@@ -147,12 +159,13 @@ class QuestionResult:
 @dataclass(frozen=True, slots=True)
 class Results:
     """Every question's figures. `submissions` is the total, or the filtered group's size; None when the
-    group is too small and everything is withheld."""
+    group is smaller than `min_group` and everything is withheld."""
 
     consultation_id: int
     submissions: int | None
     questions: tuple[QuestionResult, ...]
     condition: Condition | None = None
+    min_group: int = MIN_GROUP
 
     @property
     def withheld(self) -> bool:
@@ -168,7 +181,7 @@ class Results:
 @dataclass(frozen=True, slots=True)
 class CrossTab:
     """Answers to `column` among the residents who chose each option of `row`. A row whose group has
-    fewer than `MIN_GROUP` members is withheld: its size and its cells are None."""
+    fewer than `min_group` members is withheld: its size and its cells are None."""
 
     row: str
     column: str
@@ -180,11 +193,18 @@ class CrossTab:
 
 
 async def compute_results(
-    db: Database, consultation_id: int, shapes: Sequence[QuestionShape], condition: Condition | None = None
+    db: Database,
+    consultation_id: int,
+    shapes: Sequence[QuestionShape],
+    condition: Condition | None = None,
+    *,
+    min_group: int = MIN_GROUP,
 ) -> Results:
     """All the results of a consultation (or of the group a condition selects), in one read transaction."""
     async with db.read() as session:
-        return await results_in(await session.connection(), consultation_id, shapes, condition)
+        return await results_in(
+            await session.connection(), consultation_id, shapes, condition, min_group=min_group
+        )
 
 
 async def results_in(
@@ -192,6 +212,8 @@ async def results_in(
     consultation_id: int,
     shapes: Sequence[QuestionShape],
     condition: Condition | None = None,
+    *,
+    min_group: int = MIN_GROUP,
 ) -> Results:
     """`compute_results` on an open connection: an export reads its figures and rows in one snapshot."""
     group = None if condition is None else _group(consultation_id, shapes, condition)
@@ -200,8 +222,9 @@ async def results_in(
     else:
         total_query = select(func.count()).select_from(group.subquery())
     total = int((await conn.execute(total_query)).scalar_one())
-    if group is not None and total < MIN_GROUP:
-        return Results(consultation_id, None, tuple(_withheld(s) for s in shapes), condition)
+    if group is not None and total < min_group:
+        withheld = tuple(_withheld(s, min_group) for s in shapes)
+        return Results(consultation_id, None, withheld, condition, min_group)
 
     where: list[ColumnElement[bool]] = [ANSWER.c.consultation_id == consultation_id]
     if group is not None:
@@ -214,10 +237,14 @@ async def results_in(
         if s.type == "number"
     }
     questions = tuple(
-        _assemble(s, respondents.get(s.id, 0), counts[s.id], histograms[s.id], numbers.get(s.id))
+        protect(
+            _assemble(s, respondents.get(s.id, 0), counts[s.id], histograms[s.id], numbers.get(s.id)),
+            min_group,
+            filtered=group is not None,
+        )
         for s in shapes
     )
-    return Results(consultation_id, total, questions, condition)
+    return Results(consultation_id, total, questions, condition, min_group)
 
 
 async def _counts(
@@ -338,7 +365,7 @@ def _from_histogram(histogram: dict[int, int]) -> tuple[float | None, float | No
     return mean, sum(middle) / len(middle)
 
 
-def _withheld(shape: QuestionShape) -> QuestionResult:
+def _withheld(shape: QuestionShape, min_group: int) -> QuestionResult:
     options = shape.options if shape.type in OPTION_TYPES else ()
     return QuestionResult(
         shape.id,
@@ -348,6 +375,29 @@ def _withheld(shape: QuestionShape) -> QuestionResult:
         ranks=dict.fromkeys(options) if shape.type == "ranking" else {},
         borda=dict.fromkeys(options) if shape.type == "ranking" else {},
         distribution=dict.fromkeys(range(shape.scale[0], shape.scale[1] + 1)) if shape.scale else {},
+        fewer_than=min_group,
+    )
+
+
+def protect(result: QuestionResult, min_group: int, *, filtered: bool = False) -> QuestionResult:
+    """The small-group rule (see the module docstring) applied to one question's figures."""
+    n = result.respondents
+    if n is None or n >= min_group:
+        return result
+    if result.type == "free_text":  # the texts stay out of the export; a filtered view hides the count too
+        return replace(result, respondents=None if filtered and n else n, fewer_than=min_group)
+    if n == 0 or (result.type not in NUMERIC_TYPES and not filtered):
+        return result
+    return replace(
+        result,
+        respondents=None if filtered else n,
+        counts=dict.fromkeys(result.counts),
+        ranks=dict.fromkeys(result.ranks),
+        borda=dict.fromkeys(result.borda),
+        distribution=dict.fromkeys(result.distribution),
+        mean=None,
+        median=None,
+        fewer_than=min_group,
     )
 
 
@@ -385,7 +435,12 @@ def _group(consultation_id: int, shapes: Sequence[QuestionShape], condition: Con
 
 
 async def cross_tabulate(
-    db: Database, consultation_id: int, row: QuestionShape, column: QuestionShape
+    db: Database,
+    consultation_id: int,
+    row: QuestionShape,
+    column: QuestionShape,
+    *,
+    min_group: int = MIN_GROUP,
 ) -> CrossTab:
     """How the residents who chose each option of `row` answered `column` (both choice or yes/no)."""
     if row.type not in CHOICE_TYPES or column.type not in CHOICE_TYPES:
@@ -412,7 +467,7 @@ async def cross_tabulate(
     cells: dict[str, dict[str, int | None]] = {}
     for option in row.options:
         size = sizes.get(option, 0)
-        shown = size >= MIN_GROUP
+        shown = size >= min_group
         groups[option] = size if shown else None
         cells[option] = {o: (found.get((option, o), 0) if shown else None) for o in column.options}
     return CrossTab(row.id, column.id, groups, cells)

@@ -41,6 +41,7 @@ class PollInfo:
     created_by: int | None
     community_id: int | None  # the community that owns it (where it was first posted)
     posts: tuple[PollPostInfo, ...]
+    private_results: bool = False  # tallies only for its organizers, in private
 
     @property
     def is_open(self) -> bool:
@@ -77,6 +78,7 @@ async def create_poll(
     created_by: int | None,
     actor: str,
     now: datetime,
+    private_results: bool = False,
 ) -> PollInfo:
     """Write the poll, its options, its anonymity key, its copies and the audit entry in one transaction."""
     async with db.write() as session:
@@ -85,6 +87,7 @@ async def create_poll(
             multi=multi,
             public=public,
             hidden=hidden,
+            private_results=private_results,
             language=language,
             timezone=timezone,
             closes_at=closes_at,
@@ -111,7 +114,8 @@ async def create_poll(
             object_type="poll",
             object_id=poll.id,
             detail=f"{len(options)} options, {'public' if public else 'anonymous'}"
-            f"{', multi' if multi else ''}{', hidden' if hidden else ''}, posted to {len(posts)}",
+            f"{', multi' if multi else ''}{', hidden' if hidden else ''}"
+            f"{', private results' if private_results else ''}, posted to {len(posts)}",
         )
         poll_id = poll.id
     info = await get_poll(db, poll_id)
@@ -155,6 +159,7 @@ async def poll_in(session: AsyncSession, poll_id: int) -> PollInfo | None:
         created_by=poll.created_by,
         community_id=poll.community_id,
         posts=tuple(PollPostInfo(p.platform, p.chat_id, p.message_id) for p in posts),
+        private_results=poll.private_results,
     )
 
 

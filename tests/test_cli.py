@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import getpass
 import io
 import json
 from pathlib import Path
@@ -11,6 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from adapters.cli import app
+from storage import audit
+from storage.database import Database
+from storage.tables import AuditEntry
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "examples" / "place-du-marche.yaml"
 
@@ -44,6 +49,20 @@ def test_an_organizer_imports_a_consultation_and_exports_its_results_from_the_sh
     charts = shell.invoke(app, ["results", "place-du-marche", "--format", "png", "--output", "charts"])
     assert charts.exit_code == 0
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in (tmp_path / "charts").iterdir())
+    me = f"cli:{getpass.getuser()}"
+    assert [
+        (entry.actor, entry.object_type, entry.detail)
+        for entry in asyncio.run(audit_entries(tmp_path / "cli.db"))
+        if entry.action == "consultation.export"
+    ] == [(me, "consultation", "place-du-marche: csv"), (me, "consultation", "place-du-marche: json")]
+
+
+async def audit_entries(path: Path) -> list[AuditEntry]:
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        return await audit.entries(db)
+    finally:
+        await db.dispose()
 
 
 def test_a_broken_consultation_file_is_refused_with_its_problems(shell, tmp_path):

@@ -13,9 +13,9 @@ from babel.numbers import format_decimal, format_percent
 from bench.results import example_definition
 from bot.consultations.charts import consultation_charts, question_chart, render_png
 from bot.consultations.definition import load_definition
-from bot.consultations.results import Bar, scale_label
+from bot.consultations.results import Bar, render_results, scale_label
 from bot.i18n import translator
-from storage.consultation_results import QuestionResult, Results
+from storage.consultation_results import QuestionResult, Results, protect
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DEFINITION = example_definition()
@@ -234,3 +234,62 @@ questions:
 def test_render_png_handles_no_bars_and_zero_values() -> None:
     assert render_png("Titre", "0 réponse", []).startswith(PNG_MAGIC)
     assert render_png("Titre", "0 réponse", [Bar("a", 0, "0", "0 %"), Bar("b", 0, "—")]).startswith(PNG_MAGIC)
+
+
+# --- the small-group threshold ----------------------------------------------------------------------------
+
+FEW_SATISFIED = QuestionResult(
+    "satisfaction", "scale", 2, distribution={1: 0, 2: 1, 3: 0, 4: 1, 5: 0}, mean=3.0, median=3.0
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "fewer"), [("en", "fewer than 5 answers"), ("fr", "moins de 5 réponses")]
+)
+def test_a_scale_answered_by_fewer_than_k_shows_fewer_than_k_answers_in_its_chart(
+    language: str, fewer: str
+) -> None:
+    t = translator(language)
+    question = DEFINITION.question("satisfaction")
+    shown = question_chart(question, FEW_SATISFIED, t)
+    chart = question_chart(question, protect(FEW_SATISFIED, 5), t)
+    assert shown is not None and chart is not None and chart.data.startswith(PNG_MAGIC)
+    assert chart.data != shown.data, "the image itself no longer draws the two answers"
+    assert fewer in chart.alt_text
+    assert format_percent(0.5, locale=language) not in chart.alt_text  # "1 (50 %)" per answered value
+    assert format_decimal(3, locale=language) + " (" not in chart.alt_text
+    for word in ("mean", "moyenne", "median", "médiane"):
+        assert word not in chart.alt_text
+    assert (
+        "fewer than 3 answers"
+        in question_chart(question, protect(FEW_SATISFIED, 3), translator("en")).alt_text
+    )  # type: ignore[union-attr]
+    assert question_chart(question, protect(FEW_SATISFIED, 2), t) == shown, "2 answers, k = 2: shown"
+
+
+def test_the_threshold_withholds_numbers_and_filtered_counts_but_not_whole_choice_counts() -> None:
+    age = protect(QuestionResult("age", "number", 1, mean=42.0, median=42.0), 5)
+    assert (age.respondents, age.mean, age.median, age.fewer_than) == (1, None, None, 5)
+    nobody = QuestionResult("age", "number", 0)
+    assert protect(nobody, 5) == nobody, "no answer: no figure to protect"
+    choice = QuestionResult("pietonne", "yes_no", 2, counts={"yes": 1, "no": 1})
+    assert protect(choice, 5) == choice, "counting answers is a tally's point, as a poll's"
+    filtered = protect(choice, 5, filtered=True)
+    assert filtered.respondents is None and filtered.counts == {"yes": None, "no": None}
+    assert question_chart(DEFINITION.question("pietonne"), filtered, translator("en")) is None
+    texts = protect(QuestionResult("idees", "free_text", 4), 5)
+    assert texts.respondents == 4 and not texts.texts_exported
+
+
+def test_the_message_says_fewer_than_k_answers_instead_of_a_mean() -> None:
+    questions = (
+        protect(QuestionResult("age", "number", 1, mean=42.0, median=42.0), 5),
+        protect(FEW_SATISFIED, 5),
+    )
+    text = render_results(
+        DEFINITION, Results(1, 2, questions), translator("fr"), questions=["age", "satisfaction"]
+    ).plain
+    assert "moins de 5 réponses" in text
+    assert "42" not in text and "moyenne" not in text and "médiane" not in text
+    assert "50 %" not in text.replace("\u202f", " ").replace("\xa0", " ")
+    assert text.count("ne sont pas publiés") == 1, "the message says why, once"

@@ -90,7 +90,7 @@ async def test_cells_keep_the_order_of_choices_and_rankings(db: Database) -> Non
             }
         ],
     )
-    _, rows, _ = read_csv(await export_csv(db, consultation, DEFINITION))
+    _, rows, _ = read_csv(await export_csv(db, consultation, DEFINITION, min_group=1))  # one row: shown
     assert rows[0]["transport"] == "walk; car; bus"
     assert rows[0]["priorites"] == "halle > arbres > jeux"
     assert rows[0]["age"] == "7" and rows[0]["pietonne"] == "no" and rows[0]["frequence"] == ""
@@ -136,6 +136,37 @@ async def test_free_texts_are_left_out_while_fewer_than_five_answered(db: Databa
     assert sorted(row["idees"] for row in rows) == [f"Idée secrète {n}" for n in range(5)]
     assert not any("“idees”" in note for note in notes)
     assert any("“reproches” is empty" in note and "(0 so far)" in note for note in notes)
+
+
+async def test_a_scale_or_number_answered_by_fewer_than_k_is_empty_in_the_csv_and_null_in_the_json(
+    db: Database,
+) -> None:
+    consultation = await _consultation(db)
+    answers: list[dict[str, Any]] = [{"age": 42, "satisfaction": 2, "pietonne": "yes"}]
+    answers += [{"pietonne": "no"} for _ in range(5)]
+    await submit_answers(db, consultation, answers)
+    data = await export_csv(db, consultation, DEFINITION, t=translator("en"))
+    _, rows, notes = read_csv(data)
+    assert [row["age"] for row in rows] == [""] * 6 and [row["satisfaction"] for row in rows] == [""] * 6
+    assert sorted(row["pietonne"] for row in rows) == ["no"] * 5 + ["yes"], "choices are shown: 1 yes"
+    assert any("“age” is empty" in note and "fewer than 5" in note for note in notes)
+    assert not any("“frequence”" in note for note in notes), "nobody answered it: nothing to protect"
+
+    document = json.loads(await export_json(db, consultation, DEFINITION, t=translator("en")))
+    validate(document, RESULTS_SCHEMA)
+    questions = {q["id"]: q for q in document["questions"]}
+    assert questions["age"] == {
+        "id": "age", "type": "number", "respondents": 1, "mean": None, "median": None, "withheld": True
+    }  # fmt: skip
+    assert questions["satisfaction"]["distribution"] is None and questions["satisfaction"]["withheld"]
+    assert questions["frequence"]["counts"] == {"daily": 0, "weekly": 0, "market-day": 0, "rarely": 0}
+    assert any("“satisfaction” is empty" in note for note in document["readme"])
+
+    smaller_k = json.loads(await export_json(db, consultation, DEFINITION, min_group=1))
+    assert smaller_k["min_group"] == 1
+    assert {q["id"]: q for q in smaller_k["questions"]}["age"]["mean"] == 42
+    _, rows, _ = read_csv(await export_csv(db, consultation, DEFINITION, min_group=1))
+    assert sorted(row["age"] for row in rows) == [""] * 5 + ["42"]
 
 
 async def test_texts_with_commas_quotes_and_line_breaks_survive(db: Database) -> None:
@@ -239,6 +270,7 @@ async def test_json_validates_against_its_schema_and_repeats_the_results(db: Dat
             assert exported["distribution"] == {str(k): v for k, v in result.distribution.items()}
         if result.type in ("scale", "number"):
             assert exported["mean"] == result.mean and exported["median"] == result.median
+            assert exported["withheld"] is False
         if result.type == "free_text":
             assert exported["texts_exported"] == result.texts_exported
     assert await export_json(db, consultation, DEFINITION) == await export_json(db, consultation, DEFINITION)

@@ -35,6 +35,7 @@ DESCRIPTION_LIMIT = 100
 FRENCH_PARAMETER_NAMES: dict[str, str] = {
     "multi": "plusieurs",
     "hidden": "caches",
+    "private_results": "resultats_prives",
     "closes": "cloture",
     "topic": "sujet",
     "number": "numero",
@@ -62,7 +63,8 @@ class Shape:
 def poll_arguments(values: Mapping[str, Any]) -> str:
     """`--multi --closes=… 'Question ?' | A | B`. The question is quoted so the engine keeps it exactly as
     typed (apostrophes and quotes included); the `question` field may also hold a whole one-line poll."""
-    words = [f"--{flag}" for flag in ("multi", "public", "hidden") if values.get(flag)]
+    flags = ("multi", "public", "hidden", "private_results")
+    words = [f"--{flag.replace('_', '-')}" for flag in flags if values.get(flag)]
     closes = (values.get("closes") or "").strip()
     if closes:
         words.append(shlex.quote(f"--closes={closes}"))
@@ -94,6 +96,7 @@ POLL = Shape(
         Param("multi", bool, N_("Several choices per resident"), False),
         Param("public", bool, N_("Show the voters' names under each option"), False),
         Param("hidden", bool, N_("Show the results only once the poll is closed"), False),
+        Param("private_results", bool, N_("Send the results only to the organizers, in private"), False),
     ),
     poll_arguments,
 )

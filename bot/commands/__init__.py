@@ -44,7 +44,10 @@ def _registry() -> dict[str, CommandSpec]:
             poll.handle,
             role=Role.ORGANIZER,
             aliases=("sondage",),
-            arguments=N_("[--multi] [--public] [--hidden] [--closes WHEN] Question? | Option 1 | Option 2"),
+            arguments=N_(
+                "[--multi] [--public] [--hidden] [--private-results] [--closes WHEN] "
+                "Question? | Option 1 | Option 2"
+            ),
         ),
         CommandSpec(
             "results",

@@ -80,6 +80,7 @@ async def export(ctx: Context, args: str) -> None:
     loaded = await _find(ctx, args, usage="/export place-du-marche")
     if loaded is None:
         return
-    from bot.consultations.publishing import export_replies
+    from bot.consultations.publishing import export_replies, record_access
 
+    await record_access(ctx.engine, loaded, actor=ctx.identity, export="csv, json")
     ctx.replies.extend(await export_replies(ctx.engine, loaded, ctx.private_chat, t))

@@ -1,33 +1,68 @@
-"""/results: the current tally of a poll, as text, for anyone (hidden results only after closing)."""
+"""/results: a poll's tally or a consultation's results, where everyone may see them, or to organizers only.
+
+Results a community may see (an ordinary poll, a closed consultation with `results_public`) are posted in
+the chat, at most once an hour per poll or consultation in a community (`bot/reposts.py`). Results kept
+from the community (a consultation before its close or without `results_public`, a poll with
+`--private-results`) go to an organizer in private, and only a short line is said in the group.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot import authority
 from bot.context import Context
-from bot.formatting import b, doc, i, p
+from bot.dates import format_time
+from bot.events import ChatRef
+from bot.formatting import Rich, b, doc, i, p
+from bot.replies import Reply, Send
+
+RESULTS_LINK = "r_"  # `/start r_<argument>` in private: the invitation's way back to these results
 
 
 async def handle(ctx: Context, args: str) -> None:
-    t = ctx.t
     argument = args.strip()
     if argument and not argument.lstrip("#").isdigit() and not argument.startswith("n°"):
         await consultation_results(ctx, argument)
         return
-    poll = await ctx.engine.polls.resolve(ctx, args)
+    await poll_results(ctx, args)
+
+
+async def poll_results(ctx: Context, args: str) -> None:
+    """Everyone sees an ordinary poll's tally (a hidden one after its close); a poll with private results
+    shows it only to its organizers, in private."""
+    t = ctx.t
+    polls = ctx.engine.polls
+    poll = await polls.resolve(ctx, args)
     if poll is None:
         return
-    lines = await ctx.engine.polls.results(poll, t)
     state = t._("closed") if not poll.is_open else t._("open")
     heading = p(b(t._("Results of poll no. {id} ({state})", id=poll.id, state=state)))
-    if lines is None:
-        ctx.say(doc(heading, p(poll.question), p(i(t._("Results are hidden until the poll closes.")))))
+
+    async def message() -> Rich:
+        lines = await polls.results(poll, t)
+        if lines is None:
+            return doc(heading, p(poll.question), p(i(t._("Results are hidden until the poll closes."))))
+        return doc(heading, p(poll.question), p("\n".join(lines)))
+
+    if poll.private_results:
+        if not await authority.may_manage(ctx, poll.community_id, poll.created_by):
+            ctx.say(t._("The results of this poll go only to its organizers."))
+            return
+
+        async def privately(chat: ChatRef) -> list[Reply]:
+            return [Send(to=chat, body=await message())]
+
+        await to_organizer(ctx, f"{RESULTS_LINK}{poll.id}", privately)
         return
-    ctx.say(doc(heading, p(poll.question), p("\n".join(lines))))
+    if not posted_lately(ctx, f"poll:{poll.id}"):
+        ctx.say(await message())
 
 
 async def consultation_results(ctx: Context, slug: str) -> None:
-    """Organizers see results any time; everyone after the close when the consultation says so."""
-    from bot.consultations.publishing import results_replies
+    """Everyone sees a closed consultation's results when it says `results_public`; otherwise only
+    organizers, in private, and a read before the close is audited."""
+    from bot.consultations.publishing import record_access, results_replies
     from bot.consultations.service import State
 
     t = ctx.t
@@ -36,9 +71,50 @@ async def consultation_results(ctx: Context, slug: str) -> None:
     if loaded is None:
         ctx.say(t._("There is no consultation “{slug}”. /consultations lists them.", slug=slug[:40]))
         return
-    closed = engine.consultations.state(loaded.row) is State.CLOSED
-    organizer = await authority.may_manage(ctx, loaded.row.community_id, loaded.row.created_by)
-    if not organizer and not (closed and loaded.row.results_public):
+    if engine.consultations.state(loaded.row) is State.CLOSED and loaded.row.results_public:
+        if not posted_lately(ctx, f"consultation:{loaded.id}"):
+            ctx.replies.extend(await results_replies(engine, loaded, ctx.chat, t, closing=False))
+        return
+    if not await authority.may_manage(ctx, loaded.row.community_id, loaded.row.created_by):
         ctx.say(t._("The results of this consultation are not public."))
         return
-    ctx.replies.extend(await results_replies(engine, loaded, ctx.chat, t, closing=False))
+
+    async def privately(chat: ChatRef) -> list[Reply]:
+        await record_access(engine, loaded, actor=ctx.identity)
+        return await results_replies(engine, loaded, chat, t, closing=False, private=True)
+
+    await to_organizer(ctx, f"{RESULTS_LINK}{loaded.row.slug}", privately)
+
+
+async def to_organizer(
+    ctx: Context, payload: str, replies: Callable[[ChatRef], Awaitable[list[Reply]]]
+) -> None:
+    """Results the chat must not see: in private as they are; asked in a group, sent to the organizer's
+    private chat with one short line in the group, or, when the bot may not write there first, an
+    invitation whose button opens the private chat and shows them there (`/start r_…`)."""
+    t = ctx.t
+    if ctx.chat.is_private:
+        ctx.replies.extend(await replies(ctx.chat))
+    elif await ctx.can_write_privately():
+        ctx.say(t._("These results go only to organizers: I sent them to you in a private chat."))
+        ctx.replies.extend(await replies(ctx.private_chat))
+    else:
+        ctx.invite_to_private(
+            t._("These results go only to organizers: open the private chat to see them."), payload
+        )
+
+
+def posted_lately(ctx: Context, subject: str) -> bool:
+    """In a community, whether these results were posted there less than an hour ago: then say when, in
+    one line, instead of posting them again (and record a posting otherwise). Private chats: never."""
+    if ctx.chat.is_private:
+        return False
+    engine = ctx.engine
+    now = engine.clock.now()
+    earlier = engine.reposts.earlier(ctx.chat.key, subject, now)
+    if earlier is None:
+        engine.reposts.record(ctx.chat.key, subject, now)
+        return False
+    when = format_time(earlier, tz=engine.community_timezone(ctx.chat.key), language=ctx.t.language)
+    ctx.say(ctx.t._("These results were posted here at {time}, just above.", time=when))
+    return True

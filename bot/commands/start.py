@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot.commands.results import RESULTS_LINK
 from bot.context import Context
 from bot.formatting import b, doc, p
 
@@ -17,6 +18,11 @@ async def handle(ctx: Context, args: str) -> None:
         from bot.commands.consultations import consult
 
         await consult(ctx, payload[2:])
+        return
+    if ctx.chat.is_private and payload.startswith(RESULTS_LINK):  # results asked for in a group
+        from bot.commands import results
+
+        await results.handle(ctx, payload.removeprefix(RESULTS_LINK))
         return
     t = ctx.t
     ctx.say(

@@ -3,7 +3,8 @@
 Each chart is a column of horizontal bars: the label on its own line above its bar (long option texts wrap
 instead of being cut), the figures at the end of the bar in large type, the question as a wrapped title and
 the number of answers (with mean and median for a scale) under it. Figures are formatted for the reader's
-language (« 1 234 », « 61 % »), and every one of them is also in the attachment's text alternative.
+language (« 1 234 », « 61 % »), and every one of them is also in the attachment's text alternative. A scale
+answered by fewer than k residents is drawn without bars: "fewer than 5 answers" and why.
 
 The drawing uses matplotlib's Agg canvas directly, with no pyplot and no axes: no global state, so charts may
 be drawn from a worker thread, and a chart costs a few tens of milliseconds. The PNG is deterministic
@@ -22,7 +23,16 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from bot.consultations.definition import ConsultationDefinition, Question, RankingQuestion
-from bot.consultations.results import CHARTED_TYPES, Bar, bars, borda_rule, chart_alt_text, summary
+from bot.consultations.results import (
+    CHARTED_TYPES,
+    Bar,
+    bars,
+    borda_rule,
+    chart_alt_text,
+    figures_withheld,
+    summary,
+    why_withheld,
+)
 from bot.i18n import Translator
 from bot.replies import Attachment
 from storage.consultation_results import QuestionResult, Results
@@ -125,14 +135,17 @@ def render_png(title: str, subtitle: str, chart_bars: list[Bar], note: str | Non
 def question_chart(
     question: Question, result: QuestionResult, t: Translator, *, number: int | None = None
 ) -> Attachment | None:
-    """The chart of one question, or None for a question drawn as text only (number, free text) or whose
-    figures are withheld."""
+    """The chart of one question, or None for a question drawn as text only (number, free text) or left
+    out of a filtered view."""
     if question.type not in CHARTED_TYPES or result.withheld:
         return None
     title = question.text.get(t.language)
     if number is not None:
         title = f"{number}. {title}"
-    note = borda_rule(question, t) if isinstance(question, RankingQuestion) else None
+    if result.fewer_than is not None and figures_withheld(result):
+        note: str | None = why_withheld(result.fewer_than, t)  # drawn instead of the bars
+    else:
+        note = borda_rule(question, t) if isinstance(question, RankingQuestion) else None
     png = render_png(title, summary(question, result, t), bars(question, result, t), note)
     prefix = f"{number:02d}-" if number is not None else ""
     return Attachment(f"{prefix}{question.id}.png", png, "image/png", chart_alt_text(question, result, t))

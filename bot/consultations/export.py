@@ -9,20 +9,23 @@ cell holds an option id (single choice; `yes`/`no`), the ids chosen joined with 
 the definition's order), the ids ranked best first joined with " > " (ranking), a number with a dot for
 decimals (scale, number), the text as written (free text; one starting with = + - @ gets a leading "'" so
 that no spreadsheet runs it as a formula), or nothing when the question was not answered
-(skipped, or not asked because of an earlier answer). A free-text column stays empty while fewer than
-`MIN_GROUP` (5) residents answered that question: so few texts could betray their authors. Lines starting
-with "#" before the header say all this, and why a column is empty; `csv_chunks(..., notes=False)` leaves
-them out for tools that do not skip comments.
+(skipped, or not asked because of an earlier answer). The small-group rule (k = `CIVICBOT_MIN_GROUP`, 5
+by default; see storage/consultation_results.py) empties a column: free texts while fewer than k
+residents answered the question (so few texts could betray their authors), and a scale or number column
+answered by 1 to k − 1 residents (one age among two is that person's age). Lines starting with "#"
+before the header say all this, and why a column is empty; `csv_chunks(..., notes=False)` leaves them out
+for tools that do not skip comments.
 
 **JSON** — `results_document` returns the dict below and `export_json` its UTF-8 bytes; `RESULTS_SCHEMA` is
-the same description as a JSON Schema (draft 2020-12)::
+the same description as a JSON Schema (draft 2020-12). Version 2 added `withheld` to scale and number
+questions and lets a withheld scale's `distribution` be null::
 
     {
-      "format": "civicbot.consultation-results/1",
+      "format": "civicbot.consultation-results/2",
       "definition": {...},              # bot.consultations.definition.definition_to_json, unchanged
       "closed_at": "2026-12-20T17:00:00Z" | null,
       "submissions": 1234,              # residents who took part
-      "min_group": 5,                   # small-group threshold (free texts, filtered views)
+      "min_group": 5,                   # small-group threshold k (CIVICBOT_MIN_GROUP)
       "readme": ["…", …],               # the notes of the CSV, in the export's language
       "questions": [                    # one per question, in the definition's order
         {"id": "q", "type": "single_choice" | "multiple_choice" | "yes_no",
@@ -32,16 +35,18 @@ the same description as a JSON Schema (draft 2020-12)::
          "ranks": {"<option id>": [410, 300, 190], …},  # residents per place, first place first
          "borda": {"<option id>": 3020, …},            # Borda score: n − r + 1 points per place r
          "borda_order": ["<option id>", …]},           # highest score first, ties in definition order
-        {"id": "q", "type": "scale", "respondents": 1150, "distribution": {"1": 80, …, "5": 300},
-         "mean": 3.42 | null, "median": 3.0 | null},
-        {"id": "q", "type": "number", "respondents": 900, "mean": 41.7 | null, "median": 40.0 | null},
+        {"id": "q", "type": "scale", "respondents": 1150, "distribution": {"1": 80, …, "5": 300} | null,
+         "mean": 3.42 | null, "median": 3.0 | null, "withheld": false},
+        {"id": "q", "type": "number", "respondents": 900, "mean": 41.7 | null, "median": 40.0 | null,
+         "withheld": false},        # true: fewer than min_group answers, so distribution, mean, median null
         {"id": "q", "type": "free_text", "respondents": 310,   # = how many free-text answers
          "texts_exported": true}                        # in the CSV (at least min_group answers)
       ]
     }
 
 Every key of a question is present for its type. Counts are whole numbers; figures follow the definitions
-in storage/consultation_results.py (respondents, median, Borda score).
+in storage/consultation_results.py (respondents, median, Borda score). A figure withheld by the
+small-group rule is null, the question says `"withheld": true`, and `readme` says why.
 """
 
 from __future__ import annotations
@@ -54,15 +59,17 @@ from datetime import UTC
 from typing import Any, Final
 
 from bot.consultations.definition import ConsultationDefinition, definition_to_json
-from bot.consultations.results import render_results, shapes_of
+from bot.consultations.results import figures_withheld, render_results, shapes_of
 from bot.i18n import Translator, translator
 from bot.replies import Attachment
 from storage.consultation_results import (
     MIN_GROUP,
+    NUMERIC_TYPES,
     Cell,
     QuestionResult,
     QuestionShape,
     Results,
+    protect,
     respondents_per_question,
     results_in,
     submission_rows,
@@ -70,7 +77,7 @@ from storage.consultation_results import (
 from storage.database import Database
 from storage.tables import Consultation
 
-RESULTS_FORMAT: Final = "civicbot.consultation-results/1"
+RESULTS_FORMAT: Final = "civicbot.consultation-results/2"
 RESPONDENT: Final = "respondent"
 CHOICES_SEPARATOR: Final = "; "
 RANKING_SEPARATOR: Final = " > "
@@ -98,9 +105,15 @@ def _cell_text(shape: QuestionShape, value: Cell) -> str:
     return value
 
 
-def csv_notes(definition: ConsultationDefinition, withheld: dict[str, int], t: Translator) -> list[str]:
-    """What the file is, how to read its cells, and why a free-text column is empty (`withheld`: question id
-    → how many answered it)."""
+def csv_notes(
+    definition: ConsultationDefinition,
+    withheld: dict[str, int],
+    t: Translator,
+    *,
+    min_group: int = MIN_GROUP,
+) -> list[str]:
+    """What the file is, how to read its cells, and why a column is empty (`withheld`: question id → how
+    many answered it)."""
     notes = [
         t._("{title}: the answers, one row per submission.", title=definition.title.get(t.language)),
         t._(
@@ -117,16 +130,30 @@ def csv_notes(definition: ConsultationDefinition, withheld: dict[str, int], t: T
         ),
     ]
     for question_id, count in withheld.items():
-        notes.append(
-            t._(
+        if definition.question(question_id).type == "free_text":
+            note = t._(
                 "Column “{column}” is empty: free-text answers are published once at least {minimum} "
                 "residents have answered ({number} so far).",
                 column=question_id,
-                minimum=MIN_GROUP,
+                minimum=min_group,
                 number=count,
             )
-        )
+        else:
+            note = t._(
+                "Column “{column}” is empty and its figures are null: fewer than {minimum} residents "
+                "answered it, so few that an answer could be recognized.",
+                column=question_id,
+                minimum=min_group,
+            )
+        notes.append(note)
     return notes
+
+
+def withheld_columns(shapes: tuple[QuestionShape, ...], answered: dict[str, int], min_group: int) -> set[str]:
+    """The columns the small-group rule (`protect`, the same as for the figures) empties, from how many
+    residents answered each free-text, scale and number question."""
+    counted = [QuestionResult(s.id, s.type, answered[s.id]) for s in shapes if s.id in answered]
+    return {result.id for result in counted if protect(result, min_group).fewer_than is not None}
 
 
 async def csv_chunks(
@@ -137,6 +164,7 @@ async def csv_chunks(
     t: Translator | None = None,
     notes: bool = True,
     batch: int = BATCH,
+    min_group: int = MIN_GROUP,
 ) -> AsyncIterator[bytes]:
     """The CSV file, in UTF-8 pieces of about `batch` rows, read from one snapshot of the database."""
     assert consultation.id is not None
@@ -144,22 +172,24 @@ async def csv_chunks(
     shapes = shapes_of(definition)
     async with db.read() as session:
         conn = await session.connection()
-        free = await respondents_per_question(
-            conn, consultation.id, [s.id for s in shapes if s.type == "free_text"]
-        )
-        exported = {question for question, count in free.items() if count >= MIN_GROUP}
+        counted = [s.id for s in shapes if s.type == "free_text" or s.type in NUMERIC_TYPES]
+        answered = await respondents_per_question(conn, consultation.id, counted)
+        empty = withheld_columns(shapes, answered, min_group)
+        texts = {s.id for s in shapes if s.type == "free_text" and s.id not in empty}
+        blank = [shape.id in empty for shape in shapes]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         if notes:
-            withheld = {question: count for question, count in free.items() if question not in exported}
-            for note in csv_notes(definition, withheld, t):
+            withheld = {s.id: answered[s.id] for s in shapes if s.id in empty}
+            for note in csv_notes(definition, withheld, t, min_group=min_group):
                 buffer.write(f"# {note}\r\n")
         writer.writerow([RESPONDENT, *(shape.id for shape in shapes)])
         rows = 0
         async for submission_id, cells in submission_rows(
-            conn, consultation.id, shapes, with_text=exported, batch=batch
+            conn, consultation.id, shapes, with_text=texts, batch=batch
         ):
-            writer.writerow([submission_id, *map(_cell_text, shapes, cells)])
+            kept = [None if hide else cell for hide, cell in zip(blank, cells, strict=True)]
+            writer.writerow([submission_id, *map(_cell_text, shapes, kept)])
             rows += 1
             if rows % batch == 0:
                 yield buffer.getvalue().encode("utf-8")
@@ -174,16 +204,19 @@ async def export_csv(
     definition: ConsultationDefinition,
     *,
     t: Translator | None = None,
+    min_group: int = MIN_GROUP,
 ) -> bytes:
     """The whole CSV file (to attach it to a message); `csv_chunks` streams it to a file instead."""
-    return b"".join([chunk async for chunk in csv_chunks(db, consultation, definition, t=t)])
+    chunks = csv_chunks(db, consultation, definition, t=t, min_group=min_group)
+    return b"".join([chunk async for chunk in chunks])
 
 
 # --- JSON -------------------------------------------------------------------------------------------------
 
 
 def question_json(result: QuestionResult) -> dict[str, Any]:
-    """One question's aggregates, keyed as RESULTS_SCHEMA says (a full, unfiltered view: nothing withheld)."""
+    """One question's aggregates, keyed as RESULTS_SCHEMA says (a full, unfiltered view: only the small-group
+    rule withholds anything)."""
     out: dict[str, Any] = {"id": result.id, "type": result.type, "respondents": result.respondents}
     if result.type in ("single_choice", "multiple_choice", "yes_no", "ranking"):
         out["counts"] = dict(result.counts)
@@ -192,10 +225,15 @@ def question_json(result: QuestionResult) -> dict[str, Any]:
         out["borda"] = dict(result.borda)
         out["borda_order"] = [option for option, _ in result.borda_order()]
     elif result.type == "scale":
-        out["distribution"] = {str(value): count for value, count in result.distribution.items()}
+        out["distribution"] = (
+            None
+            if figures_withheld(result)
+            else {str(value): count for value, count in result.distribution.items()}
+        )
     if result.type in ("scale", "number"):
         out["mean"] = result.mean
         out["median"] = result.median
+        out["withheld"] = figures_withheld(result)
     elif result.type == "free_text":
         out["texts_exported"] = result.texts_exported
     return out
@@ -205,17 +243,15 @@ def document(
     definition: ConsultationDefinition, consultation: Consultation, results: Results, t: Translator
 ) -> dict[str, Any]:
     """The JSON export as data (see the module docstring for its shape)."""
-    withheld = {
-        q.id: q.respondents or 0 for q in results.questions if q.type == "free_text" and not q.texts_exported
-    }
+    withheld = {q.id: q.respondents or 0 for q in results.questions if q.fewer_than is not None}
     closed = consultation.closed_at
     return {
         "format": RESULTS_FORMAT,
         "definition": definition_to_json(definition),
         "closed_at": None if closed is None else closed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "submissions": results.submissions,
-        "min_group": MIN_GROUP,
-        "readme": csv_notes(definition, withheld, t),
+        "min_group": results.min_group,
+        "readme": csv_notes(definition, withheld, t, min_group=results.min_group),
         "questions": [question_json(result) for result in results.questions],
     }
 
@@ -226,10 +262,12 @@ async def results_document(
     definition: ConsultationDefinition,
     *,
     t: Translator | None = None,
+    min_group: int = MIN_GROUP,
 ) -> dict[str, Any]:
     assert consultation.id is not None
     async with db.read() as session:
-        results = await results_in(await session.connection(), consultation.id, shapes_of(definition))
+        connection = await session.connection()
+        results = await results_in(connection, consultation.id, shapes_of(definition), min_group=min_group)
     return document(definition, consultation, results, t or translator("fr"))
 
 
@@ -239,15 +277,21 @@ async def export_json(
     definition: ConsultationDefinition,
     *,
     t: Translator | None = None,
+    min_group: int = MIN_GROUP,
 ) -> bytes:
-    data = await results_document(db, consultation, definition, t=t)
+    data = await results_document(db, consultation, definition, t=t, min_group=min_group)
     # allow_nan=False: NaN and Infinity are not JSON; answers are bounded so no figure can be either, and
     # should a stored value still be (an older version's), the export fails rather than write a broken file
     return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False).encode("utf-8") + b"\n"
 
 
 async def export_attachments(
-    db: Database, consultation: Consultation, definition: ConsultationDefinition, t: Translator
+    db: Database,
+    consultation: Consultation,
+    definition: ConsultationDefinition,
+    t: Translator,
+    *,
+    min_group: int = MIN_GROUP,
 ) -> list[Attachment]:
     """The two open-data files, ready to send to an organizer."""
     title = definition.title.get(t.language)
@@ -255,13 +299,13 @@ async def export_attachments(
     return [
         Attachment(
             f"{slug}.csv",
-            await export_csv(db, consultation, definition, t=t),
+            await export_csv(db, consultation, definition, t=t, min_group=min_group),
             "text/csv",
             t._("The answers to “{title}”, one row per submission (CSV).", title=title),
         ),
         Attachment(
             f"{slug}-results.json",
-            await export_json(db, consultation, definition, t=t),
+            await export_json(db, consultation, definition, t=t, min_group=min_group),
             "application/json",
             t._("The questions and results of “{title}” (JSON).", title=title),
         ),
@@ -269,12 +313,18 @@ async def export_attachments(
 
 
 async def results_as_text(
-    db: Database, consultation: Consultation, definition: ConsultationDefinition, *, language: str = "fr"
+    db: Database,
+    consultation: Consultation,
+    definition: ConsultationDefinition,
+    *,
+    language: str = "fr",
+    min_group: int = MIN_GROUP,
 ) -> str:
     """The results message as plain text, for the command line."""
     assert consultation.id is not None
     async with db.read() as session:
-        results = await results_in(await session.connection(), consultation.id, shapes_of(definition))
+        connection = await session.connection()
+        results = await results_in(connection, consultation.id, shapes_of(definition), min_group=min_group)
     return render_results(definition, results, translator(language)).plain
 
 
@@ -328,9 +378,17 @@ RESULTS_SCHEMA: Final[dict[str, Any]] = {
                         },
                     ),
                     _question_schema(
-                        ["scale"], {"distribution": _COUNTS, "mean": _FIGURE, "median": _FIGURE}
+                        ["scale"],
+                        {
+                            "distribution": {**_COUNTS, "type": ["object", "null"]},
+                            "mean": _FIGURE,
+                            "median": _FIGURE,
+                            "withheld": {"type": "boolean"},
+                        },
                     ),
-                    _question_schema(["number"], {"mean": _FIGURE, "median": _FIGURE}),
+                    _question_schema(
+                        ["number"], {"mean": _FIGURE, "median": _FIGURE, "withheld": {"type": "boolean"}}
+                    ),
                     _question_schema(["free_text"], {"texts_exported": {"type": "boolean"}}),
                 ]
             },

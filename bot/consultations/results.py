@@ -4,8 +4,10 @@ The storage layer computes the figures (storage/consultation_results.py, which a
 module only words them. Numbers are formatted by Babel for the reader's language (« 1 234 », « 3,4 »,
 « 61 % »). Percentages are of the residents who answered the question, so a multiple choice can sum to
 more than 100 %. Free texts never appear in a chat message: only how many there are, and whether the
-export carries them (it does once `MIN_GROUP` residents wrote one). Everything a chart shows is also in
-its text alternative (`chart_alt_text`), built from the same `bars` as the chart itself.
+export carries them (it does once k residents wrote one). A figure the small-group rule withheld
+(`QuestionResult.fewer_than`, see storage/consultation_results.py) reads "fewer than 5 answers" wherever
+it would have been. Everything a chart shows is also in its text alternative (`chart_alt_text`), built
+from the same `bars` as the chart itself.
 """
 
 from __future__ import annotations
@@ -65,9 +67,35 @@ def shapes_of(definition: ConsultationDefinition) -> tuple[QuestionShape, ...]:
 
 
 async def consultation_results(
-    db: Database, consultation_id: int, definition: ConsultationDefinition, condition: Condition | None = None
+    db: Database,
+    consultation_id: int,
+    definition: ConsultationDefinition,
+    condition: Condition | None = None,
+    *,
+    min_group: int = MIN_GROUP,
 ) -> Results:
-    return await compute_results(db, consultation_id, shapes_of(definition), condition)
+    return await compute_results(db, consultation_id, shapes_of(definition), condition, min_group=min_group)
+
+
+def fewer_than_text(minimum: int, t: Translator) -> str:
+    """What stands in for a withheld figure."""
+    return t.n_("fewer than {minimum} answer", "fewer than {minimum} answers", minimum, minimum=minimum)
+
+
+def why_withheld(minimum: int, t: Translator) -> str:
+    return t.n_(
+        "Figures resting on fewer than {minimum} answer are withheld so that nobody's answer can be "
+        "recognized.",
+        "Figures resting on fewer than {minimum} answers are withheld so that nobody's answer can be "
+        "recognized.",
+        minimum,
+        minimum=minimum,
+    )
+
+
+def figures_withheld(result: QuestionResult) -> bool:
+    """The question's figures (not only its free texts) were withheld by the small-group rule."""
+    return result.fewer_than is not None and (result.type != "free_text" or result.respondents is None)
 
 
 # --- numbers ----------------------------------------------------------------------------------------------
@@ -108,8 +136,11 @@ def scale_label(question: ScaleQuestion, value: int, t: Translator) -> str:
 
 
 def bars(question: Question, result: QuestionResult, t: Translator) -> list[Bar]:
-    """The bars of the question's chart, in the order drawn (top first); empty for numbers and texts."""
+    """The bars of the question's chart, in the order drawn (top first); empty for numbers, texts and
+    withheld figures."""
     lang = t.language
+    if figures_withheld(result):
+        return []
     if question.type in ("single_choice", "multiple_choice", "yes_no"):
         return [
             _counted(option_label(question, option, t), count, result, lang)
@@ -135,7 +166,9 @@ def bars(question: Question, result: QuestionResult, t: Translator) -> list[Bar]
 
 
 def summary(question: Question, result: QuestionResult, t: Translator) -> str:
-    """ "412 answers · mean 3.4 · median 3"."""
+    """ "412 answers · mean 3.4 · median 3", or "fewer than 5 answers"."""
+    if result.fewer_than is not None and figures_withheld(result):
+        return fewer_than_text(result.fewer_than, t)
     if result.respondents is None:
         return t._("figures withheld")
     lang = t.language
@@ -167,6 +200,8 @@ def borda_rule(question: RankingQuestion, t: Translator) -> str:
 
 
 def free_text_line(result: QuestionResult, t: Translator) -> str:
+    if figures_withheld(result):
+        return fewer_than_text(result.fewer_than or 0, t)
     count = result.respondents or 0
     number = format_number(count, t.language)
     if result.texts_exported:
@@ -181,7 +216,7 @@ def free_text_line(result: QuestionResult, t: Translator) -> str:
         "{number} free-text answers (left out of the export until {minimum} residents have answered)",
         count,
         number=number,
-        minimum=MIN_GROUP,
+        minimum=result.fewer_than or MIN_GROUP,
     )
 
 
@@ -209,8 +244,12 @@ def chart_alt_text(question: Question, result: QuestionResult, t: Translator) ->
     """The text alternative of the question's chart: every figure the chart shows, in reading order."""
     text = question.text.get(t.language)
     parts = [text if text.endswith(("?", "!", ".", "…")) else text + ".", summary(question, result, t) + "."]
-    parts.append("; ".join(figure_lines(question, result, t)) + ".")
-    if isinstance(question, RankingQuestion):
+    lines = figure_lines(question, result, t)
+    if lines:
+        parts.append("; ".join(lines) + ".")
+    if result.fewer_than is not None and figures_withheld(result):
+        parts.append(why_withheld(result.fewer_than, t))
+    elif isinstance(question, RankingQuestion):
         parts.append(borda_rule(question, t))
     return " ".join(parts)
 
@@ -258,7 +297,7 @@ def question_blocks(number: int, question: Question, result: QuestionResult, t: 
     lines = figure_lines(question, result, t)
     if lines:
         blocks.append(ul(*lines))
-    if isinstance(question, RankingQuestion):
+    if isinstance(question, RankingQuestion) and not figures_withheld(result):
         blocks.append(p(i(borda_rule(question, t))))
     return blocks
 
@@ -282,7 +321,7 @@ def render_results(
                 t._(
                     "Fewer than {minimum} residents are in this group: its figures are withheld so that "
                     "nobody's answers can be recognized.",
-                    minimum=MIN_GROUP,
+                    minimum=results.min_group,
                 )
             )
         )
@@ -299,6 +338,8 @@ def render_results(
     )
     blocks.append(p(i(t._("Percentages are of the residents who answered each question."))))
     wanted = set(questions) if questions is not None else None
+    if any(figures_withheld(r) for r in results.questions if wanted is None or r.id in wanted):
+        blocks.append(p(i(why_withheld(results.min_group, t))))
     for number, question in enumerate(definition.questions, start=1):
         if wanted is None or question.id in wanted:
             blocks.extend(question_blocks(number, question, results.question(question.id), t))

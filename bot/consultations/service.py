@@ -173,23 +173,51 @@ class ConsultationService:
     # -- on a timer ----------------------------------------------------------------------------------------
 
     async def close(self, consultation_id: int, *, actor: str) -> list[Reply]:
-        """Close (idempotent), erase every draft, post the results where it was launched."""
-        from bot.consultations.publishing import results_replies
+        """Close (idempotent), erase every draft, and post the results where it was launched, or, when its
+        results are not public, only that it closed and how many took part (the results then go to its
+        organizers in private)."""
+        from bot.consultations.publishing import closed_notice, results_replies
         from bot.outbox.codec import reply_to_json
+        from bot.private_results import organizers_to_notify
 
         engine = self.engine
         loaded = await self.get(consultation_id)
         if loaded is None:
             return []
+        public = loaded.row.results_public
 
         async def announce() -> list[Outgoing]:
             rows: list[Outgoing] = []
-            for launch in await store.launches(engine.db, consultation_id):
-                chat = ChatRef(launch.platform, launch.chat_id)
-                t = translator(engine.community_language(chat.key))
-                for n, reply in enumerate(await results_replies(engine, loaded, chat, t, closing=True)):
+
+            def queue(replies: list[Reply], chat: ChatRef) -> None:
+                for n, reply in enumerate(replies):
                     key = f"consultation:{consultation_id}:results:{chat.key}:{n}"
                     rows.append(Outgoing(key, chat.platform, chat.key, reply_to_json(reply)))
+
+            launches = await store.launches(engine.db, consultation_id)
+            submissions = 0 if public else await store.submission_count(engine.db, consultation_id)
+            for launch in launches:
+                chat = ChatRef(launch.platform, launch.chat_id)
+                t = translator(engine.community_language(chat.key))
+                if public:
+                    queue(await results_replies(engine, loaded, chat, t, closing=True), chat)
+                else:
+                    queue([Send(to=chat, body=closed_notice(loaded, submissions, t))], chat)
+            if not public:
+                async with engine.db.read() as session:
+                    organizers = await organizers_to_notify(
+                        session,
+                        engine.settings,
+                        community_id=loaded.row.community_id,
+                        created_by=loaded.row.created_by,
+                        platforms={launch.platform for launch in launches},
+                    )
+                for organizer in organizers:
+                    t = translator(organizer.language or engine.settings.default_language)
+                    replies = await results_replies(
+                        engine, loaded, organizer.chat, t, closing=True, private=True
+                    )
+                    queue(replies, organizer.chat)
             return rows
 
         closed = await store.close_consultation(

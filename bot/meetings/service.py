@@ -21,7 +21,6 @@ from bot.meetings.notices import cancel_notices, community_of, edit_notices
 from bot.meetings.spec import EventSpec
 from bot.replies import CalendarEntry, Edit, Refresh, Reply, Send
 from storage import meetings as store
-from storage import residents as resident_store
 from storage.tables import Meeting
 
 if TYPE_CHECKING:
@@ -167,19 +166,11 @@ async def send_calendar_file(ctx: Context, meeting_id: int) -> None:
     meeting = await _usable(ctx, meeting_id)
     if meeting is None:
         return
-    engine = ctx.engine
-    attachment = ics.event_file(meeting, t, now=engine.clock.now())
-    sender = ctx.event.sender
-    resident = await resident_store.find_resident(engine.db, sender.platform, sender.user_id)
+    attachment = ics.event_file(meeting, t, now=ctx.engine.clock.now())
     body = t._(
         "The calendar file of “{title}”: open it to add the event to your calendar.", title=meeting.title
     )
-    if (
-        not ctx.chat.is_private
-        and resident is not None
-        and resident.private_chat_open
-        and not resident.unreachable
-    ):
+    if not ctx.chat.is_private and await ctx.can_write_privately():
         ctx.replies.append(Send(to=ctx.private_chat, body=doc(body), attachment=attachment))
         ctx.notice(t._("I sent you the calendar file in our private chat."))
     else:

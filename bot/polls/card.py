@@ -1,6 +1,8 @@
 """The poll message: question, live counts with percentages and a text bar, and one button per option.
 
 Everything a chart would show is in the text itself, so a screen reader or a text-only client loses nothing.
+A poll with private results never shows its tallies on the card, not even once closed: only the number of
+voters.
 """
 
 from __future__ import annotations
@@ -57,13 +59,15 @@ def footer(poll: PollInfo, tally: Tally, t: Translator) -> str:
 
 
 def render_card(poll: PollInfo, tally: Tally, t: Translator) -> Rich:
-    show_results = poll.closed_at is not None or not poll.hidden
+    show_results = not poll.private_results and (poll.closed_at is not None or not poll.hidden)
     blocks = []
     if poll.closed_at is not None:
         blocks.append(p(b(t._("Poll closed"))))
     blocks.append(p(b(poll.question)))
     if show_results:
         blocks.append(p("\n".join(results_lines(poll, tally, t))))
+    elif poll.private_results:
+        blocks.append(p(i(t._("Results go only to the poll's organizers, in private."))))
     else:
         blocks.append(p(i(t._("Results are hidden until the poll closes."))))
     blocks.append(p(footer(poll, tally, t)))

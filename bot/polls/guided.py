@@ -110,6 +110,7 @@ def _spec(state: dict[str, Any]) -> PollSpec:
         public=bool(state.get("public")),
         hidden=bool(state.get("hidden")),
         closes_at=datetime.fromisoformat(closes) if closes else None,
+        private_results=bool(state.get("private_results")),
     )
 
 
@@ -120,6 +121,7 @@ def _summary(ctx: Context, state: dict[str, Any]) -> list[Any]:
         t._("several choices allowed") if spec.multi else t._("one choice"),
         t._("public vote, names shown") if spec.public else t._("anonymous vote"),
         t._("results after closing") if spec.hidden else t._("live results"),
+        t._("results for organizers only") if spec.private_results else t._("results for everyone"),
         t._(
             "closes {when}",
             when=format_when(spec.closes_at, tz=ctx.engine.settings.timezone, language=t.language),
@@ -137,6 +139,7 @@ def _mark(selected: bool, label: str) -> str:
 def _show_settings(ctx: Context, state: dict[str, Any]) -> None:
     t = ctx.t
     multi, public, hidden = bool(state.get("multi")), bool(state.get("public")), bool(state.get("hidden"))
+    private = bool(state.get("private_results"))
     keyboard: Keyboard = (
         (
             ctx.button(_mark(not multi, t._("One choice")), "g", "s", "m", 0),
@@ -149,6 +152,10 @@ def _show_settings(ctx: Context, state: dict[str, Any]) -> None:
         (
             ctx.button(_mark(not hidden, t._("Live results")), "g", "s", "h", 0),
             ctx.button(_mark(hidden, t._("Results at closing")), "g", "s", "h", 1),
+        ),
+        (
+            ctx.button(_mark(not private, t._("Results for everyone")), "g", "s", "r", 0),
+            ctx.button(_mark(private, t._("For organizers only")), "g", "s", "r", 1),
         ),
         (ctx.button(t._("Closing date…"), "g", "c"),),
         (ctx.button(t._("Continue →"), "g", "n"), ctx.button(t._("Cancel"), "g", "x")),
@@ -165,6 +172,7 @@ async def choose_communities(ctx: Context, spec: PollSpec) -> None:
         "multi": spec.multi,
         "public": spec.public,
         "hidden": spec.hidden,
+        "private_results": spec.private_results,
         "closes_at": spec.closes_at.isoformat() if spec.closes_at else None,
     }
     await _show_communities(ctx, state)
@@ -206,10 +214,11 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
         action == "s"
         and step == "settings"
         and len(fields) == 3
-        and fields[1] in "mph"
+        and fields[1] in ("m", "p", "h", "r")
         and fields[2] in ("0", "1")
     ):
-        state[{"m": "multi", "p": "public", "h": "hidden"}[fields[1]]] = fields[2] == "1"
+        setting = {"m": "multi", "p": "public", "h": "hidden", "r": "private_results"}[fields[1]]
+        state[setting] = fields[2] == "1"
         await _save(ctx, state)
         ctx.notice(t._("Saved."))
         _show_settings(ctx, state)

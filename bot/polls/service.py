@@ -10,11 +10,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Context
 from bot.events import ChatRef, MessageRef
-from bot.formatting import b, doc, p
+from bot.formatting import Rich, b, doc, i, p
 from bot.i18n import Translator, translator
 from bot.outbox.codec import reply_to_json
 from bot.polls.card import card_buttons, render_card, results_lines
 from bot.polls.spec import PollSpec
+from bot.private_results import organizers_to_notify
 from bot.replies import Edit, Refresh, Reply, Send
 from storage import polls as poll_store
 from storage.ballots import Outcome, Tap, public_voter, voter_key
@@ -110,6 +111,7 @@ class PollService:
             multi=spec.multi,
             public=spec.public,
             hidden=spec.hidden,
+            private_results=spec.private_results,
             language=engine.community_language(first.key) if not ctx.chat.is_private else ctx.t.language,
             timezone=engine.community_timezone(first.key),
             closes_at=spec.closes_at,
@@ -208,17 +210,31 @@ class PollService:
 
     async def announcements(self, session: AsyncSession, poll_id: int) -> list[Outgoing]:
         """The results a closed poll posts where it was published, as its ballots read in `session` (at the
-        close, and again when /forget removes a voter's name from them)."""
+        close, and again when /forget removes a voter's name from them); with private results, only its
+        number of voters there, and the tally to its organizers in private."""
         poll = await poll_store.poll_in(session, poll_id)
         assert poll is not None
         tally = await poll_store.tally_in(session, poll)
-        t = translator(poll.language)
-        announcement = doc(
-            p(b(t._("Poll no. {id} is closed.", id=poll.id)), " ", poll.question),
-            p("\n".join(results_lines(poll, tally, t))),
-            p(t.n_("{count} voter", "{count} voters", tally.voters)),
-        )
+        public = not poll.private_results
+        announcement = closing_message(poll, tally, translator(poll.language), with_results=public)
         sends = [Send(to=ChatRef(post.platform, post.chat_id), body=announcement) for post in poll.posts]
+        if not public:
+            organizers = await organizers_to_notify(
+                session,
+                self.engine.settings,
+                community_id=poll.community_id,
+                created_by=poll.created_by,
+                platforms={post.platform for post in poll.posts},
+            )
+            sends.extend(
+                Send(
+                    to=organizer.chat,
+                    body=closing_message(
+                        poll, tally, translator(organizer.language or poll.language), with_results=True
+                    ),
+                )
+                for organizer in organizers
+            )
         return [
             Outgoing(
                 poll_store.announcement_key(poll_id, s.to.key), s.to.platform, s.to.key, reply_to_json(s)
@@ -251,3 +267,14 @@ class PollService:
             if closes_at <= now:
                 replies.extend((await self.close(poll_id, actor=SCHEDULER))[1])
         return replies
+
+
+def closing_message(poll: PollInfo, tally: poll_store.Tally, t: Translator, *, with_results: bool) -> Rich:
+    """What closing a poll posts: its final tally, or only its number of voters where the results are
+    private (its organizers get the tally in private, with a word saying why)."""
+    return doc(
+        p(b(t._("Poll no. {id} is closed.", id=poll.id)), " ", poll.question),
+        p("\n".join(results_lines(poll, tally, t))) if with_results else None,
+        p(t.n_("{count} voter", "{count} voters", tally.voters)),
+        p(i(t._("Results go only to the poll's organizers, in private."))) if poll.private_results else None,
+    )

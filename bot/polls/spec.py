@@ -17,6 +17,7 @@ MIN_OPTIONS, MAX_OPTIONS = 2, 12
 FLAG_MULTI = {"--multi", "--multiple", "--plusieurs"}
 FLAG_PUBLIC = {"--public", "--publique"}
 FLAG_HIDDEN = {"--hidden", "--cache", "--caché", "--masque", "--masqué"}
+FLAG_PRIVATE_RESULTS = {"--private-results", "--resultats-prives", "--résultats-privés"}
 FLAG_CLOSES = {"--closes", "--close", "--fin", "--cloture", "--clôture"}
 
 
@@ -32,6 +33,7 @@ class PollSpec:
     public: bool = False
     hidden: bool = False
     closes_at: datetime | None = None
+    private_results: bool = False  # tallies only for its organizers, in private (distinct from hidden)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -129,7 +131,7 @@ def parse_poll_command(args: str, *, now: datetime, timezone: str, t: Translator
     if "|" not in args:
         raise PollSpecError(usage(t))
     head, *options = args.split("|")
-    multi = public = hidden = False
+    multi = public = hidden = private_results = False
     closes_at: datetime | None = None
     try:
         words = shlex.split(head, posix=True)
@@ -144,6 +146,8 @@ def parse_poll_command(args: str, *, now: datetime, timezone: str, t: Translator
             public = True
         elif flag in FLAG_HIDDEN:
             hidden = True
+        elif flag in FLAG_PRIVATE_RESULTS:
+            private_results = True
         elif flag in FLAG_CLOSES:
             if inline_value:
                 closes_at = check_deadline(inline_value, now=now, timezone=timezone, t=t)
@@ -162,6 +166,7 @@ def parse_poll_command(args: str, *, now: datetime, timezone: str, t: Translator
         public=public,
         hidden=hidden,
         closes_at=closes_at,
+        private_results=private_results,
     )
 
 
@@ -169,6 +174,7 @@ def usage(t: Translator) -> str:
     return t._(
         "To create a poll: /poll Question? | Option 1 | Option 2\n"
         "Settings before the question: --multi (several choices), --public (names shown), "
-        '--hidden (results after closing), --closes WHEN (e.g. --closes "demain 18h").\n'
+        "--hidden (results after closing), --private-results (results for organizers only), "
+        '--closes WHEN (e.g. --closes "demain 18h").\n'
         "In a private chat, /poll alone guides you step by step."
     )

@@ -29,7 +29,15 @@ from bot.clock import ManualClock
 from bot.commands import find_command
 from bot.dates import WhenError, parse_when
 from bot.events import parse_command
-from bot.polls.spec import FLAG_CLOSES, FLAG_HIDDEN, FLAG_MULTI, FLAG_PUBLIC, MAX_OPTION, MAX_OPTIONS
+from bot.polls.spec import (
+    FLAG_CLOSES,
+    FLAG_HIDDEN,
+    FLAG_MULTI,
+    FLAG_PRIVATE_RESULTS,
+    FLAG_PUBLIC,
+    MAX_OPTION,
+    MAX_OPTIONS,
+)
 from config.settings import Settings
 from tests.drivers.base import ANNEX_ADMIN, GLOBAL_ADMIN, SQUARE_ADMIN, START, Seen
 from tests.fakes.discord_api import (
@@ -156,6 +164,7 @@ def poll_options(args: str, *, now: Any) -> dict[str, Any]:
     values: dict[str, Any] = {}
     flags = {**dict.fromkeys(FLAG_MULTI, "multi"), **dict.fromkeys(FLAG_PUBLIC, "public")}
     flags.update(dict.fromkeys(FLAG_HIDDEN, "hidden"))
+    flags.update(dict.fromkeys(FLAG_PRIVATE_RESULTS, "private_results"))
     while words and words[0].startswith("--"):
         flag, _, inline = words[0].partition("=")
         if flag.lower() in flags:

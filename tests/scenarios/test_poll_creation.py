@@ -31,6 +31,8 @@ async def test_a_guided_poll_asks_step_by_step_in_private_and_posts_where_chosen
 
     await driver.press("alice", "Plusieurs choix", chat="@alice")
     assert "✓ Plusieurs choix" in last(driver, "@alice").buttons
+    await driver.press("alice", "Aux organisateurs seulement", chat="@alice")
+    assert "résultats aux organisateurs seulement" in last(driver, "@alice")
     await driver.press("alice", "Date de clôture…", chat="@alice")
     await driver.send("alice", "n'importe quand", chat="@alice")
     assert "Je n'ai pas compris la date" in texts(driver, "@alice") or "pas pu lire" in texts(
@@ -48,6 +50,7 @@ async def test_a_guided_poll_asks_step_by_step_in_private_and_posts_where_chosen
     assert "Faut-il une boîte à livres devant la mairie ?" in card
     assert card.buttons == ["Oui", "Non", "Sans avis"]
     assert "plusieurs choix possibles" in card
+    assert "seulement aux organisateurs du sondage" in card, "--private-results, chosen with a button"
     assert driver.messages("annex") == []
 
 
