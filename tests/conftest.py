@@ -118,6 +118,20 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+@pytest.fixture(params=BACKENDS)
+async def console_driver(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Driver]:
+    """The console driver on both databases: for what the engine alone decides, whatever the platform."""
+    async with database_url(request.param, tmp_path) as url:
+        from tests.drivers.console import make_driver
+
+        instance = make_driver(url, tmp_path)
+        await instance.start()
+        try:
+            yield instance
+        finally:
+            await instance.stop()
+
+
 @pytest.fixture(params=DRIVERS)
 async def driver(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Driver]:
     platform, backend = request.param

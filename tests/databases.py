@@ -19,12 +19,14 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     import asyncpg
+
+    from storage.database import Database
 
 POSTGRES_ADMIN_DSN = os.environ.get("CIVICBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -123,3 +125,18 @@ async def database_url(backend: str, tmp_path: Path, *, fresh: bool = False) -> 
         admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def dump(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, as someone reading the database would see it."""
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    import storage.tables  # noqa: F401  (every table registers itself in SQLModel.metadata)
+
+    tables: dict[str, list[dict[str, Any]]] = {}
+    async with db.read() as session:
+        for table in SQLModel.metadata.sorted_tables:
+            rows = (await session.exec(text(f'SELECT * FROM "{table.name}"'))).mappings().all()  # type: ignore[call-overload]
+            tables[table.name] = [dict(row) for row in rows]
+    return tables

@@ -7,30 +7,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
 
 from storage.tables import OutboxMessage
-from tests.databases import BACKENDS, database_url
 from tests.drivers.base import last
-from tests.drivers.console import make_driver
 from tests.scenarios.consultation_fixture import SOURCE
 from tests.scenarios.test_meetings import SATURDAY_7PM, deliver_outbox, run_due, speak_english
 
 MEETING = "/event Public meeting | samedi 19h | Village hall"
-
-
-@pytest.fixture(params=BACKENDS)
-async def driver(request: pytest.FixtureRequest, tmp_path: Path):
-    async with database_url(request.param, tmp_path) as url:
-        instance = make_driver(url, tmp_path)
-        await instance.start()
-        try:
-            yield instance
-        finally:
-            await instance.stop()
 
 
 async def rows(driver, prefix: str = "") -> dict[str, str]:
@@ -308,3 +294,8 @@ async def test_a_consultation_is_recalled_in_its_community_and_to_residents_with
     await deliver_outbox(driver)
     assert "/consult place-test" in last(driver, "@bob")
     assert last(driver).buttons, "the community reminder offers to take part"
+
+
+@pytest.fixture
+def driver(console_driver):
+    return console_driver

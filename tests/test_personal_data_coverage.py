@@ -8,10 +8,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import update
 from sqlmodel import SQLModel, col, select
 
 import storage.tables  # noqa: F401  (every table registers itself in SQLModel.metadata)
@@ -39,9 +38,8 @@ from storage.tables import (
     Resident,
     Submission,
 )
-from tests.databases import BACKENDS, database_url
+from tests.databases import dump
 from tests.drivers.base import last
-from tests.drivers.console import make_driver
 from tests.scenarios.consultation_fixture import with_changes
 
 NOBODY = "names nobody"
@@ -232,26 +230,6 @@ def test_every_column_of_every_table_is_classified():
 
 
 # -- one resident erased, another untouched -----------------------------------------------------------------
-
-
-@pytest.fixture(params=BACKENDS)
-async def driver(request: pytest.FixtureRequest, tmp_path: Path):
-    async with database_url(request.param, tmp_path) as url:
-        instance = make_driver(url, tmp_path)
-        await instance.start()
-        try:
-            yield instance
-        finally:
-            await instance.stop()
-
-
-async def dump(db) -> dict[str, list[dict]]:
-    tables: dict[str, list[dict]] = {}
-    async with db.read() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            rows = (await session.exec(text(f'SELECT * FROM "{table.name}"'))).mappings().all()  # type: ignore[call-overload]
-            tables[table.name] = [dict(row) for row in rows]
-    return tables
 
 
 class Person:
@@ -453,3 +431,8 @@ async def test_forget_leaves_no_value_that_names_the_resident_and_changes_nothin
     ]
     assert len(announcements) == 2 and all("Bob" in row["payload"] for row in announcements)
     assert [row["state"] for row in announcements] == ["sent", "pending"]
+
+
+@pytest.fixture
+def driver(console_driver):
+    return console_driver

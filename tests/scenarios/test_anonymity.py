@@ -5,19 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import inspect, text
-from sqlmodel import SQLModel
+from sqlalchemy import inspect
 
 from storage.ballots import voter_key
-
-
-async def dump(db) -> dict[str, list[dict]]:
-    tables: dict[str, list[dict]] = {}
-    async with db.read() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            rows = (await session.exec(text(f'SELECT * FROM "{table.name}"'))).mappings().all()  # type: ignore[call-overload]
-            tables[table.name] = [dict(row) for row in rows]
-    return tables
+from tests.databases import dump
 
 
 async def test_after_an_anonymous_poll_closes_no_row_links_a_resident_to_a_choice(driver, caplog):

@@ -9,16 +9,12 @@ the same whatever the platform; `test_community_scope.py` proves the platforms r
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.buttons import BUTTONS
 from bot.commands import all_commands
-from tests.databases import BACKENDS, database_url
 from tests.drivers.base import Driver, texts
 from tests.scenarios.consultation_fixture import SOURCE
 
@@ -66,17 +62,6 @@ BUTTONS_WALKED = {
     "c": "a consultation's answer goes into the presser's own draft",
     "ce": "a receipt names one submission (issue: receipts bound to their owner)",
 }
-
-
-@pytest.fixture(params=BACKENDS)
-async def console(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Driver]:
-    async with database_url(request.param, tmp_path) as url:
-        instance = importlib.import_module("tests.drivers.console").make_driver(url, tmp_path)
-        await instance.start()
-        try:
-            yield instance
-        finally:
-            await instance.stop()
 
 
 def test_the_walk_names_every_command_and_every_button():
@@ -163,3 +148,8 @@ async def test_an_organizer_cannot_post_into_another_community_with_buttons_of_i
         assert len(driver.messages("square")) == before, (command, toast, texts(driver, "@oscar")[-300:])
         await driver.send("oscar", "/annuler", chat="@oscar")
         await driver.send("olivia", "/annuler", chat="@olivia")
+
+
+@pytest.fixture
+def console(console_driver):
+    return console_driver
