@@ -21,6 +21,7 @@ from adapters.telegram import Limits, TelegramPlatform
 from bot.app import App
 from bot.clock import ManualClock
 from config.settings import Settings
+from tests import databases
 from tests.drivers.base import COMMUNITIES, GLOBAL_ADMIN, SQUARE_ADMIN, START, Seen
 from tests.fakes.telegram_api import FakeMessage, FakeTelegramServer
 
@@ -232,9 +233,10 @@ def make_driver(database_url: str, tmp_path: Path) -> TelegramDriver:
 @asynccontextmanager
 async def running_bot(tmp_path: Path, **options: Any) -> AsyncIterator[TelegramDriver]:
     """A started driver on a fresh SQLite database, for Telegram's own tests (options: see the driver)."""
-    driver = TelegramDriver(f"sqlite+aiosqlite:///{tmp_path / 'civicbot.db'}", tmp_path, **options)
-    await driver.start()
-    try:
-        yield driver
-    finally:
-        await driver.stop()
+    async with databases.database_url("sqlite", tmp_path) as url:  # a copy of a migrated file: quicker
+        driver = TelegramDriver(url, tmp_path, **options)
+        await driver.start()
+        try:
+            yield driver
+        finally:
+            await driver.stop()
