@@ -72,6 +72,16 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
+def dialect_insert(postgres: bool) -> Any:
+    """The dialect's `insert` (the one with ON CONFLICT), imported when first used: a process on SQLite (the
+    terminal chat, most tests) never loads PostgreSQL's dialect, about 25 ms of imports."""
+    if postgres:
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event below emits BEGIN itself
     cursor = dbapi_connection.cursor()
