@@ -95,30 +95,35 @@ class _Server:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="test-postgres", daemon=True)
         self.thread.start()
+        # two admin connections, one statement at a time on each: copies are made on the first while drops
+        # (the slow part) go on the second, so a test never waits for the previous test's drop
         self.admin: asyncpg.Connection | None = None
+        self.dropper: asyncpg.Connection | None = None
+        self.locks: dict[str, asyncio.Lock] = {}
         self.template: str | None = None
         self.spare: asyncio.Task[str] | None = None  # the next test's copy, being made
-        self.lock: asyncio.Lock | None = None  # one statement at a time on the admin connection
         self.failed_drops: list[str] = []
 
     def run(self, work: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         return asyncio.run_coroutine_threadsafe(work, self.loop)
 
-    async def execute(self, statement: str) -> None:
-        assert self.admin is not None and self.lock is not None
-        async with self.lock:
-            await self.admin.execute(statement)
+    async def execute(self, statement: str, *, on: str = "admin") -> None:
+        connection = self.admin if on == "admin" else self.dropper
+        assert connection is not None
+        async with self.locks.setdefault(on, asyncio.Lock()):
+            await connection.execute(statement)
 
     async def reachable(self) -> bool:
         """Whether PostgreSQL answers (connecting once; a later test asks again if it did not)."""
         import asyncpg
 
-        if self.admin is None or self.admin.is_closed():
-            try:
+        try:
+            if self.admin is None or self.admin.is_closed():
                 self.admin = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=3)
-            except (OSError, asyncpg.PostgresError):
-                return False
-            self.lock = asyncio.Lock()
+            if self.dropper is None or self.dropper.is_closed():
+                self.dropper = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=3)
+        except (OSError, asyncpg.PostgresError):
+            return False
         return True
 
     async def _copy(self) -> str:
@@ -154,12 +159,12 @@ class _Server:
 
     async def drop(self, name: str) -> None:
         try:
-            await self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', on="dropper")
         except Exception as error:  # told at the end of the session: nobody waits for a drop
             self.failed_drops.append(f"{name}: {error!r}")
 
     async def close(self) -> None:
-        """Drop the copy made ahead and the template (after the drops already asked for: the lock is fair)."""
+        """Drop the copy made ahead and the template (after the drops already asked for: a lock is fair)."""
         spare, self.spare = self.spare, None
         if spare is not None:
             with contextlib.suppress(Exception):  # a copy that failed to be made has nothing to drop
@@ -167,9 +172,10 @@ class _Server:
         if self.template is not None:
             await self.drop(self.template)
             self.template = None
-        if self.admin is not None:
-            await self.admin.close()
-            self.admin = None
+        for connection in (self.admin, self.dropper):
+            if connection is not None:
+                await connection.close()
+        self.admin = self.dropper = None
         if self.failed_drops:
             raise RuntimeError(f"test databases left on the server: {'; '.join(self.failed_drops)}")
 
