@@ -10,6 +10,7 @@ import signal
 from typing import Protocol
 
 from bot.app import App
+from bot.dates import warm_up_in_background
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ async def run_platforms(settings: Settings, parts: frozenset[str] = frozenset(PA
     try:
         for platform in platforms:
             await platform.start(receive="adapters" in parts)
+        if "adapters" in parts:  # residents will type dates: the date reader's tables, while the bot waits
+            warm_up_in_background()
         if "scheduler" in parts:  # once the platforms can deliver what falls due (missed deadlines run now)
             await app.deadlines.start()
         freeze_start_up_objects()

@@ -40,11 +40,8 @@ class App:
         """Migrate, start the engine, start the deadline runner (what fell due while down runs now), and
         start draining the outbox. A process with platforms starts the runner itself once they can deliver
         (`scheduler=False`, then `deadlines.start()`), so a missed deadline's edits are not dropped."""
-        from bot.dates import warm_up
-
         await self.db.migrate()
         await self.engine.start()
-        warm_up()
         self.engine.outbox_changed = self.dispatcher.wake
         if scheduler:
             await self.deadlines.start()

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import and_, delete, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
-from storage.database import Database
+from storage.database import Database, dialect_insert
 from storage.tables import Ballot, Poll
 
 
@@ -141,7 +140,7 @@ class BallotWriter:
                     {"poll_id": p, "voter": v, "slot": s, "option": option, "resident_id": rid}
                     for (p, v, s), (option, rid) in changed
                 ]
-                insert = (postgresql if self._db.is_postgres else sqlite).insert(Ballot)
+                insert = dialect_insert(self._db.is_postgres)(Ballot)
                 upsert = insert.on_conflict_do_update(
                     index_elements=["poll_id", "voter", "slot"],
                     set_={"option": insert.excluded.option, "resident_id": insert.excluded.resident_id},

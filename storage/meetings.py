@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.database import Database
+from storage.database import Database, dialect_insert
 from storage.outbox import DROPPED, FAILED, PENDING, Outgoing, enqueue
 from storage.residents import community_id_in
 from storage.tables import (
@@ -229,8 +228,7 @@ async def set_rsvp(db: Database, meeting_id: int, platform: str, user_id: str, a
         previous = await session.get(Rsvp, (meeting_id, platform, user_id))
         before = previous.answer if previous is not None else None
         if before != answer:
-            dialect = postgresql if db.is_postgres else sqlite
-            statement = dialect.insert(Rsvp).values(
+            statement = dialect_insert(db.is_postgres)(Rsvp).values(
                 meeting_id=meeting_id, platform=platform, user_id=user_id, answer=answer
             )
             statement = statement.on_conflict_do_update(

@@ -16,11 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.database import Database
+from storage.database import Database, dialect_insert
 from storage.tables import OutboxMessage
 
 PENDING, SENDING, SENT, FAILED, DROPPED = "pending", "sending", "sent", "failed", "dropped"
@@ -62,8 +61,8 @@ async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], *, now: d
         for m in messages
     ]
     bind = session.bind
-    dialect = postgresql if bind is not None and bind.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedup_key"])
+    insert = dialect_insert(bind is not None and bind.dialect.name == "postgresql")
+    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedup_key"])
     await session.exec(statement, params=rows)  # type: ignore[call-overload]
 
 

@@ -14,7 +14,6 @@ import json
 import sys
 from datetime import UTC, datetime
 
-import bot.dates
 from bot.app import App
 from bot.clock import ManualClock
 from bot.events import Event, MessageRef
@@ -50,8 +49,6 @@ def answer(message: dict[str, object]) -> None:
 
 
 async def main() -> None:
-    # it never reads a date someone typed: building the date parser's tables would only slow its start
-    bot.dates.warm_up = lambda: None
     clock = ManualClock(datetime.now(UTC))
     app = App.build(Settings(_env_file=None), clock=clock)
     await app.start(scheduler=False, dispatcher=False)

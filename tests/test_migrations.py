@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from storage.database import Database
+from storage.database import Database, alembic_config, head_revision
 from tests.databases import BACKENDS, database_url
 
 
@@ -48,3 +48,29 @@ async def test_the_migrations_build_exactly_the_schema_the_models_describe(backe
         finally:
             await database.dispose()
     assert differences == []
+
+
+def test_the_newest_revision_civicbot_reads_from_the_migration_files_is_alembics() -> None:
+    """A start on a current schema skips loading Alembic when the database records the newest revision, read
+    from the migration files; if that reading ever differed from Alembic's, a new migration would not run."""
+    from alembic.script import ScriptDirectory
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_a_database_left_at_an_older_revision_is_brought_up_to_date_at_start(tmp_path: Path) -> None:
+    from alembic import command
+
+    async with database_url("sqlite", tmp_path, fresh=True) as url:
+        database = Database(url)
+        try:
+            async with database.write_engine.begin() as connection:
+                await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0003"))
+            await database.migrate()
+            async with database.read() as session:
+                versions = (await session.exec(text("SELECT version_num FROM alembic_version"))).all()  # type: ignore[call-overload]
+                columns = (await session.exec(text("SELECT name FROM pragma_table_info('poll')"))).all()  # type: ignore[call-overload]
+        finally:
+            await database.dispose()
+    assert [v for (v,) in versions] == [head_revision()]
+    assert ("community_id",) in columns, "the newest migration ran"

@@ -23,7 +23,7 @@ from tests.test_outbox_crash import queue_broadcast
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "examples" / "place-du-marche.yaml"
-SHELL_RUNS = 20
+SHELL_RUNS = 2  # side by side, one per core: see the test's docstring for why not more
 SHELL_EXIT_WITHIN = 2.0
 RUN_EXIT_WITHIN = 5.0
 
@@ -109,16 +109,26 @@ async def one_shell_session(tmp_path: Path) -> float:
     return took
 
 
-@pytest.mark.timeout(240)  # twenty processes start on a machine busy with the rest of the suite
+@pytest.mark.timeout(120)  # two processes start on a machine busy with the rest of the suite
 async def test_the_terminal_chat_fed_a_script_exits_promptly_every_time(tmp_path: Path) -> None:
+    """Each run's clock starts when its input closes, so what is measured is the way out, and that way has
+    nothing that differs from one run to the next: the end of input ends the read loop, `App.stop` sets the
+    deadline runner's and the dispatcher's stop events and awaits their tasks (asleep, or finishing one
+    bounded step: there is no timer, retry or random choice on this path), the database closes, and the
+    process ends with `os._exit` instead of tearing the interpreter down. What does vary is the machine's
+    load, so the runs go side by side, each loading the machine for the other while it exits. Twenty runs
+    (this test until December 2026) measured that same path twenty times and spent about 30 s of the suite
+    mostly starting Python (~1.3 s of imports and migrations per process); two prove the same promise —
+    exit code 0, nothing on stderr, out within 2 s of the end of input — for a tenth of the time. The
+    script leaves the background parts with something to hold (a poll with a deadline, an uploaded
+    consultation), as a resident's session would."""
+
     async def session(n: int) -> float:
         folder = tmp_path / str(n)
         folder.mkdir()
         return await one_shell_session(folder)
 
-    took: list[float] = []
-    for first in range(0, SHELL_RUNS, 2):  # two at a time: one per core
-        took.extend(await asyncio.gather(session(first), session(first + 1)))
+    took = await asyncio.gather(*(session(n) for n in range(SHELL_RUNS)))
     slow = [round(t, 2) for t in took if t > SHELL_EXIT_WITHIN]
     assert not slow, f"runs that took more than {SHELL_EXIT_WITHIN} s to exit: {slow} (all: {took})"
 

@@ -79,6 +79,7 @@ class TelegramPlatform:
             .update_queue(asyncio.Queue(maxsize=200))  # backpressure: fetching waits for the handlers
             .job_queue(None)  # deadlines have their own scheduler
             .request(GatedRequest(connections, read_timeout=10.0, media_write_timeout=60.0))
+            .get_updates_request(GatedRequest(1))  # PTB's default for it, with the shared TLS settings
         )
         if settings.telegram_api_url:
             base_url, base_file_url = api_urls(settings.telegram_api_url)

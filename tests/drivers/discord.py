@@ -39,6 +39,7 @@ from bot.polls.spec import (
     MAX_OPTIONS,
 )
 from config.settings import Settings
+from tests import databases
 from tests.drivers.base import ANNEX_ADMIN, GLOBAL_ADMIN, SQUARE_ADMIN, START, Seen
 from tests.fakes.discord_api import (
     MESSAGE_FLAG_EPHEMERAL,
@@ -501,9 +502,10 @@ def make_driver(database_url: str, tmp_path: Path) -> DiscordDriver:
 @asynccontextmanager
 async def discord_driver(tmp_path: Path, **options: Any) -> AsyncIterator[DiscordDriver]:
     """A started driver on a SQLite file, for the Discord-specific tests (`options` as for DiscordDriver)."""
-    driver = DiscordDriver(f"sqlite+aiosqlite:///{tmp_path / 'civicbot.db'}", tmp_path, **options)
-    await driver.start()
-    try:
-        yield driver
-    finally:
-        await driver.stop()
+    async with databases.database_url("sqlite", tmp_path) as url:  # a copy of a migrated file: quicker
+        driver = DiscordDriver(url, tmp_path, **options)
+        await driver.start()
+        try:
+            yield driver
+        finally:
+            await driver.stop()
