@@ -3,17 +3,22 @@ the test and dropped after it.
 
 A PostgreSQL database is a copy (`CREATE DATABASE … TEMPLATE`) of a template that this pytest process migrates
 once, with the project's own `Database.migrate`, the first time a test asks for one: copying a migrated
-database is cheaper than migrating an empty one for every test. The app still runs its migrations when it
-starts; it then finds the schema current. A test about migrating itself asks for `fresh=True`: an empty
-database. The template has a name of its own per process (test processes running side by side never share
-one: a template cannot be copied while someone is connected to it) and is dropped at the end of the session
-(`drop_template`, called by `pytest_sessionfinish` in conftest.py, whatever the tests' outcome).
+database is cheaper than migrating an empty one for every test. A SQLite database is likewise a copy of a file
+this process migrated once (a file copy takes milliseconds, a migration most of a second). The app still runs
+its migrations when it starts; it then finds the schema current. A test about migrating itself asks for
+`fresh=True`: an empty database. The PostgreSQL template has a name of its own per process (test processes
+running side by side never share one: a template cannot be copied while someone is connected to it) and is
+dropped at the end of the session (`drop_template`, called by `pytest_sessionfinish` in conftest.py, whatever
+the tests' outcome); the SQLite file is removed when the process exits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 import weakref
 from collections.abc import AsyncIterator
@@ -30,6 +35,7 @@ POSTGRES_ADMIN_DSN = os.environ.get("CIVICBOT_TEST_POSTGRES", "postgresql://post
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 _template: str | None = None  # this process's migrated template, once made
+_sqlite_template: Path | None = None  # this process's migrated SQLite file, once made
 _template_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
     weakref.WeakKeyDictionary()
 )
@@ -77,6 +83,33 @@ async def _migrated_template(admin: asyncpg.Connection) -> str:
         return name
 
 
+async def _migrated_sqlite_template() -> Path:
+    """This process's migrated SQLite file, made on first use and kept until the process exits: a process
+    forked from this one (mutmut's workers) copies it too, and leaves it to the process that made it."""
+    global _sqlite_template
+    loop = asyncio.get_running_loop()
+    lock = _template_locks.setdefault(loop, asyncio.Lock())
+    async with lock:
+        if _sqlite_template is not None:
+            return _sqlite_template
+        from storage.database import Database
+
+        folder = Path(tempfile.mkdtemp(prefix="civicbot-template-"))
+        atexit.register(_remove_sqlite_template, folder, os.getpid())
+        database = Database(f"sqlite+aiosqlite:///{folder / 'template.db'}")
+        try:
+            await database.migrate()
+        finally:
+            await database.dispose()  # checkpoints the WAL: the one file then holds the whole schema
+        _sqlite_template = folder / "template.db"
+        return _sqlite_template
+
+
+def _remove_sqlite_template(folder: Path, owner: int) -> None:
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 async def _drop_template() -> None:
     global _template
     if _template is None:
@@ -100,9 +133,12 @@ def drop_template() -> None:
 @asynccontextmanager
 async def database_url(backend: str, tmp_path: Path, *, fresh: bool = False) -> AsyncIterator[str]:
     """The URL of a database of its own for one test: migrated already on PostgreSQL (a copy of the template)
-    unless `fresh`, then empty. A SQLite database is always an empty file."""
+    unless `fresh`, then empty."""
     if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'civicbot.db'}"
+        path = tmp_path / "civicbot.db"
+        if not fresh:
+            shutil.copyfile(await _migrated_sqlite_template(), path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
     admin = await _admin_connection()
     if admin is None:
