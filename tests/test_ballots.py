@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import polls as poll_store
-from storage.ballots import BallotWriter, Outcome, Tap
+from storage import residents
+from storage.ballots import (
+    BallotWriter,
+    Outcome,
+    Tap,
+    choices_of,
+    public_choices_of,
+    public_voter,
+    unlink_resident,
+    withdraw_voter,
+)
 from storage.database import Database
 from storage.tables import Ballot
+from tests.databases import database_url
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -107,3 +123,275 @@ async def test_a_tap_committed_after_closing_is_refused(db):
     await writer.stop()
     async with db.read() as session:
         assert (await session.exec(select(func.count()).select_from(Ballot))).one() == 0
+
+
+# --- the group-commit writer: batches, errors, several voters at once --------------------------------------
+
+
+class BatchRecordingWriter(BallotWriter):
+    """A writer that notes the size of each batch it commits, to show that taps queued together are
+    applied in one transaction."""
+
+    def __init__(self, db: Database, **kwargs: int) -> None:
+        super().__init__(db, **kwargs)
+        self.batches: list[int] = []
+
+    async def _apply(self, taps: list[Tap]) -> list[Outcome]:
+        self.batches.append(len(taps))
+        return await super()._apply(taps)
+
+
+async def choices(db: Database, poll_id: int) -> list[tuple[str, int, int]]:
+    return sorted((b.voter, b.slot, b.option) for b in await ballots(db, poll_id))
+
+
+async def test_withdrawals_moves_and_new_votes_of_several_residents_in_one_batch_all_apply(db):
+    single, multi = await new_poll(db), await new_poll(db, multi=True)
+    writer = BatchRecordingWriter(db)
+    first = [
+        Tap(single, "ann", 0, False),
+        Tap(single, "ben", 1, False),
+        Tap(single, "cat", 2, False),
+        Tap(multi, "ann", 0, True),
+        Tap(multi, "ben", 1, True),
+    ]
+    assert await asyncio.gather(*(writer.tap(t) for t in first)) == [Outcome.ADDED] * 5
+    second = [
+        Tap(single, "ann", 0, False),  # withdraws
+        Tap(single, "ben", 1, False),  # withdraws too, in the same statement
+        Tap(single, "cat", 0, False),  # moves
+        Tap(single, "dan", 1, False),  # a first vote
+        Tap(multi, "ann", 2, True),  # a second choice
+        Tap(multi, "ann", 0, True),  # withdraws the first one
+        Tap(multi, "ben", 1, True),  # withdraws their only choice
+    ]
+    outcomes = await asyncio.gather(*(writer.tap(t) for t in second))
+    await writer.stop()
+    assert writer.batches == [5, 7], "taps queued together are one transaction"
+    assert outcomes == [
+        Outcome.WITHDRAWN,
+        Outcome.WITHDRAWN,
+        Outcome.MOVED,
+        Outcome.ADDED,
+        Outcome.ADDED,
+        Outcome.WITHDRAWN,
+        Outcome.WITHDRAWN,
+    ]
+    assert await choices(db, single) == [("cat", 0, 0), ("dan", 0, 1)]
+    assert await choices(db, multi) == [("ann", 2, 2)]
+
+
+async def test_the_same_option_tapped_twice_in_one_batch_is_a_vote_then_its_withdrawal(db):
+    poll_id = await new_poll(db)
+    writer = BatchRecordingWriter(db)
+    taps = [Tap(poll_id, "ann", 1, False), Tap(poll_id, "ann", 1, False), Tap(poll_id, "ben", 2, False)]
+    assert await asyncio.gather(*(writer.tap(t) for t in taps)) == [
+        Outcome.ADDED,
+        Outcome.WITHDRAWN,
+        Outcome.ADDED,
+    ]
+    await writer.stop()
+    assert writer.batches == [3]
+    assert await choices(db, poll_id) == [("ben", 0, 2)]
+
+
+async def test_a_batch_never_exceeds_its_size_and_keeps_the_order_of_the_taps(db):
+    poll_id = await new_poll(db)
+    writer = BatchRecordingWriter(db, max_batch=2)
+    taps = [Tap(poll_id, "ann", option, False) for option in (0, 1, 2, 2, 0)]
+    assert await asyncio.gather(*(writer.tap(t) for t in taps)) == [
+        Outcome.ADDED,
+        Outcome.MOVED,
+        Outcome.MOVED,
+        Outcome.WITHDRAWN,
+        Outcome.ADDED,
+    ]
+    await writer.stop()
+    assert writer.batches == [2, 2, 1]
+    assert await choices(db, poll_id) == [("ann", 0, 0)]
+
+
+async def test_a_batch_mixing_a_closed_poll_and_an_open_one_refuses_only_the_closed_one(db):
+    open_poll, closed_poll = await new_poll(db), await new_poll(db)
+    await poll_store.close_poll(db, closed_poll, now=NOW, actor="console:alice")
+    writer = BatchRecordingWriter(db)
+    taps = [Tap(closed_poll, "ann", 0, False), Tap(open_poll, "ann", 0, False)]
+    assert await asyncio.gather(*(writer.tap(t) for t in taps)) == [Outcome.CLOSED, Outcome.ADDED]
+    await writer.stop()
+    assert writer.batches == [2]
+    assert await ballots(db, closed_poll) == []
+    assert await choices(db, open_poll) == [("ann", 0, 0)]
+
+
+async def test_a_public_ballot_keeps_the_resident_it_belongs_to_when_the_vote_moves(db):
+    poll_id = await new_poll(db)
+    resident = await residents.ensure_resident(
+        db, platform="console", user_id="bob", display_name="Bob", now=NOW
+    )
+    writer = BallotWriter(db)
+    assert await writer.tap(Tap(poll_id, "r-bob", 0, False, resident_id=resident.id)) is Outcome.ADDED
+    assert await writer.tap(Tap(poll_id, "r-bob", 2, False, resident_id=resident.id)) is Outcome.MOVED
+    await writer.stop()
+    assert [(b.option, b.resident_id) for b in await ballots(db, poll_id)] == [(2, resident.id)]
+
+
+async def test_when_a_batch_fails_every_voter_in_it_hears_the_error_and_the_writer_goes_on(db):
+    """Nobody waits forever for an acknowledgement, and nobody is told "recorded" for a rolled-back vote."""
+    poll_id = await new_poll(db)
+    writer = BatchRecordingWriter(db)
+    good = Tap(poll_id, "ann", 0, False)
+    bad = Tap(poll_id, "ben", 1, False, resident_id=999_999)  # no such resident: the foreign key refuses it
+    results = await asyncio.wait_for(
+        asyncio.gather(writer.tap(good), writer.tap(bad), return_exceptions=True), timeout=10
+    )
+    assert writer.batches == [2]
+    assert [type(r) for r in results] == [IntegrityError, IntegrityError]
+    assert await ballots(db, poll_id) == [], "the whole batch was rolled back"
+    assert await asyncio.wait_for(writer.tap(good), timeout=10) is Outcome.ADDED
+    assert writer.batches == [2, 1]
+    await writer.stop()
+    assert await choices(db, poll_id) == [("ann", 0, 0)]
+
+
+async def test_a_stopped_writer_starts_again_at_the_next_tap(db):
+    poll_id = await new_poll(db)
+    writer = BallotWriter(db)
+    await writer.stop()  # stopping a writer that never ran is harmless
+    assert await writer.tap(Tap(poll_id, "ann", 0, False)) is Outcome.ADDED
+    await writer.stop()
+    assert await asyncio.wait_for(writer.tap(Tap(poll_id, "ann", 1, False)), timeout=10) is Outcome.MOVED
+    await writer.stop()
+    assert await choices(db, poll_id) == [("ann", 0, 1)]
+
+
+# --- reading and erasing a voter's ballots -----------------------------------------------------------------
+
+
+async def test_withdrawing_a_voter_removes_all_their_ballots_in_that_poll_only(db):
+    poll_id, other = await new_poll(db, multi=True), await new_poll(db)
+    writer = BallotWriter(db)
+    for tap in [Tap(poll_id, "ann", 0, True), Tap(poll_id, "ann", 2, True), Tap(poll_id, "ben", 0, True)]:
+        await writer.tap(tap)
+    await writer.tap(Tap(other, "ann", 1, False))
+    await writer.stop()
+    assert await choices_of(db, poll_id, "ann") == [0, 2]
+    assert await withdraw_voter(db, poll_id, "ann") == 2
+    assert await withdraw_voter(db, poll_id, "ann") == 0
+    assert await choices_of(db, poll_id, "ann") == []
+    assert await choices(db, poll_id) == [("ben", 0, 0)]
+    assert await choices_of(db, other, "ann") == [1]
+
+
+async def test_a_forgotten_resident_s_ballots_in_closed_public_polls_stay_counted_and_name_nobody(db):
+    bob = await residents.ensure_resident(db, platform="console", user_id="bob", display_name="Bob", now=NOW)
+    carol = await residents.ensure_resident(
+        db, platform="console", user_id="carol", display_name="Carol", now=NOW
+    )
+    assert bob.id is not None and carol.id is not None
+    closed, still_open, other_closed = await new_poll(db, multi=True), await new_poll(db), await new_poll(db)
+    writer = BallotWriter(db)
+    for poll_id, option in [(closed, 0), (closed, 1), (still_open, 2), (other_closed, 1)]:
+        await writer.tap(Tap(poll_id, public_voter(bob.id), option, poll_id == closed, resident_id=bob.id))
+    await writer.tap(Tap(closed, public_voter(carol.id), 1, True, resident_id=carol.id))
+    await writer.stop()
+    assert await public_choices_of(db, bob.id) == {closed: [0, 1], still_open: [2], other_closed: [1]}
+    info = await poll_store.get_poll(db, closed)
+    before = await poll_store.tally(db, info)
+
+    await unlink_resident(db, bob.id, [closed, other_closed])
+
+    assert await public_choices_of(db, bob.id) == {still_open: [2]}
+    unlinked = [b for b in await ballots(db, closed) if b.resident_id is None]
+    assert len(unlinked) == 2
+    assert len({b.voter for b in unlinked}) == 1, "still one voter with two choices"
+    assert public_voter(bob.id) not in {b.voter for b in await ballots(db, closed)}
+    after = await poll_store.tally(db, info)
+    assert (after.counts, after.voters) == (before.counts, before.voters) == ((1, 2, 0), 2)
+    assert await public_choices_of(db, carol.id) == {closed: [1]}
+    assert [b.resident_id for b in await ballots(db, other_closed)] == [None]
+
+
+# --- PostgreSQL: a close and a vote in flight ---------------------------------------------------------------
+
+
+class PausedSession:
+    """A session that stops after its first statement until the test lets it go on."""
+
+    def __init__(self, session: Any, gate: PausingDatabase) -> None:
+        self._session = session
+        self._gate = gate
+        self._first = True
+
+    async def exec(self, *args: Any, **kwargs: Any) -> Any:
+        result = await self._session.exec(*args, **kwargs)
+        if self._first:
+            self._first = False
+            self._gate.paused.set()
+            await self._gate.go_on.wait()
+        return result
+
+
+class PausingDatabase:
+    """The writer's view of the database: each write transaction pauses after its first statement (for the
+    writer, the check that the poll is still open)."""
+
+    def __init__(self, db: Database) -> None:
+        self.is_postgres = db.is_postgres
+        self._db = db
+        self.paused = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[PausedSession]:
+        async with self._db.write() as session:
+            yield PausedSession(session, self)
+
+
+async def someone_waits_for_a_lock(db: Database) -> bool:
+    async with db.read() as session:
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return bool((await session.exec(query)).one()[0])  # type: ignore[call-overload]
+
+
+@pytest.mark.postgres
+async def test_a_close_waits_for_the_vote_in_flight_and_announces_it(tmp_path: Path):
+    """A vote that found the poll open holds a shared lock on it until it commits: the close waits, so the
+    announced results count that vote; other votes meanwhile do not wait for each other."""
+    announced: list[int] = []
+
+    async def announce(session: AsyncSession) -> list[Any]:
+        poll = await poll_store.poll_in(session, poll_id)
+        assert poll is not None
+        announced.append((await poll_store.tally_in(session, poll)).voters)
+        return []
+
+    async with database_url("postgresql", tmp_path) as url:
+        db = Database(url)
+        gate = PausingDatabase(db)
+        paused, other = BallotWriter(gate), BallotWriter(db)  # type: ignore[arg-type]
+        try:
+            poll_id = await new_poll(db)
+            vote = asyncio.create_task(paused.tap(Tap(poll_id, "in-flight", 0, False)))
+            await asyncio.wait_for(gate.paused.wait(), timeout=10)  # it saw the poll open, wrote nothing yet
+            other_vote = other.tap(Tap(poll_id, "other", 1, False))
+            assert await asyncio.wait_for(other_vote, timeout=5) is Outcome.ADDED, "votes do not queue"
+
+            close = asyncio.create_task(
+                poll_store.close_poll(db, poll_id, now=NOW, actor="console:alice", announce=announce)
+            )
+            async with asyncio.timeout(10):
+                while not close.done() and not await someone_waits_for_a_lock(db):  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+            gate.go_on.set()
+            assert await asyncio.wait_for(vote, timeout=10) is Outcome.ADDED
+            assert await asyncio.wait_for(close, timeout=10) is True
+            assert announced == [2], "the close announced both votes"
+            assert len(await ballots(db, poll_id)) == 2
+        finally:
+            gate.go_on.set()  # whatever failed, the paused transaction ends and the writers stop
+            await paused.stop()
+            await other.stop()
+            await db.dispose()
