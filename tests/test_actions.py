@@ -32,12 +32,10 @@ def test_a_signed_id_gives_back_its_fields_as_text():
     assert signer.verify(signer.sign("g-1", "a_b")) == ["g-1", "a_b"]
 
 
-@pytest.mark.parametrize(
-    "field", [".", "a.b", "two words", "é", "1\n", "\n", "a/b", "<b>", "%", "+"], ids=repr
-)
-def test_a_field_with_a_character_outside_the_safe_set_is_refused_when_signing(field: str):
-    with pytest.raises(ValueError, match="characters outside"):
-        ActionSigner(SECRET).sign("v", field)
+def test_a_field_with_a_character_outside_the_safe_set_is_refused_when_signing():
+    for field in [".", "a.b", "two words", "é", "1\n", "\n", "a/b", "<b>", "%", "+"]:
+        with pytest.raises(ValueError, match="characters outside"):
+            ActionSigner(SECRET).sign("v", field)
 
 
 def test_an_id_of_exactly_64_bytes_is_signed_and_verified_and_one_byte_more_is_refused():
@@ -53,9 +51,8 @@ def test_an_id_of_exactly_64_bytes_is_signed_and_verified_and_one_byte_more_is_r
     assert signer.verify(genuine("v." + "a" * 10_000)) is None
 
 
-@pytest.mark.parametrize(
-    "forged",
-    [
+def test_ids_the_bot_did_not_sign_are_refused():
+    for forged in [
         "",
         ".",
         "v",
@@ -65,11 +62,8 @@ def test_an_id_of_exactly_64_bytes_is_signed_and_verified_and_one_byte_more_is_r
         "v.42.3.é",  # non-ASCII where the signature goes
         "é.42.3.AAAAAAAAAAAAAAAA",
         "v" * 65,
-    ],
-    ids=repr,
-)
-def test_ids_the_bot_did_not_sign_are_refused(forged: str):
-    assert ActionSigner(SECRET).verify(forged) is None
+    ]:
+        assert ActionSigner(SECRET).verify(forged) is None, forged
 
 
 def test_an_altered_id_is_refused():
