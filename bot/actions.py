@@ -24,7 +24,7 @@ class ActionSigner:
 
     def _signature(self, payload: str) -> str:
         digest = hmac.new(self._secret, payload.encode(), hashlib.sha256).digest()[:_SIGNATURE_BYTES]
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        return base64.urlsafe_b64encode(digest).decode()  # 12 bytes: 16 characters, no padding
 
     def sign(self, *fields: str | int) -> str:
         parts = [str(f) for f in fields]

@@ -62,6 +62,7 @@ def test_ids_the_bot_did_not_sign_are_refused():
         "v.42.3.é",  # non-ASCII where the signature goes
         "é.42.3.AAAAAAAAAAAAAAAA",
         "v" * 65,
+        genuine(""),  # no fields, even with the signature of nothing
     ]:
         assert ActionSigner(SECRET).verify(forged) is None, forged
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -26,6 +30,7 @@ from storage.ballots import (
     public_choices_of,
     public_voter,
     unlink_resident,
+    voter_key,
     withdraw_voter,
 )
 from storage.database import Database
@@ -238,19 +243,41 @@ async def test_a_public_ballot_keeps_the_resident_it_belongs_to_when_the_vote_mo
 async def test_when_a_batch_fails_every_voter_in_it_hears_the_error_and_the_writer_goes_on(db):
     """Nobody waits forever for an acknowledgement, and nobody is told "recorded" for a rolled-back vote."""
     poll_id = await new_poll(db)
-    writer = BatchRecordingWriter(db)
+    writer = BatchRecordingWriter(db, max_batch=2)
     good = Tap(poll_id, "ann", 0, False)
     bad = Tap(poll_id, "ben", 1, False, resident_id=999_999)  # no such resident: the foreign key refuses it
+    queued = Tap(poll_id, "cat", 2, False)  # waiting behind the failing batch
     results = await asyncio.wait_for(
-        asyncio.gather(writer.tap(good), writer.tap(bad), return_exceptions=True), timeout=10
+        asyncio.gather(writer.tap(good), writer.tap(bad), writer.tap(queued), return_exceptions=True),
+        timeout=10,
     )
-    assert writer.batches == [2]
-    assert [type(r) for r in results] == [IntegrityError, IntegrityError]
-    assert await ballots(db, poll_id) == [], "the whole batch was rolled back"
-    assert await asyncio.wait_for(writer.tap(good), timeout=10) is Outcome.ADDED
     assert writer.batches == [2, 1]
+    assert [type(r) for r in results] == [IntegrityError, IntegrityError, Outcome]
+    assert results[2] is Outcome.ADDED
+    assert await choices(db, poll_id) == [("cat", 0, 2)], "the failed batch was rolled back whole"
+    assert await asyncio.wait_for(writer.tap(good), timeout=10) is Outcome.ADDED
     await writer.stop()
-    assert await choices(db, poll_id) == [("ann", 0, 0)]
+    assert await choices(db, poll_id) == [("ann", 0, 0), ("cat", 0, 2)]
+
+
+async def test_a_withdrawal_deletes_that_ballot_and_no_other(db):
+    """Other voters in the same slot, the same voter's other choices and other polls keep their ballots."""
+    single, multi, other = await new_poll(db), await new_poll(db, multi=True), await new_poll(db)
+    writer = BallotWriter(db)
+    for tap in [
+        Tap(single, "ann", 0, False),
+        Tap(single, "ben", 0, False),
+        Tap(other, "ann", 0, False),
+        Tap(multi, "ann", 0, True),
+        Tap(multi, "ann", 2, True),
+    ]:
+        await writer.tap(tap)
+    withdrawals = [Tap(single, "ann", 0, False), Tap(multi, "ann", 0, True)]
+    assert await asyncio.gather(*(writer.tap(t) for t in withdrawals)) == [Outcome.WITHDRAWN] * 2
+    await writer.stop()
+    assert await choices(db, single) == [("ben", 0, 0)]
+    assert await choices(db, multi) == [("ann", 2, 2)]
+    assert await choices(db, other) == [("ann", 0, 0)]
 
 
 async def test_a_stopped_writer_starts_again_at_the_next_tap(db):
@@ -264,7 +291,19 @@ async def test_a_stopped_writer_starts_again_at_the_next_tap(db):
     assert await choices(db, poll_id) == [("ann", 0, 1)]
 
 
-# --- reading and erasing a voter's ballots -----------------------------------------------------------------
+# --- pseudonyms, reading and erasing a voter's ballots ------------------------------------------------------
+
+
+def test_an_anonymous_voter_s_pseudonym_is_a_keyed_hash_of_their_identity_in_that_poll():
+    key = bytes(range(32))
+    expected = hmac.new(key, b"telegram:42", hashlib.sha256).digest()[:16]
+    pseudonym = voter_key(key, "telegram:42")
+    assert pseudonym == "a" + base64.urlsafe_b64encode(expected).decode()[:22]
+    assert len(pseudonym) == 23 and "=" not in pseudonym
+    assert voter_key(key, "telegram:42") == pseudonym, "stable while the key exists"
+    assert voter_key(key, "telegram:43") != pseudonym
+    assert voter_key(bytes(32), "telegram:42") != pseudonym, "another poll, another pseudonym"
+    assert public_voter(7) == "r7"
 
 
 async def test_withdrawing_a_voter_removes_all_their_ballots_in_that_poll_only(db):
@@ -305,6 +344,7 @@ async def test_a_forgotten_resident_s_ballots_in_closed_public_polls_stay_counte
     assert len(unlinked) == 2
     assert len({b.voter for b in unlinked}) == 1, "still one voter with two choices"
     assert public_voter(bob.id) not in {b.voter for b in await ballots(db, closed)}
+    assert all(re.fullmatch(r"x[A-Za-z0-9_-]{22}", b.voter) for b in unlinked), "a random 128-bit voter"
     after = await poll_store.tally(db, info)
     assert (after.counts, after.voters) == (before.counts, before.voters) == ((1, 2, 0), 2)
     assert await public_choices_of(db, carol.id) == {closed: [1]}

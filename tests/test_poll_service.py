@@ -5,6 +5,7 @@ platform; these tests pin every branch down in milliseconds."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from sqlmodel import col, select
 
 from bot.events import ChatRef, MessageRef
 from bot.i18n import translator
+from bot.outbox.codec import reply_from_json
 from bot.polls.card import results_lines
 from bot.polls.service import SCHEDULER
 from bot.polls.spec import PollSpec
@@ -86,10 +88,22 @@ async def test_a_new_poll_sends_its_card_with_one_button_per_option_to_each_comm
             ["v", str(poll.id), str(n)] for n in range(3)
         ]
     assert calls == [], "no deadline: nothing to schedule"
+    await engine.delivered(f"poll:{poll.id}", MessageRef(SQUARE, "m-1"))
+    [card] = await engine.polls.card_edits(poll.id)
+    assert ctx.replies[0].body == card.body, "a new card is the card of a poll without votes"
+    assert "0 voters" in card.body.plain
 
     annex_first = await new_poll(engine, targets=(ANNEX, SQUARE), closes_at=START + timedelta(days=1))
     assert (annex_first.language, annex_first.timezone) == ("fr", "Europe/Paris")
     assert calls == ["schedule"]
+
+
+async def test_a_multiple_choice_poll_counts_each_choice_of_a_voter(engine):
+    poll = await new_poll(engine, multi=True)
+    assert poll.multi
+    await tap(engine, poll, 0, "bob")
+    assert notices(await tap(engine, poll, 2, "bob")) == ["Vote recorded: Wed"]
+    assert sorted(b.option for b in await ballots(engine, poll.id)) == [0, 2]
 
 
 async def test_a_poll_made_in_a_private_chat_speaks_its_author_s_language(engine):
@@ -250,10 +264,9 @@ async def test_closing_announces_the_results_everywhere_and_shows_the_final_card
     }
     final = await poll_store.get_poll(engine.db, poll.id)
     lines = results_lines(final, await poll_store.tally(engine.db, final), translator("en"))
-    for message in messages:
-        assert f"Poll no. {poll.id} is closed." in message.payload
-        assert "Which day?" in message.payload and "2 voters" in message.payload
-        assert all(line in message.payload for line in lines)
+    assert [await announcement(m) for m in messages] == [
+        f"Poll no. {poll.id} is closed. Which day?\n\n" + "\n".join(lines) + "\n\n2 voters"
+    ] * 2
     assert calls == ["schedule", "outbox"]
 
     assert await engine.polls.close(poll.id, actor="console:olivia") == (False, [])
@@ -261,12 +274,20 @@ async def test_closing_announces_the_results_everywhere_and_shows_the_final_card
     assert len(await outbox(engine)) == 2
 
 
+async def announcement(message: OutboxMessage) -> str:
+    reply = reply_from_json(json.loads(message.payload))
+    assert isinstance(reply, Send)
+    return reply.body.plain
+
+
 async def test_after_the_close_this_process_keeps_neither_the_key_nor_the_open_poll(engine):
     """The key is what links an anonymous ballot to a resident: once closed, it exists nowhere."""
-    poll = await new_poll(engine)
+    poll = await new_poll(engine, question="One voter?")
     await tap(engine, poll, 0, "bob")
     assert await engine.polls.key(poll.id) is not None
     await engine.polls.close(poll.id, actor="console:olivia")
+    [message] = await outbox(engine)
+    assert (await announcement(message)).endswith("\n\n1 votant"), "in the square's French"
     assert await engine.polls.key(poll.id) is None
     assert not (await engine.polls.info(poll.id)).is_open
 
@@ -329,6 +350,7 @@ async def test_a_poll_is_found_by_its_number_or_as_the_latest_of_the_chat(engine
     assert await resolve("999999999999") == (None, ["There is no poll no. 999999999999."])
     assert await resolve("9999999999999") == (None, ["“9999999999999” is not a poll number."])
     assert await resolve("twelve") == (None, ["“twelve” is not a poll number."])
+    assert await resolve(f"X{first.id}") == (None, [f"“X{first.id}” is not a poll number."])
     assert await resolve("x" * 50) == (None, [f"“{'x' * 40}” is not a poll number."])
 
 
@@ -374,3 +396,34 @@ async def test_the_poll_key_is_loaded_once_for_a_crowd(engine, monkeypatch):
     assert keys == [await real(engine.db, poll.id)] * 5 and keys[0] is not None
     assert await engine.polls.key(poll.id) == keys[0]
     assert loads == [poll.id]
+
+
+async def test_different_polls_loaded_at_the_same_time_each_get_their_own(engine):
+    first, second = await new_poll(engine), await new_poll(engine, targets=(ANNEX,))
+    for poll in (first, second):
+        engine.polls.forget(poll.id)
+    assert await asyncio.gather(engine.polls.info(first.id), engine.polls.info(second.id)) == [first, second]
+    keys = await asyncio.gather(engine.polls.key(first.id), engine.polls.key(second.id))
+    assert keys == [await poll_store.poll_key(engine.db, p.id) for p in (first, second)]
+    assert keys[0] != keys[1]
+
+
+async def test_this_process_remembers_a_bounded_number_of_polls_and_never_an_absence(engine, monkeypatch):
+    polls = [await new_poll(engine) for _ in range(3)]
+    for poll in polls:
+        engine.polls.forget(poll.id)
+    loads: list[int] = []
+    real = poll_store.get_poll
+
+    async def counted(db: Any, poll_id: int) -> PollInfo | None:
+        loads.append(poll_id)
+        return await real(db, poll_id)
+
+    monkeypatch.setattr(poll_store, "get_poll", counted)
+    engine.polls.CACHE_LIMIT = 2
+    for poll_id in [999, *(p.id for p in polls)]:
+        await engine.polls.info(poll_id)
+    for poll_id in [999, *(p.id for p in polls)]:
+        await engine.polls.info(poll_id)
+    first, second, third = (p.id for p in polls)
+    assert loads == [999, first, second, third, 999, third], "the first two remembered, the third not"
