@@ -22,10 +22,19 @@ from storage.tables import AnswerRow, ConsultationDraft, Participation, Submissi
 from tests.scenarios.consultation_fixture import SOURCE
 from tests.standalone_engine import START, command, notices, press, private, said, standalone_engine
 
-NAMED = (
+ANONYMOUS = SOURCE.replace(  # thanks in both languages
+    'thanks: "Merci pour votre participation !"',
+    'thanks:\n  fr: "Merci pour votre participation !"\n  en: "Thanks for your time!"',
+)
+NAMED = (  # thanks in French only, and a number that need not be whole
     SOURCE.replace("id: place-test", "id: place-nommee")
     .replace("anonymous: true", "anonymous: false")
     .replace("integer: true", "integer: false")
+)
+RECORDED = "Your answers are recorded."
+KEEP_THIS = (
+    "Your answers are anonymous: nothing in our database links them to you. Keep this message: its button "
+    "is the only way to change them until the consultation closes."
 )
 COMPLETE = {
     "frequence": "chaque-semaine",
@@ -55,7 +64,7 @@ async def engine(tmp_path: Path) -> Any:
         yield engine
 
 
-async def consultation(engine: Any, source: str = SOURCE) -> Loaded:
+async def consultation(engine: Any, source: str = ANONYMOUS) -> Loaded:
     row = await engine.consultations.import_source(source, t=translator("en"), actor="console:alice")
     loaded = await engine.consultations.get(row.id)
     assert loaded is not None
@@ -121,11 +130,10 @@ async def test_an_anonymous_submission_stores_each_answer_as_rows_and_links_nobo
     replies = await send(engine, loaded, "bob")
 
     assert notices(replies) == ["Answers sent."]
-    [confirmation] = said(replies)
-    assert "Your answers are recorded." in confirmation and "Merci pour votre participation !" in confirmation
-    assert "Your answers are anonymous: nothing in our database links them to you." in confirmation
+    assert said(replies) == [f"{RECORDED}\n\nThanks for your time!\n\n{KEEP_THIS}"]
     assert [r.to for r in replies if isinstance(r, Send)] == [private("bob")]
     secret = receipt_of(engine, replies)
+    assert len(secret) == 22, "128 random bits"
     [submission] = await submissions(engine, loaded)
     assert (submission.platform, submission.user_id) == (None, None)
     assert submission.receipt == hashlib.sha256(secret.encode()).hexdigest() != secret
@@ -200,13 +208,19 @@ async def test_an_anonymous_submission_is_changed_through_its_receipt_and_keeps_
     assert any("Trop de voitures" in text for text in said(opened)), "the summary of the stored answers"
     editing = await store.load_draft(engine.db, loaded.id, "console", "bob")
     assert editing is not None and (editing.editing, editing.current) == (submission.id, None)
-    assert json.loads(editing.answers) == COMPLETE, "rebuilt from the stored rows"
+    rebuilt = json.loads(editing.answers)
+    assert rebuilt == COMPLETE, "rebuilt from the stored rows"
+    assert [type(v) for v in rebuilt.values()] == [type(v) for v in COMPLETE.values()], (
+        "whole numbers stay so"
+    )
     assert await load_conversation(engine.db, "console", "bob") == ("consultation", {"cid": loaded.id})
 
     await draft(engine, loaded, "bob", {**COMPLETE, "frequence": "rarement"}, editing=submission.id)
     replies = await send(engine, loaded, "bob")
-    [confirmation] = said(replies)
-    assert "The button under your first confirmation still lets you change them." in confirmation
+    assert said(replies) == [
+        f"{RECORDED}\n\nThanks for your time!\n\n"
+        "The button under your first confirmation still lets you change them."
+    ]
     assert [r.buttons for r in replies if isinstance(r, Send)] == [()], "no second receipt"
     assert [s.id for s in await submissions(engine, loaded)] == [submission.id]
     assert ("frequence", 0, "rarement", None, None, None) in await rows(engine, submission.id)
@@ -230,14 +244,29 @@ async def test_a_receipt_is_refused_when_unknown_or_once_the_consultation_closed
     assert await store.load_draft(engine.db, loaded.id, "console", "bob") is None
 
 
+async def test_a_receipt_of_a_consultation_deleted_meanwhile_is_refused(engine, monkeypatch):
+    loaded = await consultation(engine)
+    await draft(engine, loaded, "bob", COMPLETE)
+    secret = receipt_of(engine, await send(engine, loaded, "bob"))
+
+    async def deleted(consultation_id: int) -> None:
+        return None
+
+    monkeypatch.setattr(engine.consultations, "get", deleted)
+    refused = await engine.handle(press(engine.signer.sign("ce", secret), "bob", chat=private("bob")))
+    assert refused == [Notice(text="This consultation no longer exists.", alert=True)]
+
+
 async def test_a_named_submission_names_its_resident_who_changes_it_with_consult(engine):
     loaded = await consultation(engine, NAMED)
-    answers = {**COMPLETE, "age": 42.5}
+    answers = {k: v for k, v in COMPLETE.items() if k != "pourquoi"} | {"satisfaction": 4, "age": 42.5}
     await draft(engine, loaded, "bob", answers)
     replies = await send(engine, loaded, "bob")
-    [confirmation] = said(replies)
-    assert "You can change your answers until it closes with /consult place-nommee." in confirmation
-    assert "anonymous" not in confirmation and [r.buttons for r in replies if isinstance(r, Send)] == [()]
+    assert said(replies) == [
+        f"{RECORDED}\n\nMerci pour votre participation !\n\n"
+        "You can change your answers until it closes with /consult place-nommee."
+    ]
+    assert [r.buttons for r in replies if isinstance(r, Send)] == [()]
     [submission] = await submissions(engine, loaded)
     assert (submission.platform, submission.user_id, submission.receipt) == ("console", "bob", None)
     assert ("age", 0, None, None, 42.5, None) in await rows(engine, submission.id)
@@ -245,10 +274,9 @@ async def test_a_named_submission_names_its_resident_who_changes_it_with_consult
     await engine.handle(command("consult", "bob", "place-nommee", chat=private("bob")))
     editing = await store.load_draft(engine.db, loaded.id, "console", "bob")
     assert editing is not None and editing.editing == submission.id
-    assert json.loads(editing.answers) == answers
+    assert json.loads(editing.answers) == answers, "the answers after a skipped question too"
     changed = await send(engine, loaded, "bob")
-    [confirmation] = said(changed)
-    assert "/consult" not in confirmation and "first confirmation" not in confirmation
+    assert said(changed) == [f"{RECORDED}\n\nMerci pour votre participation !"]
     assert [s.id for s in await submissions(engine, loaded)] == [submission.id]
 
 
@@ -259,10 +287,15 @@ async def test_storing_touches_only_this_resident_s_draft_and_this_submission_s_
     first, second = await consultation(engine), await consultation(engine, NAMED)
     for loaded, who in [(first, "bob"), (first, "carol"), (second, "bob")]:
         await draft(engine, loaded, who, COMPLETE)
+    await store.save_draft(
+        engine.db,
+        ConsultationDraft(consultation_id=first.id, platform="telegram", user_id="bob", updated_at=START),
+    )
     pieces = [store.AnswerPiece("frequence", option="rarement")]
     carol_id, _ = await store.submit(
         engine.db, first.row, platform="console", user_id="carol", pieces=pieces, editing=None
     )
+    assert await store.load_draft(engine.db, first.id, "console", "bob") is not None, "another resident's"
     bob_id, receipt = await store.submit(
         engine.db, first.row, platform="console", user_id="bob", pieces=pieces, editing=None
     )
@@ -273,6 +306,7 @@ async def test_storing_touches_only_this_resident_s_draft_and_this_submission_s_
         "another consultation's"
     )
     assert await store.load_draft(engine.db, first.id, "console", "bob") is None
+    assert await store.load_draft(engine.db, first.id, "telegram", "bob") is not None, "another platform's"
 
     changed = [store.AnswerPiece("frequence", option="chaque-semaine"), store.AnswerPiece("age", number=7)]
     assert await store.submit(
@@ -283,7 +317,7 @@ async def test_storing_touches_only_this_resident_s_draft_and_this_submission_s_
         ("frequence", 0, "chaque-semaine", None, None, None),
     ]
     assert await rows(engine, carol_id) == [("frequence", 0, "rarement", None, None, None)]
-    with pytest.raises(store.AlreadySubmitted):
+    with pytest.raises(store.AlreadySubmitted, match=r"^place-test$"):
         await store.submit(
             engine.db, first.row, platform="console", user_id="bob", pieces=pieces, editing=None
         )
