@@ -77,6 +77,7 @@ async def run_platforms(settings: Settings, parts: frozenset[str] = frozenset(PA
         await stop.wait()
     finally:
         await app.deadlines.stop()  # nothing falls due while the platforms go away
+        await app.dispatcher.stop()  # the send in flight completes and is recorded while its platform can
         for platform in reversed(platforms):
             with contextlib.suppress(Exception):
                 await platform.stop()

@@ -15,7 +15,7 @@ import re
 
 MAX_ACTION_BYTES = 64
 _SIGNATURE_BYTES = 12  # 96 bits: far beyond guessing, short enough to leave room for the fields
-_FIELD = re.compile(r"^[A-Za-z0-9_-]*$")
+_FIELD = re.compile(r"[A-Za-z0-9_-]*")  # the whole field: fullmatch (a `$` would let "1\n" in)
 
 
 class ActionSigner:
@@ -24,12 +24,12 @@ class ActionSigner:
 
     def _signature(self, payload: str) -> str:
         digest = hmac.new(self._secret, payload.encode(), hashlib.sha256).digest()[:_SIGNATURE_BYTES]
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        return base64.urlsafe_b64encode(digest).decode()  # 12 bytes: 16 characters, no padding
 
     def sign(self, *fields: str | int) -> str:
         parts = [str(f) for f in fields]
         for part in parts:
-            if not _FIELD.match(part):
+            if not _FIELD.fullmatch(part):
                 raise ValueError(f"action field {part!r} has characters outside A-Z a-z 0-9 _ -")
         payload = ".".join(parts)
         action = f"{payload}.{self._signature(payload)}"
@@ -44,6 +44,7 @@ class ActionSigner:
         payload, dot, signature = action.rpartition(".")
         if not dot or not payload:
             return None
-        if not hmac.compare_digest(signature, self._signature(payload)):
+        # as bytes: compare_digest refuses a str with non-ASCII characters, and anyone can send some
+        if not hmac.compare_digest(signature.encode(), self._signature(payload).encode()):
             return None
         return payload.split(".")

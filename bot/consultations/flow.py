@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from bot.consultations.definition import NumberQuestion
 from bot.consultations.service import Loaded
 from bot.context import Context
 from bot.events import ButtonPress
@@ -80,7 +81,7 @@ def answers_from_rows(loaded: Loaded, rows: list[Any]) -> dict[str, Any]:
             answers[question.id] = tuple(r.option for r in found)
         elif question.type in ("single_choice", "yes_no"):
             answers[question.id] = found[0].option
-        elif question.type == "scale" or (question.type == "number" and getattr(question, "integer", False)):
+        elif question.type == "scale" or (isinstance(question, NumberQuestion) and question.integer):
             answers[question.id] = int(found[0].number)
         elif question.type == "number":
             answers[question.id] = found[0].number
@@ -404,7 +405,6 @@ async def _draft_for_change(ctx: Context, loaded: Loaded, submission_id: str) ->
         consultation_id=loaded.id,
         platform=sender.platform,
         user_id=sender.user_id,
-        current=None,
         editing=submission_id,
         updated_at=engine.clock.now(),
     )
@@ -581,8 +581,8 @@ async def _submit(ctx: Context, loaded: Loaded, draft: ConsultationDraft) -> Non
     ctx.notice(t._("Answers sent."))
     thanks = (
         loaded.definition.thanks.get(t.language)
-        if loaded.definition.thanks
-        else t._("Thank you for taking part!")
+        if loaded.definition.thanks  # pragma: no mutate (`thanks` is a required field: never empty)
+        else t._("Thank you for taking part!")  # pragma: no mutate (so this is never reached)
     )
     blocks = [p(b(t._("Your answers are recorded."))), p(thanks)]
     keyboard: Keyboard = ()

@@ -19,6 +19,7 @@ from bot.private_results import organizers_to_notify
 from bot.replies import Edit, Refresh, Reply, Send
 from storage import polls as poll_store
 from storage.ballots import Outcome, Tap, public_voter, voter_key
+from storage.database import Database
 from storage.outbox import Outgoing
 from storage.polls import PollInfo
 
@@ -30,22 +31,25 @@ T = TypeVar("T")
 
 
 class PollService:
+    CACHE_LIMIT = 10_000  # polls remembered at most (a poll is a few hundred bytes)
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._info: dict[int, PollInfo] = {}
         self._keys: dict[int, bytes] = {}
-        self._loading: dict[tuple[str, int], asyncio.Future[object]] = {}
+        self._loading: dict[tuple[object, int], asyncio.Future[object]] = {}
 
-    async def _once(self, kind: str, poll_id: int, load: Callable[[], Awaitable[T]]) -> T:
-        """One query for many waiters: when a crowd taps a poll this process has not cached yet, the
-        first tap loads it and the others wait for that answer instead of each asking the database."""
-        pending = self._loading.get((kind, poll_id))
+    async def _once(self, load: Callable[[Database, int], Awaitable[T]], poll_id: int) -> T:
+        """`load(db, poll_id)`, one query for many waiters: when a crowd taps a poll this process has not
+        cached yet, the first tap loads it and the others wait for that answer instead of each asking the
+        database."""
+        pending = self._loading.get((load, poll_id))
         if pending is not None:
             return await pending  # type: ignore[return-value]
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self._loading[(kind, poll_id)] = future
+        self._loading[(load, poll_id)] = future
         try:
-            value = await load()
+            value = await load(self.engine.db, poll_id)
             future.set_result(value)
             return value
         except BaseException as error:
@@ -53,15 +57,15 @@ class PollService:
             future.exception()  # mark it retrieved when nobody else waited
             raise
         finally:
-            del self._loading[(kind, poll_id)]
+            del self._loading[(load, poll_id)]
 
     # -- lookups (cached: a vote must not cost a query for the poll itself) ------------------------------
 
     async def info(self, poll_id: int) -> PollInfo | None:
         cached = self._info.get(poll_id)
         if cached is None:
-            cached = await self._once("info", poll_id, lambda: poll_store.get_poll(self.engine.db, poll_id))
-            if cached is not None and len(self._info) < 10_000:
+            cached = await self._once(poll_store.get_poll, poll_id)
+            if cached is not None and len(self._info) < self.CACHE_LIMIT:
                 self._info[poll_id] = cached
         return cached
 
@@ -73,7 +77,7 @@ class PollService:
     async def key(self, poll_id: int) -> bytes | None:
         key = self._keys.get(poll_id)
         if key is None:
-            key = await self._once("key", poll_id, lambda: poll_store.poll_key(self.engine.db, poll_id))
+            key = await self._once(poll_store.poll_key, poll_id)
             if key is not None:
                 self._keys[poll_id] = key
         return key
@@ -120,7 +124,7 @@ class PollService:
             actor=ctx.identity,
             now=engine.clock.now(),
         )
-        tally = poll_store.Tally(counts=(0,) * len(poll.options), voters=0, names=((),) * len(poll.options))
+        tally = poll_store.Tally(counts=(0,) * len(poll.options), voters=0)
         t = translator(poll.language)
         for chat in targets:
             ctx.send(
@@ -154,8 +158,9 @@ class PollService:
             ctx.notice(t._("This poll belongs to another conversation."), alert=True)
             return
         if poll.public:
-            resident_id: int | None = await self.engine.resident_id(ctx.event)
-            voter = public_voter(resident_id or 0)
+            public_id = await self.engine.resident_id(ctx.event)
+            resident_id: int | None = public_id
+            voter = public_voter(public_id)
         else:
             resident_id = None
             key = await self.key(poll_id)
