@@ -251,6 +251,8 @@ class Engine:
             from bot.meetings.service import record_card
 
             await record_card(self, int(rest), ref)
+        elif kind == "results":
+            self.reposts.delivered(rest, ref)
         elif kind == "meeting-calendar":
             from bot.meetings.service import record_calendar_entry
 

@@ -50,6 +50,7 @@ class Send:
     attachment: Attachment | None = None
     track: str | None = None
     idempotency_key: str | None = None  # the same key twice is one message where the platform can tell
+    reply_to: MessageRef | None = None  # an earlier message of the same chat this one points to (a quote)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

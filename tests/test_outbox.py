@@ -68,6 +68,8 @@ async def queue(app, *messages: store.Outgoing) -> None:
 async def test_a_reply_survives_the_trip_through_json():
     reply = Send(to=ChatRef("telegram", "-100"), body=doc("Réunion <jeudi> & apéro 🎉"), idempotency_key="k")
     assert reply_from_json(reply_to_json(reply)) == reply
+    quoting = Send(to=reply.to, body=doc("Déjà publié"), reply_to=MessageRef(reply.to, "41"))
+    assert reply_from_json(reply_to_json(quoting)) == quoting
 
 
 async def test_deciding_the_same_message_twice_queues_it_once(app):

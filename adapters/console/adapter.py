@@ -43,6 +43,7 @@ class ConsoleMessage:
     buttons: list[list[Button]] = field(default_factory=list)
     edited: bool = False
     files: list[str] = field(default_factory=list)
+    quote: str | None = None  # the first line of the earlier message this one points to
 
     @property
     def labels(self) -> list[str]:
@@ -127,11 +128,25 @@ class ConsoleAdapter:
 
     # -- the bot answers -------------------------------------------------------------------------------------
 
-    def _post(self, to: ChatRef, text: str, buttons: list[list[Button]], files: list[str]) -> ConsoleMessage:
+    def _first_line(self, ref: MessageRef) -> str | None:
+        for message in self.chats.get(chat_name(ref.chat), []):
+            if str(message.id) == ref.message_id:
+                return (message.text.splitlines() or [""])[0]
+        return None
+
+    def _post(
+        self,
+        to: ChatRef,
+        text: str,
+        buttons: list[list[Button]],
+        files: list[str],
+        *,
+        quote: str | None = None,
+    ) -> ConsoleMessage:
         if to.is_private and to.chat_id in self.blocked:
             raise DeliveryError("the resident blocked the bot", permanent=True)
         name = chat_name(to)
-        message = ConsoleMessage(self._next_id, name, text, buttons, files=files)
+        message = ConsoleMessage(self._next_id, name, text, buttons, files=files, quote=quote)
         self._next_id += 1
         self.chats.setdefault(name, []).append(message)
         self.on_change(message, "new")
@@ -147,7 +162,10 @@ class ConsoleAdapter:
     async def deliver(self, reply: Reply, *, event: Event | None) -> MessageRef | None:
         if isinstance(reply, Send):
             files = [self._save(reply.attachment)] if reply.attachment else []
-            message = self._post(reply.to, render(reply.body, PLAIN), [list(r) for r in reply.buttons], files)
+            quote = self._first_line(reply.reply_to) if reply.reply_to is not None else None
+            message = self._post(
+                reply.to, render(reply.body, PLAIN), [list(r) for r in reply.buttons], files, quote=quote
+            )
             return MessageRef(reply.to, str(message.id))
         if isinstance(reply, Edit):
             for message in self.chats.get(chat_name(reply.target.chat), []):

@@ -30,6 +30,8 @@ def _print_message(message: ConsoleMessage, how: str) -> None:
         return
     header = f"  ┌ {_label(message.chat)} — civicbot" + (" (edited)" if how == "edited" else "")
     print(header)
+    if message.quote is not None:
+        print(f"  │ ↪ « {message.quote} »")
     for line in message.text.splitlines() or [""]:
         print(f"  │ {line}")
     for path in message.files:

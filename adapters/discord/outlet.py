@@ -29,7 +29,7 @@ from adapters.discord.exchange import Exchange, exchange_of, message_kwargs
 from adapters.discord.ids import Prompt
 from adapters.discord.markdown import NO_MENTIONS, Layout, layout_edit, layout_message
 from bot.events import ChatRef, Event, MessageRef
-from bot.formatting import Rich
+from bot.formatting import Rich, doc, link, p
 from bot.i18n import translator
 from bot.replies import (
     AskInput,
@@ -108,8 +108,11 @@ class DiscordOutlet:
                 raise DeliveryError("the Discord client is not logged in", permanent=False) from None
         if isinstance(reply, Send):
             view = keyboard_view(reply.buttons, self._language(exchange))
+            body = (
+                reply.body if reply.reply_to is None else reply.body + await self._jump_link(reply.reply_to)
+            )
             return await self._post(
-                reply.to, reply.body, view, _file(reply.attachment), exchange, key=reply.idempotency_key
+                reply.to, body, view, _file(reply.attachment), exchange, key=reply.idempotency_key
             )
         if isinstance(reply, Edit):
             await self._edit(reply)
@@ -146,6 +149,14 @@ class DiscordOutlet:
         if chat.is_private:
             return await self.client.create_dm(discord.Object(int(chat.chat_id)))
         return self.client.get_partial_messageable(int(chat.chat_id))
+
+    async def _jump_link(self, earlier: MessageRef) -> Rich:
+        """A link to an earlier message: an interaction's answer cannot quote a message, a link it can."""
+        channel = await self._messageable(earlier.chat)
+        guild = getattr(channel, "guild", None)
+        where = str(guild.id) if guild is not None else "@me"
+        url = f"https://discord.com/channels/{where}/{earlier.chat.chat_id}/{earlier.message_id}"
+        return doc(p(link(url, url)))
 
     async def _post(
         self,

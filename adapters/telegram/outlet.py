@@ -115,7 +115,8 @@ class TelegramOutlet:
         key = send.idempotency_key
         if key is not None and key in self._sent:
             return self._sent[key]
-        ref = await self._send(send.to, send.body, send.buttons, send.attachment)
+        reply_to = int(send.reply_to.message_id) if send.reply_to is not None else None
+        ref = await self._send(send.to, send.body, send.buttons, send.attachment, reply_to=reply_to)
         if key is not None:
             self._sent[key] = ref
             while len(self._sent) > IDEMPOTENCY_MEMORY:
@@ -123,8 +124,16 @@ class TelegramOutlet:
         return ref
 
     async def _send(
-        self, to: ChatRef, body: Rich, buttons: Keyboard, attachment: Attachment | None = None
+        self,
+        to: ChatRef,
+        body: Rich,
+        buttons: Keyboard,
+        attachment: Attachment | None = None,
+        *,
+        reply_to: int | None = None,
     ) -> MessageRef:
+        """Post `body` (in several messages when too long: the keyboard goes with the last); the first quotes
+        the message `reply_to`, when given and still there."""
         chat_id = int(to.chat_id)
         markup = keyboard(buttons)
         if attachment is not None:
@@ -138,11 +147,12 @@ class TelegramOutlet:
                 caption=texts[0] or None,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup if len(texts) == 1 else None,
+                reply_parameters=_quoting(reply_to),
             )
             rest = texts[1:]
         else:
             texts = chunk(body).all
-            first = await self._text(chat_id, texts[0], markup if len(texts) == 1 else None)
+            first = await self._text(chat_id, texts[0], markup if len(texts) == 1 else None, reply_to)
             rest = texts[1:]
         carrier = first
         for index, text in enumerate(rest):
@@ -165,9 +175,7 @@ class TelegramOutlet:
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
             link_preview_options=NO_PREVIEW,
-            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
-            if reply_to
-            else None,
+            reply_parameters=_quoting(reply_to),
         )
 
     async def _edit(self, edit: Edit) -> None:
@@ -275,3 +283,8 @@ class TelegramOutlet:
                 "Telegram kept refusing for flood control", permanent=False, retry_after=seconds
             )
         return DeliveryError(reason, permanent=False)
+
+
+def _quoting(message_id: int | None) -> ReplyParameters | None:
+    """Quote an earlier message; if it was deleted meanwhile, post without the quote rather than fail."""
+    return ReplyParameters(message_id, allow_sending_without_reply=True) if message_id else None

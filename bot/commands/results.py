@@ -9,6 +9,7 @@ from the community (a consultation before its close or without `results_public`,
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot import authority
 from bot.context import Context
@@ -18,6 +19,7 @@ from bot.formatting import Rich, b, doc, i, p
 from bot.replies import Reply, Send
 
 RESULTS_LINK = "r_"  # `/start r_<argument>` in private: the invitation's way back to these results
+RESULTS_TRACK = "results:"  # a tracked posting of results: the engine learns its message (bot/reposts.py)
 
 
 async def handle(ctx: Context, args: str) -> None:
@@ -55,8 +57,9 @@ async def poll_results(ctx: Context, args: str) -> None:
 
         await to_organizer(ctx, f"{RESULTS_LINK}{poll.id}", privately)
         return
-    if not posted_lately(ctx, f"poll:{poll.id}"):
-        ctx.say(await message())
+    subject = f"poll:{poll.id}"
+    if not posted_lately(ctx, subject):
+        ctx.say(await message(), track=f"{RESULTS_TRACK}{subject}")
 
 
 async def consultation_results(ctx: Context, slug: str) -> None:
@@ -72,8 +75,11 @@ async def consultation_results(ctx: Context, slug: str) -> None:
         ctx.say(t._("There is no consultation “{slug}”. /consultations lists them.", slug=slug[:40]))
         return
     if engine.consultations.state(loaded.row) is State.CLOSED and loaded.row.results_public:
-        if not posted_lately(ctx, f"consultation:{loaded.id}"):
-            ctx.replies.extend(await results_replies(engine, loaded, ctx.chat, t, closing=False))
+        subject = f"consultation:{loaded.id}"
+        if not posted_lately(ctx, subject):
+            first, *rest = await results_replies(engine, loaded, ctx.chat, t, closing=False)
+            tracked = replace(first, track=f"{RESULTS_TRACK}{subject}") if isinstance(first, Send) else first
+            ctx.replies.extend([tracked, *rest])
         return
     if not await authority.may_manage(ctx, loaded.row.community_id, loaded.row.created_by):
         ctx.say(t._("The results of this consultation are not public."))
@@ -115,6 +121,8 @@ def posted_lately(ctx: Context, subject: str) -> bool:
     if earlier is None:
         engine.reposts.record(ctx.chat.key, subject, now)
         return False
-    when = format_time(earlier, tz=engine.community_timezone(ctx.chat.key), language=ctx.t.language)
-    ctx.say(ctx.t._("These results were posted here at {time}, just above.", time=when))
+    at, message = earlier
+    when = format_time(at, tz=engine.community_timezone(ctx.chat.key), language=ctx.t.language)
+    text = ctx.t._("These results were posted here at {time}, just above.", time=when)
+    ctx.replies.append(Send(to=ctx.chat, body=doc(text), reply_to=message))
     return True

@@ -79,6 +79,8 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         }
         if reply.idempotency_key:
             data["key"] = reply.idempotency_key
+        if reply.reply_to is not None:
+            data["reply_to"] = reply.reply_to.message_id  # a message of the same chat
         if reply.attachment is not None:
             a = reply.attachment
             data["attachment"] = {
@@ -122,6 +124,7 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
             buttons=_keyboard_back(data["buttons"]),
             attachment=attachment,
             idempotency_key=data.get("key"),
+            reply_to=MessageRef(_chat_back(data["to"]), data["reply_to"]) if "reply_to" in data else None,
         )
     if kind == "edit":
         return Edit(

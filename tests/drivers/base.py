@@ -33,6 +33,7 @@ class Seen:
     buttons: list[str] = field(default_factory=list)
     edited: bool = False
     files: list[str] = field(default_factory=list)  # filenames of images and files, with their alt text
+    quote: str | None = None  # the first line of the earlier message this one replies to (a quote)
 
     def __contains__(self, fragment: str) -> bool:
         return fragment in self.text

@@ -112,7 +112,7 @@ class ConsoleDriver:
 
     def messages(self, chat: str) -> list[Seen]:
         return [
-            Seen(text=m.text, buttons=m.labels, edited=m.edited, files=list(m.files))
+            Seen(text=m.text, buttons=m.labels, edited=m.edited, files=list(m.files), quote=m.quote)
             for m in self.console.chats.get(chat, [])
         ]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 import shlex
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -484,14 +485,25 @@ class DiscordDriver:
         return edits > 0
 
     def messages(self, chat: str) -> list[Seen]:
+        posted = self.bot_messages(chat)
+        by_id = {str(m["id"]): m for m in posted}
+
+        def quote(m: dict[str, Any]) -> str | None:
+            """The message it replies to, or links to (an interaction's answer can only link)."""
+            linked = re.search(r"discord\.com/channels/(?:\d+|@me)/\d+/(\d+)", m.get("content") or "")
+            earlier = (m.get("message_reference") or {}).get("message_id") or (linked and linked.group(1))
+            target = by_id.get(str(earlier))
+            return (_text(target).splitlines() or [""])[0] if target is not None else None
+
         return [
             Seen(
                 text=_text(m),
                 buttons=[label for label, _, _ in _choices(m)],
                 edited=self._edited(m),
                 files=[f"{a['filename']} — {a.get('description') or ''}" for a in m.get("attachments") or []],
+                quote=quote(m),
             )
-            for m in self.bot_messages(chat)
+            for m in posted
         ]
 
 

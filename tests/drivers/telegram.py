@@ -212,12 +212,19 @@ class TelegramDriver:
     # -- what people see -------------------------------------------------------------------------------------
 
     def messages(self, chat: str) -> list[Seen]:
+        everything = {m.message_id: m for m in self.fake.messages(self.chat_id(chat))}
+
+        def quote(m: FakeMessage) -> str | None:
+            target = everything.get(m.reply_to_message_id or 0)
+            return (target.plain_text.splitlines() or [""])[0] if target is not None else None
+
         return [
             Seen(
                 text=m.plain_text,
                 buttons=[b["text"] for b in m.buttons],
                 edited=m.edits > 0,
                 files=[m.filename or m.kind] if m.file is not None else [],
+                quote=quote(m),
             )
             for m in self._visible(chat)
         ]

@@ -89,6 +89,7 @@ async def test_interim_results_go_to_organizers_in_private_audited_and_small_fig
     await driver.send("bob", "/resultats place-test")
     assert len(driver.messages("square")) == before + len(reposted) + 1, "one line, not results and charts"
     assert "Ces résultats ont été publiés ici à 10 h 00, juste au-dessus." in last(driver)
+    assert last(driver).quote == reposted[0].text.splitlines()[0], "pointing to the results posted"
     await driver.send("alice", "/resultats place-test", chat="@alice")
     assert len(await accesses(driver)) == 3, "once closed, reading the results is not an interim read"
 
@@ -102,7 +103,8 @@ async def test_a_poll_is_reposted_in_a_group_at_most_once_an_hour_and_in_private
     before = len(driver.messages("square"))
     await driver.send("carol", "/resultats 1")
     assert len(driver.messages("square")) == before + 1
-    assert last(driver).text == "Ces résultats ont été publiés ici à 10 h 00, juste au-dessus."
+    assert last(driver).text.startswith("Ces résultats ont été publiés ici à 10 h 00, juste au-dessus.")
+    assert last(driver).quote == "Résultats du sondage n° 1 (en cours)", "pointing to the results posted"
     await driver.send("carol", "/results 1", chat="@carol")
     await driver.send("carol", "/results 1", chat="@carol")
     assert normalized(texts(driver, "@carol")).count("Oui : 1 (100 %)") == 2, "no limit in private"
