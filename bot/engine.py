@@ -39,6 +39,7 @@ class Engine:
         self._admin_seen: dict[tuple[int, str], bool] = {}
         self._members: set[tuple[int, str]] = set()  # (community id, identity) known to be stored
         self._residents: dict[str, int] = {}  # identity → resident id, for residents known to exist
+        self._private_open: set[str] = set()  # identities known to have their private chat open
         self.schedule_changed: Callable[[], None] = lambda: None  # the deadline scheduler re-derives its jobs
         self.outbox_changed: Callable[[], None] = lambda: None  # the dispatcher looks at the outbox now
         self.reposts = RepostGuard()  # results posted in a community: once an hour per poll or consultation
@@ -119,6 +120,7 @@ class Engine:
 
     def forget_cached(self, identity: str) -> None:
         self._residents.pop(identity, None)
+        self._private_open.discard(identity)
         self._languages.pop(identity, None)
         self._admin_seen = {k: v for k, v in self._admin_seen.items() if k[1] != identity}
         self._members = {k for k in self._members if k[1] != identity}
@@ -157,7 +159,7 @@ class Engine:
                     self._admin_seen[seen_key] = event.sender_is_admin
         elif (
             isinstance(event, (Command, TextMessage, FileUpload))
-            and event.sender.identity not in self._residents
+            and event.sender.identity not in self._private_open
             and not _about_personal_data(event)
         ):
             resident = await self.resident(event)
@@ -165,6 +167,7 @@ class Engine:
                 await resident_store.update_resident(
                     self.db, resident.id or 0, private_chat_open=True, unreachable=False
                 )
+            self._private_open.add(event.sender.identity)
 
     async def _remember_member(self, community_id: int, event: Event) -> None:
         """A resident who writes in a community may look up its polls and events in private."""
@@ -179,7 +182,8 @@ class Engine:
             self._communities[chat_key] = (cached[0], language, timezone)
 
     async def mark_unreachable(self, platform: str, user_id: str) -> None:
-        self._residents.pop(f"{platform}:{user_id}", None)  # their next private message reopens the chat
+        self._residents.pop(f"{platform}:{user_id}", None)
+        self._private_open.discard(f"{platform}:{user_id}")  # their next private message reopens the chat
         resident = await resident_store.find_resident(self.db, platform, user_id)
         if resident is not None and resident.id is not None:
             await resident_store.update_resident(self.db, resident.id, unreachable=True)

@@ -284,6 +284,48 @@ async def announcement(message: OutboxMessage) -> str:
     return reply.body.plain
 
 
+async def test_a_poll_with_private_results_tells_its_community_only_how_many_voted(engine):
+    """The square learns the number of voters; its administrators who opened a private chat, and the global
+    admins, get the tally in private, each in their own language; a resident, or an administrator who never
+    wrote to the bot in private (it may not write first), gets nothing."""
+    await engine.handle(command("help", "olivia", admin=True))  # the square's administrator
+    await engine.handle(
+        command("lang", "olivia", "en", chat=private("olivia"))
+    )  # her private chat, in English
+    await engine.handle(command("help", "oscar", admin=True))  # another administrator, never in private
+    await engine.handle(command("help", "bob", chat=private("bob")))  # a resident with a private chat
+    ctx = context(engine, command("poll", "olivia", admin=True))
+    spec = PollSpec("Quel jour ?", list(OPTIONS), private_results=True)
+    poll = await engine.polls.create(ctx, spec, [SQUARE])
+    await tap(engine, poll, 0, "bob")
+    await tap(engine, poll, 2, "carol")
+
+    await engine.polls.close(poll.id, actor="console:olivia")
+
+    messages = {m.recipient: m for m in await outbox(engine)}
+    assert set(messages) == {SQUARE.key, private("olivia").key, private("alice").key}
+    assert {m.dedup_key for m in messages.values()} == {f"poll:{poll.id}:closed:{key}" for key in messages}, (
+        "one announcement per chat, rewritten in place by /forget"
+    )
+    final = await poll_store.get_poll(engine.db, poll.id)
+    tally = await poll_store.tally(engine.db, final)
+    french, english = translator("fr"), translator("en")
+    assert await announcement(messages[SQUARE.key]) == (
+        f"Le sondage n° {poll.id} est clos. Quel jour ?\n\n2 votants\n\n"
+        + french._("Results go only to the poll's organizers, in private.")
+    )
+    for who, t in (("olivia", english), ("alice", french)):
+        assert await announcement(messages[private(who).key]) == (
+            t._("Poll no. {id} is closed.", id=poll.id)
+            + " Quel jour ?\n\n"
+            + "\n".join(results_lines(final, tally, t))
+            + "\n\n"
+            + t.n_("{count} voter", "{count} voters", 2)
+            + "\n\n"
+            + t._("Results go only to the poll's organizers, in private.")
+        ), who
+
+
 async def test_after_the_close_this_process_keeps_neither_the_key_nor_the_open_poll(engine):
     """The key is what links an anonymous ballot to a resident: once closed, it exists nowhere."""
     poll = await new_poll(engine, question="One voter?")
