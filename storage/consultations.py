@@ -61,8 +61,11 @@ class AnswerPiece:
     text: str | None = None
 
 
-def receipt_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+def receipt_hash(secret: str, identity: str) -> str:
+    """What the database keeps of a receipt: bound to the identity it was sent to, so that a forwarded or
+    leaked receipt is useless to anyone else, and still naming nobody (without the secret, which only the
+    resident's private chat holds, nobody can test an identity against it)."""
+    return hashlib.sha256(f"{identity}\n{secret}".encode()).hexdigest()
 
 
 def new_submission_id() -> str:
@@ -235,9 +238,10 @@ async def named_submission(
         return (await session.exec(query)).first()
 
 
-async def submission_by_receipt(db: Database, secret: str) -> Submission | None:
+async def submission_by_receipt(db: Database, secret: str, identity: str) -> Submission | None:
+    """The submission whose receipt `secret` was sent to `identity` (anyone else finds nothing)."""
     async with db.read() as session:
-        query = select(Submission).where(Submission.receipt == receipt_hash(secret))
+        query = select(Submission).where(Submission.receipt == receipt_hash(secret, identity))
         return (await session.exec(query)).first()
 
 
@@ -287,7 +291,9 @@ async def submit(
                 receipt = secrets.token_urlsafe(16)
                 session.add(
                     Submission(
-                        id=submission_id, consultation_id=consultation.id, receipt=receipt_hash(receipt)
+                        id=submission_id,
+                        consultation_id=consultation.id,
+                        receipt=receipt_hash(receipt, f"{platform}:{user_id}"),
                     )
                 )
             else:

@@ -136,7 +136,7 @@ async def test_an_anonymous_submission_stores_each_answer_as_rows_and_links_nobo
     assert len(secret) == 22, "128 random bits"
     [submission] = await submissions(engine, loaded)
     assert (submission.platform, submission.user_id) == (None, None)
-    assert submission.receipt == hashlib.sha256(secret.encode()).hexdigest() != secret
+    assert submission.receipt == hashlib.sha256(f"console:bob\n{secret}".encode()).hexdigest() != secret
     assert len(submission.id) == 12
     assert await rows(engine, submission.id) == STORED
     assert await participants(engine, loaded) == ["bob"], "that bob took part, and nothing more"
@@ -238,6 +238,9 @@ async def test_a_receipt_is_refused_when_unknown_or_once_the_consultation_closed
     assert unknown == [Notice(text="These answers can no longer be found.", alert=True)]
     empty = await engine.handle(press(engine.signer.sign("ce"), "bob", chat=private("bob")))
     assert empty == [Notice(text="These answers can no longer be found.", alert=True)]
+    forwarded = await engine.handle(press(engine.signer.sign("ce", secret), "carol", chat=private("carol")))
+    assert forwarded == [Notice(text="These answers can no longer be found.", alert=True)], "bob's alone"
+    assert await store.load_draft(engine.db, loaded.id, "console", "carol") is None, "nothing opened"
     engine.clock.advance(timedelta(days=30))
     closed = await engine.handle(press(engine.signer.sign("ce", secret), "bob", chat=private("bob")))
     assert closed == [Notice(text="This consultation is closed; thank you for your interest.", alert=True)]
@@ -299,9 +302,10 @@ async def test_storing_touches_only_this_resident_s_draft_and_this_submission_s_
     bob_id, receipt = await store.submit(
         engine.db, first.row, platform="console", user_id="bob", pieces=pieces, editing=None
     )
-    assert receipt is not None and await store.submission_by_receipt(engine.db, receipt) is not None
-    assert (await store.submission_by_receipt(engine.db, receipt)).id == bob_id  # type: ignore[union-attr]
-    assert await store.submission_by_receipt(engine.db, receipt + "x") is None
+    assert receipt is not None
+    assert (await store.submission_by_receipt(engine.db, receipt, "console:bob")).id == bob_id  # type: ignore[union-attr]
+    assert await store.submission_by_receipt(engine.db, receipt + "x", "console:bob") is None
+    assert await store.submission_by_receipt(engine.db, receipt, "console:carol") is None, "bound to bob"
     assert await store.load_draft(engine.db, second.id, "console", "bob") is not None, (
         "another consultation's"
     )

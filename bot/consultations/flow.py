@@ -618,7 +618,7 @@ async def on_receipt(ctx: Context, fields: list[str]) -> None:
     """The "Change my answers" button of an anonymous submission: its receipt finds the answers."""
     t = ctx.t
     engine = ctx.engine
-    submission = await store.submission_by_receipt(engine.db, fields[0]) if fields else None
+    submission = await store.submission_by_receipt(engine.db, fields[0], ctx.identity) if fields else None
     if submission is None:
         ctx.notice(t._("These answers can no longer be found."), alert=True)
         return

@@ -109,6 +109,12 @@ async def test_one_submission_per_resident_and_an_anonymous_one_changes_through_
     await answer_all(driver, "bob")
     await driver.send("bob", "/consult place-test", chat="@bob")
     assert "déjà répondu" in last(driver, "@bob")
+    await driver.send("carol", "/langue", chat="@carol")  # carol has a message with buttons in private
+    forwarded = await driver.press_raw(
+        "carol", driver.button_action("Modifier mes réponses", chat="@bob"), chat="@carol"
+    )
+    assert forwarded == "Ces réponses sont introuvables.", "a receipt works for its owner only"
+    assert "Récapitulatif" not in texts(driver, "@carol")
     await driver.press("bob", "Modifier mes réponses", chat="@bob")
     assert "Récapitulatif" in last(driver, "@bob")
     await driver.press("bob", "Retour au début", chat="@bob")
