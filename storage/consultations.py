@@ -323,6 +323,8 @@ async def submit(
                 ConsultationDraft.user_id == user_id,
             )
         )
+    if consultation.anonymous:
+        await db.shred()  # the draft, next to its resident, leaves the write-ahead log too
     return submission_id, receipt
 
 

@@ -132,6 +132,19 @@ class Database:
         async with self._reader() as session, session.begin():
             yield session
 
+    async def shred(self) -> None:
+        """Make what was just deleted (a poll's key, a resident's draft) unreadable in the files too. On
+        SQLite `secure_delete` zeroes deleted cells in the database file, but the write-ahead log still holds
+        the pages as they were: a TRUNCATE checkpoint copies every frame into the database file and empties
+        the log. When a reader holds an old snapshot the log cannot be emptied yet: the next shred, or the
+        checkpoint at a clean stop, does it. PostgreSQL: nothing here (its WAL and dead rows are issue 15's
+        next step)."""
+        if not self.is_sqlite:
+            return
+        async with self.write_engine.connect() as connection:  # outside any transaction: on the driver itself
+            raw = await connection.get_raw_connection()
+            await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+
     async def migrate(self) -> None:
         """Bring the schema to the latest Alembic revision (run at every start; when the database already
         records the newest revision, one query, without loading Alembic). On PostgreSQL, processes starting

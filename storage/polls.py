@@ -214,6 +214,7 @@ async def close_poll(
         audit.record(session, at=now, actor=actor, action="poll.close", object_type="poll", object_id=poll_id)
         if announce is not None:
             await outbox.enqueue(session, await announce(session), now=now)
+    await db.shred()  # the key's old pages leave the write-ahead log too
     return True
 
 

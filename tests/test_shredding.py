@@ -1,0 +1,71 @@
+"""What is deleted to keep answers anonymous is gone from the database files too, not only from the tables:
+someone who copies the SQLite files (`civicbot.db` and its write-ahead log `-wal`) while the bot runs, right
+after a poll closed or a resident sent an anonymous consultation, finds neither the poll's key nor the draft
+that sat next to the resident's id. (PostgreSQL's WAL and dead rows: issue 15, still open.)"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storage import consultations as consultation_store
+from storage import polls as poll_store
+from storage.database import Database
+from storage.tables import Consultation, ConsultationDraft
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def files_of(database: Path) -> bytes:
+    """Every byte an attacker copying the database while it runs would get."""
+    return b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*") if p.is_file())
+
+
+async def started(tmp_path: Path) -> tuple[Database, Path]:
+    path = tmp_path / "civicbot.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.migrate()
+    return db, path
+
+
+async def test_a_closed_poll_s_key_is_in_no_database_file(tmp_path: Path):
+    db, path = await started(tmp_path)
+    try:
+        poll = await poll_store.create_poll(
+            db, question="Q ?", options=["A", "B"], multi=False, public=False, hidden=False,
+            language="fr", timezone="Europe/Paris", closes_at=None, posts=[], created_by=None,
+            actor="console:alice", now=NOW,
+        )  # fmt: skip
+        key = await poll_store.poll_key(db, poll.id)
+        assert key is not None and key in files_of(path), "while open, the key is there by design"
+        assert await poll_store.close_poll(db, poll.id, now=NOW, actor="console:alice")
+        assert await poll_store.poll_key(db, poll.id) is None
+        assert key not in files_of(path)
+    finally:
+        await db.dispose()
+
+
+async def test_a_sent_anonymous_draft_is_in_no_database_file(tmp_path: Path):
+    db, path = await started(tmp_path)
+    try:
+        row = Consultation(
+            slug="place", title="Place", definition="{}", source="", anonymous=True, closes_at=NOW,
+            created_at=NOW,
+        )  # fmt: skip
+        consultation = await consultation_store.save_consultation(db, row, actor="console:alice", now=NOW)
+        secret = "Mon voisin du 12 est trop bruyant"
+        await consultation_store.save_draft(
+            db,
+            ConsultationDraft(
+                consultation_id=consultation.id or 0, platform="console", user_id="bob-4242",
+                answers=f'{{"pourquoi": "{secret}"}}', updated_at=NOW,
+            ),
+        )  # fmt: skip
+        assert secret.encode() in files_of(path)
+        piece = consultation_store.AnswerPiece("autre", text="rien")
+        await consultation_store.submit(
+            db, consultation, platform="console", user_id="bob-4242", pieces=[piece], editing=None
+        )
+        assert secret.encode() not in files_of(path)
+    finally:
+        await db.dispose()
