@@ -359,6 +359,7 @@ async def close_consultation(
         )
         if announce is not None:
             await outbox.enqueue(session, await announce(), now=now)
+    await db.shred()  # the drafts erased at the close leave the write-ahead log too
     return True
 
 

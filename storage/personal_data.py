@@ -376,6 +376,7 @@ async def erase(db: Database, account: Account, *, key: bytes, announcements: An
             for link in (CommunityAdmin, CommunityMember):
                 await session.exec(delete(link).where(link.resident_id == rid))  # type: ignore[call-overload, attr-defined]
             await session.exec(delete(Resident).where(col(Resident.id) == rid))  # type: ignore[call-overload]
+    await db.shred()  # what named them leaves the write-ahead log too
     return Erased(
         withdrawn=len(withdrawn),
         answers_withdrawn=answers_withdrawn,
