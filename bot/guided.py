@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import authority
 from bot.context import Context
 from bot.events import ButtonPress
 from bot.formatting import Rich, b, doc, i, p
@@ -45,12 +46,11 @@ def show_panel(ctx: Context, body: Rich, keyboard: Keyboard) -> None:
 
 
 async def allowed_communities(ctx: Context) -> list[Community]:
-    """Global admins may post anywhere the bot is; other organizers where their platform says they
-    administer."""
-    engine = ctx.engine
-    if engine.is_global_admin(ctx.identity):
-        return await resident_store.all_communities(engine.db)
-    return await resident_store.communities_administered(engine.db, await engine.resident_id(ctx.event))
+    """Where this organizer may post: the one rule of bot/authority.py (global admins anywhere the bot is)."""
+    scope = await authority.organizer_scope(ctx)
+    if scope.everywhere:
+        return await resident_store.all_communities(ctx.engine.db)
+    return list(scope.communities)
 
 
 def community_label(community: Community, titles: list[str]) -> str:
