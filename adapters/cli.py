@@ -88,7 +88,8 @@ def db_upgrade() -> None:
     from storage.database import Database
 
     async def _upgrade() -> None:
-        db = Database(Settings().database_url)
+        settings = Settings()
+        db = Database(settings.database_url, key_dir=settings.key_dir)
         await db.migrate()
         await db.dispose()
 

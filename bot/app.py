@@ -28,7 +28,7 @@ class App:
     def build(
         cls, settings: Settings, *, clock: Clock | None = None, edit_interval: float | None = None
     ) -> App:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, key_dir=settings.key_dir)
         engine = Engine(db, settings, clock=clock)
         runtime = Runtime(engine, edit_interval=edit_interval)
         dispatcher = Dispatcher(

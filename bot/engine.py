@@ -15,6 +15,7 @@ from bot.i18n import normalize_language, translator
 from bot.replies import Reply
 from bot.reposts import RepostGuard
 from config.settings import Settings
+from storage import polls as poll_store
 from storage import residents as resident_store
 from storage import state as state_store
 from storage.ballots import BallotWriter
@@ -68,6 +69,7 @@ class Engine:
         self._erasure_key = hmac.new(key, b"civicbot: pseudonyms of forgotten residents", "sha256").digest()
         for resident in await resident_store.residents_with_language(self.db):
             self._languages[f"{resident.platform}:{resident.user_id}"] = resident.language or ""
+        await poll_store.sweep_poll_keys(self.db)  # a stop right after a close's commit left its key behind
 
     async def stop(self) -> None:
         await self.writer.stop()

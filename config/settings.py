@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated
 
 from limits import parse as parse_rate_limit
@@ -32,6 +33,12 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite+aiosqlite:///civicbot.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db",
+    )
+    key_dir: Path | None = Field(
+        None,
+        description="Folder of the keys that anonymity destroys (kept out of the database so that destroying "
+        "them is real): share it between the processes of one deployment, keep it out of backups. Default: "
+        "beside the SQLite file (civicbot.db.keys), or ./civicbot-keys/ for PostgreSQL",
     )
     admins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

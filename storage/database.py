@@ -20,6 +20,8 @@ from sqlalchemy import Connection, event, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.keystore import KeyStore, default_directory
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -28,7 +30,9 @@ MIGRATION_LOCK = 0x63697669  # an advisory lock id of civicbot's own ("civi")
 _REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=(.+)$", re.MULTILINE)
 
 
-def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+def alembic_config(
+    connection: Connection | None = None, url: str | None = None, keys: KeyStore | None = None
+) -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -36,6 +40,7 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     if url:
         config.set_main_option("sqlalchemy.url", url)
     config.attributes["connection"] = connection
+    config.attributes["keys"] = keys  # where a migration moves secrets out of the database (0005)
     return config
 
 
@@ -66,10 +71,10 @@ def _schema_is_current(connection: Connection) -> bool:
     return list(connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()) == [head]
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, keys: KeyStore) -> None:
     from alembic import command
 
-    command.upgrade(alembic_config(connection), "head")
+    command.upgrade(alembic_config(connection, keys=keys), "head")
 
 
 def dialect_insert(postgres: bool) -> Any:
@@ -99,8 +104,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     """Two engines on one database: `write()` sessions serialize on SQLite, `read()` sessions never do."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, key_dir: Path | None = None) -> None:
         self.url = url
+        self.keys = KeyStore(key_dir or default_directory(url))  # what must be destroyable: never in here
         self.is_sqlite = url.startswith("sqlite")
         self.is_postgres = url.startswith("postgresql")
         # hide_parameters: an error message (and so a log line) names the failed statement but never its
@@ -154,7 +160,7 @@ class Database:
             if self.is_postgres:
                 await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             if not await conn.run_sync(_schema_is_current):
-                await conn.run_sync(_upgrade)
+                await conn.run_sync(_upgrade, self.keys)
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()

@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.ballots import public_voter, voter_key
 from storage.database import Database
 from storage.outbox import Outgoing, encode_payload
-from storage.polls import announcement_key
+from storage.polls import announcement_key, open_anonymous_keys
 from storage.tables import (
     AnswerRow,
     AuditEntry,
@@ -41,7 +41,6 @@ from storage.tables import (
     OutboxMessage,
     Participation,
     Poll,
-    PollKey,
     Resident,
     Rsvp,
     Submission,
@@ -148,7 +147,7 @@ async def gather(db: Database, account: Account) -> PersonalData:
             found.administers = await _communities(session, CommunityAdmin, rid)
             found.member_of = await _communities(session, CommunityMember, rid)
             found.public_votes = await _choices(session, Ballot.resident_id == rid)
-        found.anonymous_votes = await _anonymous_choices(session, account.identity)
+        found.anonymous_votes = await _anonymous_choices(db, session, account.identity)
         named = set(
             (
                 await session.exec(
@@ -222,15 +221,15 @@ async def _choices(session: AsyncSession, *where: object) -> dict[int, list[int]
     return dict(choices)
 
 
-async def _anonymous_voters(session: AsyncSession, identity: str) -> list[tuple[int, str]]:
+async def _anonymous_voters(db: Database, session: AsyncSession, identity: str) -> list[tuple[int, str]]:
     """(poll, the resident's pseudonym in it) for every open anonymous poll: its key still exists."""
-    keys = (await session.exec(select(PollKey))).all()
-    return [(row.poll_id, voter_key(row.key, identity)) for row in keys]
+    keys = await open_anonymous_keys(db, session)
+    return [(poll_id, voter_key(key, identity)) for poll_id, key in sorted(keys.items())]
 
 
-async def _anonymous_choices(session: AsyncSession, identity: str) -> dict[int, list[int]]:
+async def _anonymous_choices(db: Database, session: AsyncSession, identity: str) -> dict[int, list[int]]:
     choices: dict[int, list[int]] = {}
-    voters = await _anonymous_voters(session, identity)
+    voters = await _anonymous_voters(db, session, identity)
     for start in range(0, len(voters), 200):
         chunk = voters[start : start + 200]
         choices.update(
@@ -324,7 +323,7 @@ async def erase(db: Database, account: Account, *, key: bytes, announcements: An
 
         # polls: votes in open polls withdrawn, public ballots of closed ones kept and linked to nobody
         withdrawn: set[int] = set()
-        for poll_id, voter in await _anonymous_voters(session, identity):
+        for poll_id, voter in await _anonymous_voters(db, session, identity):
             result = await session.exec(  # type: ignore[call-overload]
                 delete(Ballot).where(col(Ballot.poll_id) == poll_id, Ballot.voter == voter)
             )

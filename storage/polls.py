@@ -1,4 +1,11 @@
-"""Polls: creation, copies in communities, closing, deadlines and the tally, all computed in SQL."""
+"""Polls: creation, copies in communities, closing, deadlines and the tally, all computed in SQL.
+
+An anonymous poll's key (what turns a resident into their pseudonym in `ballot`) lives in the key store,
+never in the database (storage/keystore.py says why), and is destroyed at the close. The close also rewrites
+the poll's ballots: fresh random pseudonyms, written in a shuffled order, so that neither the pseudonyms nor
+where a ballot sits in the file (cell order, `ctid`, the transaction that wrote it) recall the order of the
+votes.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit, outbox
 from storage.database import Database
 from storage.residents import community_id_in
-from storage.tables import Ballot, Poll, PollKey, PollOption, PollPost, Resident
+from storage.tables import Ballot, Poll, PollOption, PollPost, Resident
+
+SHUFFLE = secrets.SystemRandom()
+
+
+def key_name(poll_id: int) -> str:
+    """The key store's name of an anonymous poll's key."""
+    return f"poll-{poll_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +115,8 @@ async def create_poll(
         session.add_all(
             PollOption(poll_id=poll.id, position=n, label=label) for n, label in enumerate(options)
         )
-        if not public:
-            session.add(PollKey(poll_id=poll.id, key=secrets.token_bytes(32)))
+        if not public:  # on disk before the poll exists: no vote can come before its key
+            await db.keys.obtain(key_name(poll.id))
         session.add_all(
             PollPost(poll_id=poll.id, platform=pf, chat_id=chat, posted_at=now) for pf, chat in posts
         )
@@ -183,14 +197,45 @@ async def record_message(db: Database, poll_id: int, platform: str, chat_id: str
 
 
 async def poll_key(db: Database, poll_id: int) -> bytes | None:
-    async with db.read() as session:
-        row = await session.get(PollKey, poll_id)
-        return None if row is None else row.key
+    """The key of an open anonymous poll; None once it is closed (or public)."""
+    return db.keys.get(key_name(poll_id))
 
 
-async def open_anonymous_keys(db: Database) -> dict[int, bytes]:
+async def open_anonymous_keys(db: Database, session: AsyncSession) -> dict[int, bytes]:
+    """poll → key, for every open anonymous poll."""
+    query = select(Poll.id).where(col(Poll.closed_at).is_(None), col(Poll.public).is_(False))
+    keys = {pid: db.keys.get(key_name(pid)) for pid in (await session.exec(query)).all() if pid is not None}
+    return {pid: key for pid, key in keys.items() if key is not None}
+
+
+async def sweep_poll_keys(db: Database) -> list[str]:
+    """Destroy the keys of polls that are closed or gone: a process that stopped between a close's commit and
+    the key's destruction leaves one behind; the next start finishes the job."""
+    names = db.keys.names("poll-")
+    if not names:
+        return []
     async with db.read() as session:
-        return {row.poll_id: row.key for row in (await session.exec(select(PollKey))).all()}
+        open_ids = set((await session.exec(select(Poll.id).where(col(Poll.closed_at).is_(None)))).all())
+    stale = [name for name in names if int(name.removeprefix("poll-")) not in open_ids]
+    await db.keys.destroy(*stale)
+    return stale
+
+
+async def _reshuffle(session: AsyncSession, poll_id: int) -> None:
+    """Rewrite an anonymous poll's ballots with fresh random pseudonyms, in a random order (same tally)."""
+    rows = (
+        await session.exec(select(Ballot.voter, Ballot.slot, Ballot.option).where(Ballot.poll_id == poll_id))
+    ).all()
+    if not rows:
+        return
+    fresh = {voter: "z" + secrets.token_urlsafe(16) for voter in {voter for voter, _, _ in rows}}
+    ballots = [
+        {"poll_id": poll_id, "voter": fresh[voter], "slot": slot, "option": option, "resident_id": None}
+        for voter, slot, option in rows
+    ]
+    SHUFFLE.shuffle(ballots)
+    await session.exec(delete(Ballot).where(col(Ballot.poll_id) == poll_id))  # type: ignore[call-overload]
+    await session.exec(insert(Ballot), params=ballots)  # type: ignore[call-overload]
 
 
 async def close_poll(
@@ -202,20 +247,27 @@ async def close_poll(
     announce: Callable[[AsyncSession], Awaitable[list[outbox.Outgoing]]] | None = None,
 ) -> bool:
     """Close once: True for the call that closed it, False when it was already closed (harmless twice).
-    The anonymity key is deleted in the same transaction: from then on ballots are unlinkable. The
-    announcements `announce` returns join the outbox in that transaction too: closed means announced."""
+    An anonymous poll's ballots are reshuffled in the same transaction, and its key destroyed right after the
+    commit: from then on ballots are unlinkable. The announcements `announce` returns join the outbox in
+    that transaction too: closed means announced."""
     async with db.write() as session:
         result = await session.exec(  # type: ignore[call-overload]
             update(Poll).where(col(Poll.id) == poll_id, col(Poll.closed_at).is_(None)).values(closed_at=now)
         )
-        if result.rowcount != 1:
-            return False
-        await session.exec(delete(PollKey).where(col(PollKey.poll_id) == poll_id))  # type: ignore[call-overload]
-        audit.record(session, at=now, actor=actor, action="poll.close", object_type="poll", object_id=poll_id)
-        if announce is not None:
-            await outbox.enqueue(session, await announce(session), now=now)
-    await db.shred()  # the key's old pages leave the write-ahead log too
-    return True
+        closed = result.rowcount == 1
+        if closed:
+            public = (await session.exec(select(Poll.public).where(col(Poll.id) == poll_id))).one()
+            if not public:
+                await _reshuffle(session, poll_id)
+            audit.record(
+                session, at=now, actor=actor, action="poll.close", object_type="poll", object_id=poll_id
+            )
+            if announce is not None:
+                await outbox.enqueue(session, await announce(session), now=now)
+    await db.keys.destroy(key_name(poll_id))  # (again when already closed: a crash may have left it)
+    if closed:
+        await db.shred()  # the ballots' old pages leave SQLite's write-ahead log too
+    return closed
 
 
 async def open_deadlines(db: Database) -> list[tuple[int, datetime]]:

@@ -1,15 +1,17 @@
 """The database tables. Privacy is a property of this schema, so read it as a promise:
 
 - `ballot` rows of an anonymous poll hold a keyed hash of the voter, never an id, and no timestamp;
-- `poll_key` holds that hash key only while the poll is open: closing deletes it, and with it every link;
-- `ballot` is a WITHOUT ROWID table on SQLite, so not even storage order records who voted when.
+- that hash key is not in the database at all: it lives in the key store (storage/keystore.py) only while
+  the poll is open, and closing destroys it, and with it every link;
+- closing rewrites the ballots with fresh pseudonyms in a shuffled order, so that storage order (cells,
+  `ctid`, the writing transaction) does not record the order of the votes either.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.columns import UTCDateTime
@@ -107,16 +109,6 @@ class PollOption(SQLModel, table=True):
     )
     position: int = Field(primary_key=True)
     label: str = Field(max_length=100)
-
-
-class PollKey(SQLModel, table=True):
-    """The random HMAC key of an open anonymous poll. Deleted when the poll closes."""
-
-    __tablename__ = "poll_key"
-    poll_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
-    )
-    key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
 
 
 class PollPost(SQLModel, table=True):

@@ -111,8 +111,8 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 
 @pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
+async def db(db_url: str, tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(db_url, key_dir=tmp_path / "keys")
     await database.migrate()
     yield database
     await database.dispose()

@@ -359,7 +359,7 @@ async def test_a_close_waits_for_the_vote_in_flight_and_announces_it(tmp_path: P
         return []
 
     async with database_url("postgresql", tmp_path) as url:
-        db = Database(url)
+        db = Database(url, key_dir=tmp_path / "keys")
         gate = PausingDatabase(db)
         paused, other = BallotWriter(gate), BallotWriter(db)  # type: ignore[arg-type]
         try:

@@ -118,9 +118,9 @@ class There:
 
 
 @pytest.fixture
-async def here(url: str) -> AsyncIterator[Here]:
+async def here(url: str, tmp_path: Path) -> AsyncIterator[Here]:
     clock = ManualClock(SATURDAY_7PM - timedelta(days=2))
-    app = App.build(Settings(_env_file=None, database_url=url), clock=clock)
+    app = App.build(Settings(_env_file=None, database_url=url, key_dir=tmp_path / "keys"), clock=clock)
     await app.start(scheduler=False, dispatcher=False)
     yield Here(app, clock)
     await app.stop()

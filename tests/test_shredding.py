@@ -37,10 +37,13 @@ async def test_a_closed_poll_s_key_is_in_no_database_file(tmp_path: Path):
             actor="console:alice", now=NOW,
         )  # fmt: skip
         key = await poll_store.poll_key(db, poll.id)
-        assert key is not None and key in files_of(path), "while open, the key is there by design"
+        assert key is not None, "while open, a key exists by design (to let residents change their vote)"
+        assert key not in files_of(path), "but never in the database, even while open"
+        assert key in b"".join(p.read_bytes() for p in db.keys.directory.iterdir())
         assert await poll_store.close_poll(db, poll.id, now=NOW, actor="console:alice")
         assert await poll_store.poll_key(db, poll.id) is None
         assert key not in files_of(path)
+        assert not db.keys.directory.exists() or list(db.keys.directory.iterdir()) == [], "its file is gone"
     finally:
         await db.dispose()
 

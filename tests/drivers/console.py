@@ -18,6 +18,7 @@ def console_settings(database_url: str, tmp_path: Path) -> Settings:
         admins=[f"console:{GLOBAL_ADMIN}"],
         live_edit_interval=0,
         files_dir=str(tmp_path / "files"),
+        key_dir=tmp_path / "keys",
     )
 
 

@@ -72,6 +72,7 @@ def discord_settings(
         "admins": [f"discord:{user_ids[GLOBAL_ADMIN]}"],
         "live_edit_interval": 0,
         "files_dir": str(tmp_path / "files"),
+        "key_dir": tmp_path / "keys",
         "discord_token": "fake-discord-token",
     }
     return Settings(_env_file=None, **{**values, **overrides})

@@ -68,6 +68,7 @@ class TelegramDriver:
             admins=[f"telegram:{self.user(GLOBAL_ADMIN)}"],
             live_edit_interval=self.edit_interval,
             files_dir=str(self.tmp_path / "files"),
+            key_dir=self.tmp_path / "keys",
             telegram_token=self.fake.token,
             telegram_api_url=self.fake.base_url,
             telegram_webhook_url=self.webhook_url,

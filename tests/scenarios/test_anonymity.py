@@ -8,6 +8,7 @@ import logging
 from sqlalchemy import inspect
 
 from storage.ballots import voter_key
+from storage.polls import key_name
 from tests.databases import dump
 
 
@@ -23,13 +24,20 @@ async def test_after_an_anonymous_poll_closes_no_row_links_a_resident_to_a_choic
     db = driver.app.db
 
     open_state = await dump(db)
-    assert len(open_state["poll_key"]) == 1, "while open, a key lets a resident change their vote"
+    poll_id = open_state["poll"][0]["id"]
+    key = db.keys.get(key_name(poll_id))
+    assert key is not None, "while open, a key lets a resident change their vote"
+    assert "poll_key" not in open_state, "the key never enters the database"
+    assert key.hex() not in repr(open_state) and repr(key) not in repr(open_state)
+    pseudonyms_while_open = {b["voter"] for b in open_state["ballot"]}
 
     await driver.send("alice", "/close")
     closed = await dump(db)
 
-    assert closed["poll_key"] == [], "closing destroys the key"
+    assert db.keys.get(key_name(poll_id)) is None, "closing destroys the key"
+    assert db.keys.names() == [], f"and no other key is left behind ({open_state['poll']})"
     ballots = closed["ballot"]
+    assert not {b["voter"] for b in ballots} & pseudonyms_while_open, "closing replaced every pseudonym"
     assert sorted(b["option"] for b in ballots) == [0, 0, 1]
     assert all(b["resident_id"] is None for b in ballots)
     async with db.read() as session:
@@ -46,11 +54,10 @@ async def test_after_an_anonymous_poll_closes_no_row_links_a_resident_to_a_choic
         assert not any(
             identifier and identifier in ballot["voter"] for identifier in identifiers if len(identifier) > 2
         )
-    # with any key still in the database, no ballot pseudonym can be recomputed from a resident's identity
-    for key_row in closed["poll_key"]:
-        for person in people:
-            identity = f"{person['platform']}:{person['user_id']}"
-            assert voter_key(key_row["key"], identity) not in {b["voter"] for b in ballots}
+    # even with the destroyed key, no ballot pseudonym can be recomputed from a resident's identity
+    for person in people:
+        identity = f"{person['platform']}:{person['user_id']}"
+        assert voter_key(key, identity) not in {b["voter"] for b in ballots}
     # nothing else records who voted: the audit log holds organizer actions only
     assert {entry["action"] for entry in closed["audit_entry"]} <= {"poll.create", "poll.close"}
     assert {entry["actor"] for entry in closed["audit_entry"]} == {driver.identity("alice")}
