@@ -74,3 +74,33 @@ async def test_a_database_left_at_an_older_revision_is_brought_up_to_date_at_sta
             await database.dispose()
     assert [v for (v,) in versions] == [head_revision()]
     assert ("community_id",) in columns, "the newest migration ran"
+
+
+async def test_an_open_poll_s_key_leaves_the_database_for_the_key_store_at_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    """Residents of a poll open during the upgrade can still change their vote (the same key), and the
+    database no longer holds it."""
+    from alembic import command
+
+    key = bytes(range(32))
+    async with database_url("sqlite", tmp_path, fresh=True) as url:
+        database = Database(url, key_dir=tmp_path / "keys")
+        try:
+            async with database.write_engine.begin() as connection:
+                await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0004"))
+                await connection.exec_driver_sql(
+                    "INSERT INTO poll (id, question, multi, public, hidden, private_results, language, "
+                    "timezone, created_at) VALUES (7, 'Q ?', 0, 0, 0, 0, 'fr', 'Europe/Paris', "
+                    "'2026-11-26 09:00:00')"
+                )
+                await connection.exec_driver_sql("INSERT INTO poll_key (poll_id, key) VALUES (7, ?)", (key,))
+            await database.migrate()
+            async with database.read() as session:
+                tables = (
+                    await session.exec(text("SELECT name FROM sqlite_master WHERE type = 'table'"))
+                ).all()  # type: ignore[call-overload]
+        finally:
+            await database.dispose()
+    assert database.keys.get("poll-7") == key
+    assert ("poll_key",) not in tables
