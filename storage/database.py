@@ -1,7 +1,7 @@
 """Connecting to the database: engines, per-backend settings, sessions and migrations.
 
 SQLite gets WAL (readers never wait for the writer), `synchronous=FULL` (a commit is on disk when it
-returns, which is what acknowledging a vote promises), `secure_delete` (a destroyed poll key is overwritten,
+returns, which is what acknowledging a vote promises), `secure_delete` (a deleted row is overwritten,
 not left in a free page) and `BEGIN IMMEDIATE` on the write engine (a transaction that reads then writes
 never fails half-way with "database is locked"). PostgreSQL needs none of this.
 """
@@ -139,12 +139,12 @@ class Database:
             yield session
 
     async def shred(self) -> None:
-        """Make what was just deleted (a poll's key, a resident's draft) unreadable in the files too. On
-        SQLite `secure_delete` zeroes deleted cells in the database file, but the write-ahead log still holds
-        the pages as they were: a TRUNCATE checkpoint copies every frame into the database file and empties
-        the log. When a reader holds an old snapshot the log cannot be emptied yet: the next shred, or the
-        checkpoint at a clean stop, does it. PostgreSQL: nothing here (its WAL and dead rows are issue 15's
-        next step)."""
+        """Make what was just deleted (a closed poll's ballots as they were, a resident's sealed draft) leave
+        SQLite's files too. `secure_delete` zeroes deleted cells in the database file, but the write-ahead log
+        still holds the pages as they were: a TRUNCATE checkpoint copies every frame into the database file
+        and empties the log. When a reader holds an old snapshot the log cannot be emptied yet: the next
+        shred, or the checkpoint at a clean stop, does it. PostgreSQL keeps its WAL and dead rows whatever we
+        do: there, what must disappear never enters the database in a usable form (storage/keystore.py)."""
         if not self.is_sqlite:
             return
         async with self.write_engine.connect() as connection:  # outside any transaction: on the driver itself
