@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from bot import authority
 from bot.actions import ActionSigner
@@ -23,8 +23,6 @@ from storage.database import Database
 from storage.tables import Resident
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Context], Awaitable[None]]
 
 
 class Engine:

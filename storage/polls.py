@@ -310,9 +310,3 @@ async def tally_in(session: AsyncSession, poll: PollInfo) -> Tally:
             per_option[option].append(name)
         names = tuple(tuple(per_option.get(n, ())) for n in range(len(poll.options)))
     return Tally(counts=tuple(counts), voters=voters, names=names)
-
-
-async def open_poll_ids(db: Database) -> list[int]:
-    async with db.read() as session:
-        query = select(Poll.id).where(col(Poll.closed_at).is_(None)).order_by(col(Poll.id))
-        return [pid for pid in (await session.exec(query)).all() if pid is not None]

@@ -114,11 +114,6 @@ async def all_communities(db: Database) -> list[Community]:
         return list((await session.exec(select(Community).order_by(Community.title))).all())
 
 
-async def get_community(db: Database, community_id: int) -> Community | None:
-    async with db.read() as session:
-        return await session.get(Community, community_id)
-
-
 async def residents_with_language(db: Database) -> list[Resident]:
     async with db.read() as session:
         return list((await session.exec(select(Resident).where(Resident.language.is_not(None)))).all())  # type: ignore[union-attr]

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DAY = timedelta(days=1)
-JOB_PREFIXES = ("meeting-reminder:", "poll-reminder:", "consultation-reminder:")
 
 
 def reminder_time(start: datetime, offset: timedelta, timezone: str) -> datetime:

@@ -140,11 +140,3 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
             payload=data["payload"],
         )
     raise ValueError(f"unknown outbox payload type {kind!r}")
-
-
-def recipient_of(reply: Reply) -> ChatRef:
-    if isinstance(reply, (Send, Invite)):
-        return reply.to
-    if isinstance(reply, Edit):
-        return reply.target.chat
-    raise TypeError(type(reply).__name__)
