@@ -12,6 +12,12 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Container
+
+
+class Undeclared(LookupError):
+    """A name used in the code that no feature declares (a button prefix, a flow, a tracked kind, a job)."""
+
 
 MAX_ACTION_BYTES = 64
 _SIGNATURE_BYTES = 12  # 96 bits: far beyond guessing, short enough to leave room for the fields
@@ -19,8 +25,9 @@ _FIELD = re.compile(r"[A-Za-z0-9_-]*")  # the whole field: fullmatch (a `$` woul
 
 
 class ActionSigner:
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, *, prefixes: Container[str] | None = None) -> None:
         self._secret = secret
+        self._prefixes = prefixes  # the buttons the features declare (bot/feature.py); None: any
 
     def _signature(self, payload: str) -> str:
         digest = hmac.new(self._secret, payload.encode(), hashlib.sha256).digest()[:_SIGNATURE_BYTES]
@@ -28,6 +35,8 @@ class ActionSigner:
 
     def sign(self, *fields: str | int) -> str:
         parts = [str(f) for f in fields]
+        if self._prefixes is not None and (not parts or parts[0] not in self._prefixes):
+            raise Undeclared(f"button prefix {parts[0] if parts else ''!r}: no feature declares it")
         for part in parts:
             if not _FIELD.fullmatch(part):
                 raise ValueError(f"action field {part!r} has characters outside A-Z a-z 0-9 _ -")

@@ -3,12 +3,15 @@ stopped in the right order. Adapters attach to `app.runtime`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.clock import Clock
 from bot.deadlines import Deadlines
 from bot.engine import Engine
+from bot.feature import Feature
+from bot.features import FEATURES
 from bot.outbox.dispatcher import Dispatcher
 from bot.runtime import Runtime
 from config.settings import Settings
@@ -26,10 +29,15 @@ class App:
 
     @classmethod
     def build(
-        cls, settings: Settings, *, clock: Clock | None = None, edit_interval: float | None = None
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        edit_interval: float | None = None,
+        features: Iterable[Feature] = FEATURES,
     ) -> App:
         db = Database(settings.database_url, key_dir=settings.key_dir)
-        engine = Engine(db, settings, clock=clock)
+        engine = Engine(db, settings, clock=clock, features=features)
         runtime = Runtime(engine, edit_interval=edit_interval)
         dispatcher = Dispatcher(
             runtime, rates=settings.outbox_rate_table, lease=timedelta(seconds=settings.outbox_lease)

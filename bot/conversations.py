@@ -19,13 +19,6 @@ async def continue_conversation(ctx: Context) -> None:
             ctx.say(ctx.t._("Send /help to see what I can do."))
         return
     flow, state = saved
-    from bot.consultations import flow as consultation
-    from bot.meetings import guided as event_guide
-    from bot.polls import guided
-
-    if flow == guided.FLOW:
-        await guided.on_text(ctx, state, event.text)
-    elif flow == consultation.FLOW:
-        await consultation.on_text(ctx, state, event.text)
-    elif flow == event_guide.FLOW:
-        await event_guide.on_text(ctx, state, event.text)
+    handler = ctx.engine.registry.flows.get(flow)
+    if handler is not None:  # (a flow of a feature no longer installed is left alone)
+        await handler(ctx, state, event.text)

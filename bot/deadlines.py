@@ -21,8 +21,6 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.runtime import Runtime
-from storage import consultations as consultation_store
-from storage import polls as poll_store
 
 log = logging.getLogger(__name__)
 
@@ -98,18 +96,10 @@ class Deadlines:
         return set(self._jobs)
 
     async def wanted(self) -> dict[str, datetime]:
-        """Every job there should be, per the database: poll deadlines, consultation openings not announced
-        yet and closings, and the reminders still to decide."""
-        db = self.runtime.engine.db
-        wanted = {f"poll-close:{poll_id}": at for poll_id, at in await poll_store.open_deadlines(db)}
-        for consultation_id, opens_at, closes_at in await consultation_store.open_consultation_deadlines(db):
-            wanted[f"consultation-close:{consultation_id}"] = closes_at
-            if opens_at is not None:
-                wanted[f"consultation-open:{consultation_id}"] = opens_at
-        from bot.meetings.reminders import jobs as reminder_jobs
-
-        wanted.update(await reminder_jobs(self.runtime.engine))
-        return wanted
+        """Every job there should be, per the database, as the features derive them (poll deadlines,
+        consultation openings not announced yet and closings, the reminders still to decide…)."""
+        engine = self.runtime.engine
+        return await engine.registry.wanted(engine)
 
     # -- the background task ---------------------------------------------------------------------------------
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from bot import authority
 from bot.actions import ActionSigner
 from bot.clock import Clock, SystemClock
 from bot.context import Context
+from bot.conversations import continue_conversation
 from bot.events import ButtonPress, ChatKind, Command, Event, FileUpload, MessageRef, TextMessage, TypedAnswer
+from bot.feature import Feature, Registry
 from bot.i18n import normalize_language, translator
 from bot.replies import Reply
 from bot.reposts import RepostGuard
@@ -26,9 +28,17 @@ log = logging.getLogger(__name__)
 
 
 class Engine:
-    def __init__(self, db: Database, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        features: Iterable[Feature] = (),
+    ) -> None:
         self.db = db
         self.settings = settings
+        self.registry = Registry(features)  # bot/features.py names them; App.build passes them
         self.clock: Clock = clock or SystemClock()
         self.writer = BallotWriter(db)
         self._signer: ActionSigner | None = None
@@ -62,7 +72,7 @@ class Engine:
     async def start(self) -> None:
         secret = self.settings.secret_key
         key = secret.get_secret_value().encode() if secret else await state_store.secret_key(self.db)
-        self._signer = ActionSigner(key)
+        self._signer = ActionSigner(key, prefixes=self.registry.buttons)
         # a key of its own, derived from the secret: a signed button and a pseudonym never share a key
         self._erasure_key = hmac.new(key, b"civicbot: pseudonyms of forgotten residents", "sha256").digest()
         for resident in await resident_store.residents_with_language(self.db):
@@ -160,7 +170,7 @@ class Engine:
         elif (
             isinstance(event, (Command, TextMessage, FileUpload))
             and event.sender.identity not in self._private_open
-            and not _about_personal_data(event)
+            and not _about_personal_data(event, self.registry)
         ):
             resident = await self.resident(event)
             if not resident.private_chat_open or resident.unreachable:
@@ -202,13 +212,9 @@ class Engine:
             elif isinstance(event, ButtonPress):
                 await self._button(ctx, event)
             elif isinstance(event, (TextMessage, TypedAnswer)):
-                from bot.conversations import continue_conversation
-
                 await continue_conversation(ctx)
-            elif isinstance(event, FileUpload) and event.chat.is_private:
-                from bot.consultations.importing import import_upload
-
-                await import_upload(ctx, event)
+            elif isinstance(event, FileUpload) and event.chat.is_private and self.registry.upload:
+                await self.registry.upload(ctx, event)
         except Exception:
             log.exception("error while handling a %s", type(event).__name__)
             ctx.replies.clear()
@@ -216,9 +222,7 @@ class Engine:
         return ctx.replies
 
     async def _command(self, ctx: Context, event: Command) -> None:
-        from bot.commands import find_command
-
-        spec = find_command(event.name)
+        spec = self.registry.command(event.name)
         if spec is None:
             if event.chat.is_private:
                 ctx.say(
@@ -236,9 +240,7 @@ class Engine:
         if fields is None:
             ctx.notice(ctx.t._("This button is not valid (any more)."), alert=True)
             return
-        from bot.buttons import BUTTONS
-
-        handler = BUTTONS.get(fields[0])
+        handler = self.registry.buttons.get(fields[0])
         if handler is None:
             ctx.notice(ctx.t._("This button is not valid (any more)."), alert=True)
             return
@@ -248,38 +250,21 @@ class Engine:
 
     async def delivered(self, track: str, ref: MessageRef) -> None:
         """An adapter posted a tracked message; remember its id so it can be edited later."""
-        kind, _, rest = track.partition(":")
-        if kind == "poll":
-            await self.polls.record_copy(int(rest), ref)
-        elif kind == "meeting":
-            from bot.meetings.service import record_card
-
-            await record_card(self, int(rest), ref)
-        elif kind == "results":
-            self.reposts.delivered(rest, ref)
-        elif kind == "meeting-calendar":
-            from bot.meetings.service import record_calendar_entry
-
-            await record_calendar_entry(self, int(rest), ref)
+        card, rest = self.registry.card(track)
+        if card.delivered is not None:
+            await card.delivered(self, rest, ref)
 
     async def refresh(self, key: str) -> list[Reply]:
-        kind, _, rest = key.partition(":")
-        if kind == "poll":
-            return await self.polls.card_edits(int(rest))
-        if kind == "meeting":
-            from bot.meetings.service import card_edits
-
-            return await card_edits(self, int(rest))
-        return []
+        """How a tracked card reads now (the runtime coalesces these into live edits)."""
+        card, rest = self.registry.card(key)
+        return list(await card.refresh(self, rest)) if card.refresh is not None else []
 
 
-def _about_personal_data(event: Event) -> bool:
+def _about_personal_data(event: Event, registry: Registry) -> bool:
     """/mydata or /forget, typed or opened by their deep link: looking at or erasing one's data is no reason
     to store anything, so that an erasure sticks (only what the resident does next is stored again)."""
     if not isinstance(event, Command):
         return False
-    from bot.commands import find_command
-
-    spec = find_command(event.name)
+    spec = registry.command(event.name)
     name = event.args.strip() if spec is not None and spec.name == "start" else spec.name if spec else ""
     return name in ("mydata", "forget")

@@ -11,12 +11,13 @@ from bot.events import ButtonPress
 from bot.formatting import Rich, b, doc, i, p
 from bot.replies import AskInput, Edit, InputKind, Keyboard, Send
 from storage import residents as resident_store
-from storage.state import clear_conversation, save_conversation
+from storage.state import clear_conversation, load_conversation, save_conversation
 from storage.tables import Community
 
 
 async def save_step(ctx: Context, flow: str, state: dict[str, Any]) -> None:
     """Where the resident is, saved after every step: the flow resumes after a restart."""
+    ctx.engine.registry.require_flow(flow)  # a step no feature could resume is a mistake
     sender = ctx.event.sender
     await save_conversation(
         ctx.engine.db, sender.platform, sender.user_id, flow, state, ctx.engine.clock.now()
@@ -73,8 +74,6 @@ async def no_community(ctx: Context) -> None:
 async def current_state(ctx: Context, flow: str, command: str) -> dict[str, Any] | None:
     """The saved step of `flow` for the person pressing a button, or None once they have been told that
     this step is over (a button of a finished or cancelled flow)."""
-    from storage.state import load_conversation
-
     sender = ctx.event.sender
     saved = await load_conversation(ctx.engine.db, sender.platform, sender.user_id)
     if saved is None or saved[0] != flow:

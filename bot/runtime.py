@@ -171,12 +171,9 @@ class Runtime:
             await asyncio.gather(*list(self._pending.values()), return_exceptions=True)
 
     async def run_due(self) -> None:
-        """Open and close what fell due (deadlines) and deliver the announcements."""
-        await self.deliver(await self.engine.polls.close_due())
-        await self.deliver(await self.engine.consultations.due())
-        from bot.meetings.reminders import decide_due  # reminders go through the outbox
-
-        await decide_due(self.engine)
+        """Do what fell due, feature by feature (closings, openings, reminders), and deliver what it says."""
+        for jobs in self.engine.registry.jobs:
+            await self.deliver(list(await jobs.run_due(self.engine)))
 
     async def close(self) -> None:
         await self.settle()

@@ -20,6 +20,7 @@ from bot.clock import ManualClock
 from bot.context import Context
 from bot.engine import Engine
 from bot.events import ButtonPress, ChatRef, Command, Event, Person
+from bot.features import FEATURES
 from bot.i18n import translator
 from bot.polls.spec import PollSpec
 from bot.replies import Notice, Reply, Send
@@ -53,7 +54,7 @@ async def standalone_engine(tmp_path: Path, backend: str = "sqlite") -> AsyncIte
             default_language="fr",  # communities speak French; the people here ask for English
         )
         db = Database(url)
-        engine = Engine(db, settings, clock=ManualClock(START))
+        engine = Engine(db, settings, clock=ManualClock(START), features=FEATURES)
         try:
             await engine.start()
             yield engine

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from adapters.discord.slash import poll_arguments
-from bot.commands import all_commands
+from bot.feature import Registry
+from bot.features import FEATURES
 from bot.i18n import translator
 from bot.polls.spec import parse_poll_command
 from tests.drivers.base import last
@@ -27,7 +28,7 @@ async def discord(tmp_path: Path) -> AsyncIterator[DiscordDriver]:
 
 async def test_every_engine_command_is_synced_globally_in_english_and_french(discord: DiscordDriver):
     synced = {c["name"]: c for c in discord.server.commands_for(None)}
-    assert set(synced) == {spec.name for spec in all_commands()}
+    assert set(synced) == {spec.name for spec in Registry(FEATURES).commands()}
     assert discord.server.commands_for(GUILD_ID) == []
 
     poll = synced["poll"]
@@ -44,7 +45,7 @@ async def test_every_engine_command_is_synced_globally_in_english_and_french(dis
     assert options["multi"]["name_localizations"] == {"fr": "plusieurs"}
     assert options["closes"]["description_localizations"]["fr"].startswith("Clôture")
 
-    for spec in all_commands():
+    for spec in Registry(FEATURES).commands():
         command = synced[spec.name]
         french = translator("fr")._(spec.summary)
         assert command["description"] == spec.summary

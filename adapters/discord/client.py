@@ -20,7 +20,6 @@ from adapters.discord.exchange import Exchange, claim
 from adapters.discord.inbound import Router, chat_of
 from adapters.discord.markdown import NO_MENTIONS
 from adapters.discord.slash import CommandTranslator, build_commands
-from bot.commands import all_commands
 from bot.i18n import translator
 
 log = logging.getLogger(__name__)
@@ -42,7 +41,7 @@ class CivicClient(discord.Client):
             allowed_installs=app_commands.AppInstallationType(guild=True),
         )
         self.tree.error(self._on_tree_error)
-        for command in build_commands(all_commands(), router.command):
+        for command in build_commands(router.engine.registry.commands(), router.command):
             self.tree.add_command(command)
 
     async def setup_hook(self) -> None:

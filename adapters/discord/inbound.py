@@ -17,7 +17,6 @@ import discord
 from adapters.discord import ids
 from adapters.discord.components import answer_modal, claimed_by_item, submitted_text
 from adapters.discord.exchange import DEFER_AFTER, Exchange, claim
-from bot.commands import CommandSpec
 from bot.engine import Engine
 from bot.events import (
     ButtonPress,
@@ -30,6 +29,7 @@ from bot.events import (
     TextMessage,
     TypedAnswer,
 )
+from bot.feature import CommandSpec
 from bot.runtime import Runtime
 from bot.uploads import announced_too_large, read_limited
 from config.settings import Settings

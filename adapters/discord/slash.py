@@ -22,7 +22,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
-from bot.commands import N_, CommandSpec
+from bot.feature import N_, CommandSpec
 from bot.i18n import translator
 from bot.polls.spec import MAX_OPTION, MAX_OPTIONS
 

@@ -14,17 +14,17 @@ from telegram import (
 )
 from telegram.error import TelegramError
 
-from bot.commands import CommandSpec, all_commands
+from bot.feature import CommandSpec
 from bot.i18n import LANGUAGES, translator
 
 log = logging.getLogger(__name__)
 
 
-def menu(language: str, *, organizer: bool) -> list[BotCommand]:
+def menu(commands: list[CommandSpec], language: str, *, organizer: bool) -> list[BotCommand]:
     """Residents' commands, plus the organizers' when `organizer` (an administrators' scope replaces the
     default list for them, so it must hold everything)."""
     t = translator(language)
-    specs: list[CommandSpec] = [s for s in all_commands() if organizer or not s.organizer]
+    specs = [s for s in commands if organizer or not s.organizer]
     return [BotCommand(spec.name, t._(spec.summary)[:256]) for spec in specs]
 
 
@@ -32,15 +32,15 @@ def scopes() -> list[tuple[BotCommandScope, bool]]:
     return [(BotCommandScopeDefault(), False), (BotCommandScopeAllChatAdministrators(), True)]
 
 
-async def register_commands(bot: Bot, default_language: str) -> None:
+async def register_commands(bot: Bot, commands: list[CommandSpec], default_language: str) -> None:
     """One list per scope and language, plus a list without language (people whose app speaks neither)
     in the bot's default language. A failure is logged, never fatal: the commands work typed anyway."""
     try:
         for scope, organizer in scopes():
             for language in LANGUAGES:
                 await bot.set_my_commands(
-                    menu(language, organizer=organizer), scope=scope, language_code=language
+                    menu(commands, language, organizer=organizer), scope=scope, language_code=language
                 )
-            await bot.set_my_commands(menu(default_language, organizer=organizer), scope=scope)
+            await bot.set_my_commands(menu(commands, default_language, organizer=organizer), scope=scope)
     except TelegramError as error:
         log.warning("could not register the command menu: %s", error.message)

@@ -96,6 +96,7 @@ class TelegramPlatform:
         self.application.add_handler(TypeHandler(Update, self.dispatcher.submit, block=True))
         self.application.add_error_handler(self._on_error)
         app.runtime.attach(self.outlet)
+        self.commands = app.engine.registry.commands()  # the menu the features declare
 
     @property
     def webhook(self) -> bool:
@@ -117,7 +118,7 @@ class TelegramPlatform:
             ) from None
         if not receive:
             return
-        await register_commands(application.bot, self.settings.default_language)
+        await register_commands(application.bot, self.commands, self.settings.default_language)
         await application.start()
         updater = application.updater
         assert updater is not None

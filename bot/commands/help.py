@@ -7,12 +7,10 @@ from bot.formatting import b, code, doc, p, ul
 
 
 async def handle(ctx: Context, args: str) -> None:
-    from bot.commands import all_commands
-
     t = ctx.t
     organizer = await ctx.engine.is_organizer(ctx)
     items = []
-    for spec in all_commands():
+    for spec in ctx.engine.registry.commands():
         if spec.organizer and not organizer:
             continue
         usage = f"/{spec.name}" + (f" {t._(spec.arguments)}" if spec.arguments else "")

@@ -27,7 +27,6 @@ from typing import Any
 from adapters.discord import DiscordPlatform, ids
 from bot.app import App
 from bot.clock import ManualClock
-from bot.commands import find_command
 from bot.dates import WhenError, parse_when
 from bot.events import parse_command
 from bot.polls.spec import (
@@ -386,7 +385,7 @@ class DiscordDriver:
         who = self.who(person)
         command = parse_command(text)
         if command is not None:
-            spec = find_command(command[0])
+            spec = self.app.engine.registry.command(command[0])
             assert spec is not None, f"no slash command for {text!r}"
             options = slash_options(spec.name, command[1], now=self.clock.now())
             await self.interact(

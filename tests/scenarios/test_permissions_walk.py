@@ -13,13 +13,14 @@ from datetime import timedelta
 
 import pytest
 
-from bot.buttons import BUTTONS
-from bot.commands import all_commands
+from bot.feature import Registry
+from bot.features import FEATURES
 from tests.drivers.base import Driver, texts
 from tests.scenarios.consultation_fixture import SOURCE
 
 # command → (arguments naming the square's poll no. 1, event no. 1 or consultation, where it is typed:
 # "group" = the organizer's own community, "private" = their private chat with the bot)
+REGISTRY = Registry(FEATURES)
 WALK: dict[str, tuple[str, str]] = {
     "start": ("", "private"),
     "help": ("", "group"),
@@ -65,8 +66,8 @@ BUTTONS_WALKED = {
 
 
 def test_the_walk_names_every_command_and_every_button():
-    assert set(WALK) == {spec.name for spec in all_commands()}
-    assert set(BUTTONS_WALKED) == set(BUTTONS)
+    assert set(WALK) == {spec.name for spec in REGISTRY.commands()}
+    assert set(BUTTONS_WALKED) == set(REGISTRY.buttons)
 
 
 async def _square_owns_a_poll_an_event_and_a_consultation(driver: Driver) -> None:
@@ -95,7 +96,7 @@ async def _try(driver: Driver, person: str, command: str, where: str, own_group:
 async def test_each_command_refuses_exactly_whom_its_declaration_says(console: Driver):
     driver = console
     await _square_owns_a_poll_an_event_and_a_consultation(driver)
-    specs = {spec.name: spec for spec in all_commands()}
+    specs = {spec.name: spec for spec in REGISTRY.commands()}
 
     for name, spec in specs.items():
         if name == "forget":

@@ -1,0 +1,68 @@
+"""The features every deployment has: talking with the bot (/start, /help, /lang, /cancel), results of
+polls and consultations, and a person's own data (/mydata, /forget)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.authority import Target
+from bot.commands import forget, help, lang, mydata, results, start
+from bot.context import Context
+from bot.events import MessageRef
+from bot.feature import N_, Card, CommandSpec, Feature
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+
+async def _mydata(ctx: Context, _rest: str) -> None:
+    await mydata.handle(ctx, "")
+
+
+async def _forget(ctx: Context, _rest: str) -> None:
+    await forget.handle(ctx, "")
+
+
+async def _results_delivered(engine: Engine, subject: str, ref: MessageRef) -> None:
+    engine.reposts.delivered(subject, ref)
+
+
+BASICS = Feature(
+    name="basics",
+    commands=(
+        CommandSpec("start", N_("Start talking with the bot"), start.handle),
+        CommandSpec("help", N_("What the bot can do"), help.handle, aliases=("aide",)),
+        CommandSpec(
+            "lang", N_("Choose the language: fr or en"), lang.handle, aliases=("langue",), arguments="fr|en"
+        ),
+        CommandSpec("cancel", N_("Stop the current step-by-step flow"), start.cancel, aliases=("annuler",)),
+    ),
+    buttons={"l": lang.on_button},
+)
+
+RESULTS = Feature(
+    name="results",
+    commands=(
+        CommandSpec(
+            "results",
+            N_("Show the results of a poll or a consultation"),
+            results.handle,
+            aliases=("resultats",),
+            arguments=N_("[number or consultation id]"),
+            targets=(Target.POLL, Target.CONSULTATION),
+        ),
+    ),
+    deep_links={results.RESULTS_LINK: results.handle},  # asked for in a group, shown in private
+    cards={results.RESULTS_TRACK.removesuffix(":"): Card(delivered=_results_delivered)},
+    requires=("polls", "consultations"),
+)
+
+MY_DATA = Feature(
+    name="my-data",
+    commands=(
+        CommandSpec("mydata", N_("See everything stored about you"), mydata.handle, aliases=("mesdonnees",)),
+        CommandSpec("forget", N_("Erase your data"), forget.handle, aliases=("oublier",)),
+    ),
+    buttons={"x": forget.on_button},
+    deep_links={"mydata": _mydata, "forget": _forget},
+)

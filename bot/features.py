@@ -1,0 +1,14 @@
+"""The features of civicbot, in menu order: every table the engine looks things up in (commands, buttons,
+guided flows, deep links, scheduled work, tracked cards, personal data) is derived from this list
+(bot/feature.py). A new feature is a package with a `feature.py`, and one line here."""
+
+from __future__ import annotations
+
+from bot.commands.feature import BASICS, MY_DATA, RESULTS
+from bot.consultations.feature import FEATURE as CONSULTATIONS
+from bot.feature import Feature
+from bot.meetings.feature import FEATURE as EVENTS
+from bot.meetings.feature import REMINDERS
+from bot.polls.feature import FEATURE as POLLS
+
+FEATURES: tuple[Feature, ...] = (BASICS, POLLS, RESULTS, CONSULTATIONS, EVENTS, REMINDERS, MY_DATA)

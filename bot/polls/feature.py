@@ -1,0 +1,81 @@
+"""Micro-polls: /poll and /close, the vote buttons, the guided poll, poll closings and the live card."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.authority import Role, Target
+from bot.commands import close, poll
+from bot.context import Context
+from bot.events import MessageRef
+from bot.feature import N_, Card, CommandSpec, Feature, Jobs
+from bot.polls import guided
+from storage import polls as poll_store
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+    from bot.replies import Reply
+
+
+async def _vote(ctx: Context, fields: list[str]) -> None:
+    if len(fields) != 2 or not all(f.isdigit() for f in fields):
+        ctx.notice(ctx.t._("This button is not valid (any more)."), alert=True)
+        return
+    await ctx.engine.polls.vote(ctx, int(fields[0]), int(fields[1]))
+
+
+async def _guided_poll(ctx: Context, _rest: str) -> None:
+    if not await ctx.engine.is_organizer(ctx):  # a deep link is no way around the organizer check
+        ctx.say(ctx.t._("Sorry, only organizers can use /{name}.", name="poll"))
+        return
+    await poll.handle(ctx, "")
+
+
+async def _deadlines(engine: Engine) -> Mapping[str, datetime]:
+    return {f"poll-close:{poll_id}": at for poll_id, at in await poll_store.open_deadlines(engine.db)}
+
+
+async def _close_due(engine: Engine) -> Sequence[Reply]:
+    return await engine.polls.close_due()
+
+
+async def _delivered(engine: Engine, poll_id: str, ref: MessageRef) -> None:
+    await engine.polls.record_copy(int(poll_id), ref)
+
+
+async def _card(engine: Engine, poll_id: str) -> Sequence[Reply]:
+    return await engine.polls.card_edits(int(poll_id))
+
+
+FEATURE = Feature(
+    name="polls",
+    commands=(
+        CommandSpec(
+            "poll",
+            N_("Create a poll"),
+            poll.handle,
+            role=Role.ORGANIZER,
+            aliases=("sondage",),
+            arguments=N_(
+                "[--multi] [--public] [--hidden] [--private-results] [--closes WHEN] "
+                "Question? | Option 1 | Option 2"
+            ),
+        ),
+        CommandSpec(
+            "close",
+            N_("Close a poll"),
+            close.handle,
+            role=Role.ORGANIZER,
+            aliases=("clore",),
+            arguments=N_("[number]"),
+            targets=(Target.POLL,),
+        ),
+    ),
+    buttons={"v": _vote, "g": guided.on_button},
+    flows={guided.FLOW: guided.on_text},
+    deep_links={"poll": _guided_poll},
+    jobs=Jobs(prefixes=("poll-close:",), wanted=_deadlines, run_due=_close_due),
+    cards={"poll": Card(delivered=_delivered, refresh=_card)},
+)
