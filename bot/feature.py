@@ -89,7 +89,7 @@ class PersonalData:
     """What the feature stores about a person beyond the built-in tables (storage/personal_data.py covers
     those, column by column): `shown` is what /mydata lists, `erase` runs inside /forget's one transaction."""
 
-    shown: Callable[[Engine, Account], Awaitable[Sequence[Block]]]
+    shown: Callable[[Context, Account], Awaitable[Sequence[Block]]]
     erase: Callable[[AsyncSession, Account], Awaitable[None]]
 
 

@@ -308,10 +308,18 @@ class Erased:
     rewritten: list[OutboxMessage]  # sent announcements whose text changed (to edit where they were posted)
 
 
-async def erase(db: Database, account: Account, *, key: bytes, announcements: Announcements) -> Erased:
+async def erase(
+    db: Database,
+    account: Account,
+    *,
+    key: bytes,
+    announcements: Announcements,
+    also: Sequence[Callable[[AsyncSession, Account], Awaitable[None]]] = (),
+) -> Erased:
     """Erase or anonymize everything that names `account`, in one transaction. `key` makes the pseudonyms
     that stand for them where a trace must stay; `announcements` renders a closed poll's results announcements
-    as they read now (after the resident's name left its ballots), to rewrite those waiting or kept."""
+    as they read now (after the resident's name left its ballots), to rewrite those waiting or kept; `also`
+    erases what other features store (their personal-data hooks, bot/feature.py), in the same transaction."""
     platform, user_id, identity = account.platform, account.user_id, account.identity
     async with db.write() as session:
         resident = (
@@ -375,6 +383,8 @@ async def erase(db: Database, account: Account, *, key: bytes, announcements: An
             for link in (CommunityAdmin, CommunityMember):
                 await session.exec(delete(link).where(link.resident_id == rid))  # type: ignore[call-overload, attr-defined]
             await session.exec(delete(Resident).where(col(Resident.id) == rid))  # type: ignore[call-overload]
+        for erase_theirs in also:
+            await erase_theirs(session, account)
     await db.shred()  # what named them leaves the write-ahead log too
     return Erased(
         withdrawn=len(withdrawn),

@@ -67,7 +67,11 @@ async def erase(ctx: Context) -> personal_data.Erased:
     event counts without their answer, posted results announcements without their name."""
     engine = ctx.engine
     erased = await personal_data.erase(
-        engine.db, account(ctx), key=engine.erasure_key, announcements=engine.polls.announcements
+        engine.db,
+        account(ctx),
+        key=engine.erasure_key,
+        announcements=engine.polls.announcements,
+        also=[hooks.erase for hooks in engine.registry.personal_data],  # the features' own data
     )
     engine.forget_cached(ctx.identity)
     for poll_id in erased.created_polls:

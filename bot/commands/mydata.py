@@ -27,14 +27,18 @@ async def handle(ctx: Context, args: str) -> None:
         ctx.invite_to_private(t._("Your data is shown only in a private chat with me."), "mydata")
         return
     data = await personal_data.gather(ctx.engine.db, account(ctx))
+    theirs = [  # what other features store, as they show it (bot/feature.py)
+        block for hooks in ctx.engine.registry.personal_data for block in await hooks.shown(ctx, account(ctx))
+    ]
     blocks: list[Block] = [p(b(t._("What civicbot stores about you")))]
-    if data.empty:
+    if data.empty and not theirs:
         blocks.append(p(t._("Nothing is stored about you.")))
     else:
         blocks.extend(_profile(ctx, data))
         blocks.extend(await _participation(ctx, data))
         blocks.extend(_messages(t, data))
         blocks.extend(_organizing(t, data))
+        blocks.extend(theirs)
     blocks.append(
         p(
             i(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from adapters.console.adapter import ConsoleAdapter, ConsoleMessage
 from bot.app import App
 from bot.clock import ManualClock
+from bot.feature import Feature
+from bot.features import FEATURES
 from config.settings import Settings
 from tests.drivers.base import ANNEX_ADMIN, GLOBAL_ADMIN, SQUARE_ADMIN, START, Seen
 
@@ -25,11 +28,12 @@ def console_settings(database_url: str, tmp_path: Path) -> Settings:
 class ConsoleDriver:
     name = "console"
 
-    def __init__(self, settings: Settings, tmp_path: Path) -> None:
+    def __init__(self, settings: Settings, tmp_path: Path, *, features: Iterable[Feature] = FEATURES) -> None:
         self.settings = settings
         self.tmp_path = tmp_path
         self.clock = ManualClock(START)
-        self.app = App.build(settings, clock=self.clock, edit_interval=0)
+        self.features = tuple(features)  # (a test may add a feature of its own)
+        self.app = App.build(settings, clock=self.clock, edit_interval=0, features=self.features)
         self.console = self._adapter()
 
     def _adapter(self) -> ConsoleAdapter:
@@ -53,7 +57,7 @@ class ConsoleDriver:
     async def restart(self) -> None:
         old = self.console
         await self.app.stop()
-        self.app = App.build(self.settings, clock=self.clock, edit_interval=0)
+        self.app = App.build(self.settings, clock=self.clock, edit_interval=0, features=self.features)
         self.console = self._adapter()
         self.console.chats, self.console.toasts, self.console._next_id = old.chats, old.toasts, old._next_id
         self.console.blocked = old.blocked
