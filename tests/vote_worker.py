@@ -13,6 +13,8 @@ from storage.ballots import BallotWriter, Tap, voter_key
 from storage.database import Database
 
 IN_FLIGHT = 20
+PACE = 0.1  # seconds each tap also takes: 400 residents last 2 s, so a kill after 100 acks is mid-way even
+# when the test reading the acks is slowed down by a busy machine
 
 
 async def main(url: str, key_dir: str, poll_id: int, residents: list[int]) -> None:
@@ -28,6 +30,7 @@ async def main(url: str, key_dir: str, poll_id: int, residents: list[int]) -> No
             tap = Tap(poll_id, voter_key(key, f"console:r{resident}"), resident % 3, multi=False)
             outcome = await writer.tap(tap)
             print(f"ack {resident} {outcome}", flush=True)
+            await asyncio.sleep(PACE)
 
     await asyncio.gather(*(vote(resident) for resident in residents))
     await writer.stop()
