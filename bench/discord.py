@@ -3,9 +3,9 @@ adapter's persistent button, the engine and its group-commit writer, the ephemer
 over HTTP, and coalesced live edits of the card, against the fake Discord API on 127.0.0.1.
 
 Presses are offered at a fixed rate, as members tap (a burst of thousands at once is answered late even by
-a bare discord.py bot: see ../shared/reference/ceilings.md), and each counts as answered in time when its
-interaction callback reached the fake within Discord's 3 seconds of the press. Each press is a different
-member, on one poll of four options, in one channel.
+a bare discord.py bot: see "Reference ceilings" in docs/benchmarks.md), and each counts as answered in time
+when its interaction callback reached the fake within Discord's 3 seconds of the press. Each press is a
+different member, on one poll of four options, in one channel.
 
 The same presses are also offered to a bare discord.py bot (one persistent button answering ephemerally,
 no logic) in the same run, the ceiling civicbot's figure is a share of (--no-baseline skips it).
