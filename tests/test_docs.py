@@ -107,9 +107,10 @@ def test_the_site_lists_every_page_and_only_pages_that_exist():
 
 
 def test_the_example_consultations_point_to_the_real_format_page_and_commands():
-    from bot.commands import all_commands
+    from bot.feature import Registry
+    from bot.features import FEATURES
 
-    commands = {name for spec in all_commands() for name in (spec.name, *spec.aliases)}
+    commands = {name for spec in Registry(FEATURES).commands() for name in (spec.name, *spec.aliases)}
     commands.add("upload")  # the terminal chat's own: it sends a file (see adapters/console/shell.py)
     for example in sorted((ROOT / "config" / "examples").glob("*.yaml")):
         lines = example.read_text(encoding="utf-8").splitlines(keepends=True)
