@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.deadlines import Deadlines
+from bot.dispatcher import Dispatcher
 from bot.engine import Engine
 from bot.feature import Feature
 from bot.features import FEATURES
-from bot.outbox.dispatcher import Dispatcher
 from bot.runtime import Runtime
 from config.settings import Settings
 from storage.database import Database

@@ -9,10 +9,10 @@ import icalendar
 import pytest
 
 from bot.actions import ActionSigner
-from bot.commands.meetings import delivery_failures
 from bot.formatting import PLAIN, render
 from bot.i18n import translator
 from bot.meetings.card import card_buttons, render_card
+from bot.meetings.commands import delivery_failures
 from bot.meetings.ics import calendar_bytes, event_file, uid
 from bot.meetings.offsets import OffsetError, label, labels, parse_offsets
 from bot.meetings.reminders import reminder_time

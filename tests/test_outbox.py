@@ -10,10 +10,10 @@ import pytest
 
 from bot.app import App
 from bot.clock import ManualClock
+from bot.dispatcher import Dispatcher, Pacer
 from bot.events import ChatRef, Event, MessageRef
 from bot.formatting import doc
 from bot.outbox.codec import reply_from_json, reply_to_json
-from bot.outbox.dispatcher import Dispatcher, Pacer
 from bot.replies import DeliveryError, Reply, Send
 from config.settings import Settings
 from storage import outbox as store

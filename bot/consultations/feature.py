@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.authority import Role, Target
-from bot.commands import consultations
+from bot.consultations import commands as consultations
 from bot.consultations import flow
 from bot.consultations.importing import import_upload
 from bot.context import Context

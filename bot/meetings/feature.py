@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.authority import Role, Target
-from bot.commands import meetings
 from bot.events import MessageRef
 from bot.feature import N_, Card, CommandSpec, Feature, Jobs
+from bot.meetings import commands as meetings
 from bot.meetings import guided, reminders, service
 
 if TYPE_CHECKING:

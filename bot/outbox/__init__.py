@@ -1,1 +1,1 @@
-"""The outbox: messages decided now, delivered by a dispatcher at the platforms' pace, never lost."""
+"""The outbox's wire format: replies decided now are stored as JSON (bot/dispatcher.py delivers them)."""

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.authority import Role, Target
-from bot.commands import close, poll
 from bot.context import Context
 from bot.events import MessageRef
 from bot.feature import N_, Card, CommandSpec, Feature, Jobs
-from bot.polls import guided
+from bot.polls import close, guided
+from bot.polls import commands as poll
 from storage import polls as poll_store
 
 if TYPE_CHECKING:
