@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.ballots import public_voter, voter_key
 from storage.database import Database
+from storage.drafts import draft_key_name, opened
 from storage.outbox import Outgoing, encode_payload
 from storage.polls import announcement_key, open_anonymous_keys
 from storage.tables import (
@@ -169,7 +170,9 @@ async def gather(db: Database, account: Account) -> PersonalData:
             .join(Consultation, col(Consultation.id) == col(ConsultationDraft.consultation_id))
             .where(ConsultationDraft.platform == platform, ConsultationDraft.user_id == user_id)
         )
-        found.drafts = [(draft, title) for draft, title in drafts.all()]
+        found.drafts = [
+            (draft, title) for row, title in drafts.all() if (draft := opened(db.keys, row)) is not None
+        ]
         rsvps = await session.exec(
             select(Meeting, Rsvp.answer)  # type: ignore[call-overload]
             .join(Rsvp, col(Rsvp.meeting_id) == col(Meeting.id))
@@ -358,6 +361,13 @@ async def erase(db: Database, account: Account, *, key: bytes, announcements: An
                 ).all()
             )
         )
+        drafted = (
+            await session.exec(
+                select(ConsultationDraft.consultation_id).where(
+                    ConsultationDraft.platform == platform, ConsultationDraft.user_id == user_id
+                )
+            )
+        ).all()
         for table in (Rsvp, ConsultationDraft, Conversation):
             await session.exec(delete(table).where(table.platform == platform, table.user_id == user_id))  # type: ignore[call-overload, attr-defined]
         await session.exec(delete(OutboxMessage).where(OutboxMessage.recipient == account.private_chat))  # type: ignore[call-overload]
@@ -375,6 +385,9 @@ async def erase(db: Database, account: Account, *, key: bytes, announcements: An
             for link in (CommunityAdmin, CommunityMember):
                 await session.exec(delete(link).where(link.resident_id == rid))  # type: ignore[call-overload, attr-defined]
             await session.exec(delete(Resident).where(col(Resident.id) == rid))  # type: ignore[call-overload]
+    await db.keys.destroy(
+        *(draft_key_name(cid, platform, user_id) for cid in drafted)
+    )  # sealed drafts: noise
     await db.shred()  # what named them leaves the write-ahead log too
     return Erased(
         withdrawn=len(withdrawn),

@@ -121,9 +121,12 @@ async def test_one_submission_per_resident_and_an_anonymous_one_changes_through_
     for label in ("Rarement", "Non", "4", "Ombre", "Bancs", "Passer", "Passer", "Envoyer mes réponses"):
         await driver.press("bob", label, chat="@bob")
     await driver.send("alice", "/results place-test", chat="@alice")
-    results = texts(driver, "@alice")
+    assert "1 réponse récente sera comptée à la clôture" in texts(driver, "@alice"), "it waits, sealed"
+    driver.clock.advance(timedelta(days=30))
+    await driver.settle()
+    results = texts(driver, "square")
     assert "1 habitant a participé." in results
-    assert "Rarement : 1" in results.replace("\u202f", " ").replace("\xa0", " ")
+    assert "Rarement : 1" in results.replace("\u202f", " ").replace("\xa0", " "), "the changed answers"
 
 
 async def test_a_consultation_launched_in_two_communities_has_one_set_of_results_posted_at_closing(driver):
