@@ -6,6 +6,7 @@ anything of a draft."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import time
@@ -365,3 +366,57 @@ async def test_keys_of_closed_consultations_left_by_a_crash_are_destroyed_at_the
     swept = await store.sweep_consultation_keys(db)
     assert set(swept) == {store.consultation_key_name(cid), draft_key_name(cid, "console", "bob")}
     assert db.keys.names() == []
+
+
+async def test_forget_destroys_the_key_of_a_resident_s_sealed_draft(db: Database):
+    """/forget erases Bob's draft row and destroys its key: a copy of the row no longer opens."""
+    from storage.personal_data import Account, erase, gather
+
+    consultation = await anonymous_consultation(db)
+    cid = consultation.id or 0
+    await start_draft(db, consultation, "bob", "mon idée")
+    bob = Account("console", "bob", "console:private:bob")
+    [(shown, _)] = (await gather(db, bob)).drafts
+    assert shown.answers == '{"texte": "mon idée"}', "/mydata shows the draft, opened"
+    async with db.read() as session:
+        copy = await session.get(ConsultationDraft, (cid, "console", "bob"))
+    assert copy is not None
+
+    async def no_announcements(session: object, poll_id: int) -> list:  # type: ignore[type-arg]
+        return []
+
+    await erase(db, bob, key=b"k" * 32, announcements=no_announcements)  # type: ignore[arg-type]
+    assert db.keys.get(draft_key_name(cid, "console", "bob")) is None
+    assert opened(db.keys, copy) is None
+
+
+async def test_submissions_racing_the_close_are_counted_by_it_or_refused(db: Database):
+    """Residents send while the consultation closes: each is either counted in the announced results (the
+    close writes every waiting submission before it reads them) or told it closed; none is left sealed."""
+    consultation = await anonymous_consultation(db)
+    cid = consultation.id or 0
+    for n in range(3):
+        await send(db, consultation, f"early-{n}", "avant")
+    counted: list[int] = []
+
+    async def announce() -> list:  # type: ignore[type-arg]
+        counted.append(await store.submission_count(db, cid))
+        async with db.read() as session:
+            counted.append((await session.exec(text("SELECT count(*) FROM submission"))).scalar_one())  # type: ignore[call-overload]
+        return []
+
+    async def late(n: int) -> bool:
+        try:
+            await send(db, consultation, f"late-{n}", "pendant")
+        except store.ConsultationClosed:
+            return False
+        return True
+
+    outcomes = await asyncio.gather(
+        *(late(n) for n in range(6)),
+        store.close_consultation(db, cid, now=START, actor="civicbot", announce=announce, min_group=K),
+    )
+    accepted = sum(1 for outcome in outcomes[:-1] if outcome)
+    assert outcomes[-1] is True
+    assert counted == [3 + accepted, 3 + accepted], "the announcement counted every accepted submission"
+    assert await _waiting_ids(db) == []
