@@ -725,7 +725,9 @@ async def sweep_consultation_keys(db: Database) -> list[str]:
         open_ids = set(
             (await session.exec(select(Consultation.id).where(col(Consultation.closed_at).is_(None)))).all()
         )
-    stale = [name for name in names if int(name.split("-")[1]) not in open_ids]
+    stale = [
+        name for name in names if name.split("-")[1].isdigit() and int(name.split("-")[1]) not in open_ids
+    ]
     await db.keys.destroy(*stale)
     return stale
 

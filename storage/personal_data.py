@@ -170,9 +170,8 @@ async def gather(db: Database, account: Account) -> PersonalData:
             .join(Consultation, col(Consultation.id) == col(ConsultationDraft.consultation_id))
             .where(ConsultationDraft.platform == platform, ConsultationDraft.user_id == user_id)
         )
-        found.drafts = [
-            (draft, title) for row, title in drafts.all() if (draft := opened(db.keys, row)) is not None
-        ]
+        # (a sealed draft whose key is lost still names them: shown, with no answer)
+        found.drafts = [(opened(db.keys, row) or row, title) for row, title in drafts.all()]
         rsvps = await session.exec(
             select(Meeting, Rsvp.answer)  # type: ignore[call-overload]
             .join(Rsvp, col(Rsvp.meeting_id) == col(Meeting.id))
