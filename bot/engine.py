@@ -17,6 +17,7 @@ from bot.i18n import normalize_language, translator
 from bot.replies import Reply
 from bot.reposts import RepostGuard
 from config.settings import Settings
+from storage import consultations as consultation_store
 from storage import polls as poll_store
 from storage import residents as resident_store
 from storage import state as state_store
@@ -78,6 +79,7 @@ class Engine:
         for resident in await resident_store.residents_with_language(self.db):
             self._languages[f"{resident.platform}:{resident.user_id}"] = resident.language or ""
         await poll_store.sweep_poll_keys(self.db)  # a stop right after a close's commit left its key behind
+        await consultation_store.sweep_consultation_keys(self.db)  # (and a consultation's, or its drafts')
 
     async def stop(self) -> None:
         await self.writer.stop()

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.ballots import public_voter, voter_key
 from storage.database import Database
+from storage.drafts import draft_key_name, opened
 from storage.outbox import Outgoing, encode_payload
 from storage.polls import announcement_key, open_anonymous_keys
 from storage.tables import (
@@ -169,7 +170,8 @@ async def gather(db: Database, account: Account) -> PersonalData:
             .join(Consultation, col(Consultation.id) == col(ConsultationDraft.consultation_id))
             .where(ConsultationDraft.platform == platform, ConsultationDraft.user_id == user_id)
         )
-        found.drafts = [(draft, title) for draft, title in drafts.all()]
+        # (a sealed draft whose key is lost still names them: shown, with no answer)
+        found.drafts = [(opened(db.keys, row) or row, title) for row, title in drafts.all()]
         rsvps = await session.exec(
             select(Meeting, Rsvp.answer)  # type: ignore[call-overload]
             .join(Rsvp, col(Rsvp.meeting_id) == col(Meeting.id))
@@ -366,6 +368,13 @@ async def erase(
                 ).all()
             )
         )
+        drafted = (
+            await session.exec(
+                select(ConsultationDraft.consultation_id).where(
+                    ConsultationDraft.platform == platform, ConsultationDraft.user_id == user_id
+                )
+            )
+        ).all()
         for table in (Rsvp, ConsultationDraft, Conversation):
             await session.exec(delete(table).where(table.platform == platform, table.user_id == user_id))  # type: ignore[call-overload, attr-defined]
         await session.exec(delete(OutboxMessage).where(OutboxMessage.recipient == account.private_chat))  # type: ignore[call-overload]
@@ -385,6 +394,9 @@ async def erase(
             await session.exec(delete(Resident).where(col(Resident.id) == rid))  # type: ignore[call-overload]
         for erase_theirs in also:
             await erase_theirs(session, account)
+    await db.keys.destroy(
+        *(draft_key_name(cid, platform, user_id) for cid in drafted)
+    )  # sealed drafts: noise
     await db.shred()  # what named them leaves the write-ahead log too
     return Erased(
         withdrawn=len(withdrawn),

@@ -4,14 +4,21 @@
 - that hash key is not in the database at all: it lives in the key store (storage/keystore.py) only while
   the poll is open, and closing destroys it, and with it every link;
 - closing rewrites the ballots with fresh pseudonyms in a shuffled order, so that storage order (cells,
-  `ctid`, the writing transaction) does not record the order of the votes either.
+  `ctid`, the writing transaction) does not record the order of the votes either;
+- an anonymous consultation's draft is sealed (`consultation_draft.sealed`) under a key of the resident's own
+  in the key store, destroyed when they send it, at /forget and at the close: its clear columns stay empty;
+- an anonymous submission first waits, sealed under the consultation's key, in `sealed_submission`; the
+  resident's transaction writes that row and `participation`, nothing in clear. Later transactions of their
+  own write the waiting submissions in clear, in shuffled batches that each mix at least `min_group`
+  residents, the last batch at the close, which destroys the key: the order, the cells and the transaction
+  of a clear answer never tell which resident it came from better than the batch it was written in.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.columns import UTCDateTime
@@ -209,8 +216,10 @@ class ConsultationLaunch(SQLModel, table=True):
 
 
 class ConsultationDraft(SQLModel, table=True):
-    """Answers in progress: the only data linking a resident to answers of an anonymous consultation.
-    Erased at submission and at close."""
+    """Answers in progress. Of an anonymous consultation, the answers (and where the resident stands) are
+    only in `sealed`, under a key of this draft's own in the key store (storage/consultations.py), the clear
+    columns keeping their defaults: the row says that this resident started answering, not what. Erased, and
+    its key destroyed, at submission, at /forget and at close."""
 
     __tablename__ = "consultation_draft"
     consultation_id: int = Field(
@@ -221,12 +230,34 @@ class ConsultationDraft(SQLModel, table=True):
     answers: str = Field(default="{}")  # JSON: question id → answer
     current: str | None = Field(default=None, max_length=40)  # question being asked; None = summary
     ranking: str = Field(default="[]")  # a ranking being built, option ids in order
-    editing: str | None = Field(default=None, max_length=64)  # submission being changed
+    editing: str | None = Field(default=None, max_length=64)  # submission (named) or its receipt's hash
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # anonymous
+
+
+class SealedSubmission(SQLModel, table=True):
+    """An anonymous submission (or a change to one) not written in clear yet: its receipt's hash, its answers
+    and the submission it changes, sealed under the consultation's key (`consultation-<id>` in the key store,
+    destroyed at the close). `id` is random and unrelated to anything; `edit` says the row changes a
+    submission already counted (so it is not one more resident). The transaction that writes it is the
+    resident's; the one that turns it into `submission` and `answer` rows is a batch's (see the top)."""
+
+    __tablename__ = "sealed_submission"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    id: str = Field(sa_column=Column(String(24), primary_key=True))
+    consultation_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("consultation.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    edit: bool = False
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class Participation(SQLModel, table=True):
-    """That a resident took part, and nothing more: enough for one submission per resident."""
+    """That a resident took part, and nothing more: enough for one submission per resident. Of an anonymous
+    consultation it is written with a sealed submission (never with a clear one), so the transaction that
+    wrote it leads to no answer."""
 
     __tablename__ = "participation"
     consultation_id: int = Field(
@@ -240,7 +271,8 @@ class Submission(SQLModel, table=True):
     """One resident's answers. `id` is a random pseudonym (the open-data respondent id). In an anonymous
     consultation nothing here names the resident: they change their answers through a receipt only they
     hold (a button in their private chat), of which the database keeps a hash. No timestamp, no insertion
-    order (WITHOUT ROWID on SQLite)."""
+    order (WITHOUT ROWID on SQLite); an anonymous one is written by a shuffled batch (SealedSubmission), never
+    by its resident's transaction."""
 
     __tablename__ = "submission"
     __table_args__ = ({"sqlite_with_rowid": False},)

@@ -33,7 +33,7 @@ from storage.consultation_results import (
     compute_results,
     cross_tabulate,
 )
-from storage.consultations import AnswerPiece, by_id, submit
+from storage.consultations import AnswerPiece, by_id, flush_submissions, submit
 from storage.database import Database
 from storage.tables import Consultation
 
@@ -48,8 +48,8 @@ _RESIDENTS = itertools.count()
 async def populate(
     db: Database, definition: ConsultationDefinition, submissions: int, *, seed: int = 3, submitted: int = 8
 ) -> Consultation:
-    """A consultation with random answers: the first `submitted` residents through `submit()`, the others
-    bulk-inserted (as fast as the benchmark does)."""
+    """A consultation with random answers: the first `submitted` residents through `submit()` (then written in
+    clear, as the close does), the others bulk-inserted (as fast as the benchmark does)."""
     consultation_id = await create_consultation(db, definition)
     consultation = await by_id(db, consultation_id)
     assert consultation is not None
@@ -63,13 +63,15 @@ async def populate(
             for _, q, pos, _, o, r, num, txt in by_submission.get(sid, [])
         ]
         await submit(db, consultation, platform="test", user_id=f"resident{n}", pieces=pieces, editing=None)
+    await flush_submissions(db, consultation_id, everything=True)
     rest = {sid for sid, _ in subs[submitted:]}
     await bulk_insert(db.url, subs[submitted:], [row for row in rows if row[0] in rest])
     return consultation
 
 
 async def submit_answers(db: Database, consultation: Consultation, answers: list[dict[str, Any]]) -> None:
-    """Each dict is one resident's answers (question id → Answer), submitted the way the engine does."""
+    """Each dict is one resident's answers (question id → Answer), submitted the way the engine does, then
+    written in clear as the close does first."""
     questions = {q.id: q for q in DEFINITION.questions}
     assert consultation.id is not None
     for answer_set in answers:
@@ -80,6 +82,7 @@ async def submit_answers(db: Database, consultation: Consultation, answers: list
         ]
         user = f"resident{next(_RESIDENTS)}"
         await submit(db, consultation, platform="test", user_id=user, pieces=pieces, editing=None)
+    await flush_submissions(db, consultation.id, everything=True)
 
 
 def read_csv(data: bytes) -> tuple[list[str], list[Row], list[str]]:

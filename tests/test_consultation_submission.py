@@ -1,6 +1,7 @@
 """Sending answers to a consultation, and changing them: exactly the visible answers are stored, in rows
-shaped for the results; one submission per resident; an anonymous submission is linked to nobody and is
-found again only through the receipt its resident holds; a named one through its resident."""
+shaped for the results; one submission per resident; an anonymous submission is linked to nobody, waits
+sealed until a shuffled batch writes it, and is found again only through the receipt its resident holds; a
+named one through its resident."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from bot.i18n import translator
 from bot.replies import Notice, Send
 from storage import consultations as store
 from storage.state import load_conversation, save_conversation
-from storage.tables import AnswerRow, ConsultationDraft, Participation, Submission
+from storage.tables import AnswerRow, ConsultationDraft, Participation, SealedSubmission, Submission
 from tests.scenarios.consultation_fixture import SOURCE
 from tests.standalone_engine import START, command, notices, press, private, said, standalone_engine
 
@@ -104,6 +105,17 @@ async def submissions(engine: Any, loaded: Loaded) -> list[Submission]:
         return list((await session.exec(query)).all())
 
 
+async def waiting(engine: Any, loaded: Loaded) -> list[SealedSubmission]:
+    async with engine.db.read() as session:
+        query = select(SealedSubmission).where(SealedSubmission.consultation_id == loaded.id)
+        return list((await session.exec(query)).all())
+
+
+async def batch(engine: Any, loaded: Loaded) -> int:
+    """Write every waiting submission in clear now, as the close does first."""
+    return await store.flush_submissions(engine.db, loaded.id, everything=True)
+
+
 async def participants(engine: Any, loaded: Loaded) -> list[str]:
     async with engine.db.read() as session:
         query = select(Participation.user_id).where(Participation.consultation_id == loaded.id)
@@ -134,7 +146,13 @@ async def test_an_anonymous_submission_stores_each_answer_as_rows_and_links_nobo
     assert [r.to for r in replies if isinstance(r, Send)] == [private("bob")]
     secret = receipt_of(engine, replies)
     assert len(secret) == 22, "128 random bits"
+    assert await submissions(engine, loaded) == [], "nothing in clear from bob's own transaction"
+    [sealed] = await waiting(engine, loaded)
+    assert b"Trop de voitures" not in sealed.sealed and not sealed.edit
+    assert await store.submission_count(engine.db, loaded.id) == 1, "counted while it waits"
+    assert await batch(engine, loaded) == 1
     [submission] = await submissions(engine, loaded)
+    assert submission.id != sealed.id, "a fresh pseudonym, unrelated to the waiting row"
     assert (submission.platform, submission.user_id) == (None, None)
     assert submission.receipt == hashlib.sha256(f"console:bob\n{secret}".encode()).hexdigest() != secret
     assert len(submission.id) == 12
@@ -145,6 +163,7 @@ async def test_an_anonymous_submission_stores_each_answer_as_rows_and_links_nobo
 
     await draft(engine, loaded, "carol", COMPLETE)
     await send(engine, loaded, "carol")
+    await batch(engine, loaded)
     ids = {s.id for s in await submissions(engine, loaded)}
     assert len(ids) == 2 and submission.id in ids, "each submission has a pseudonym of its own"
 
@@ -159,6 +178,7 @@ async def test_answers_to_questions_the_resident_was_not_shown_are_not_stored(en
     }  # essences, pourquoi hidden
     await draft(engine, loaded, "bob", answers)
     await send(engine, loaded, "bob")
+    await batch(engine, loaded)
     [submission] = await submissions(engine, loaded)
     assert {row[0] for row in await rows(engine, submission.id)} == {
         "age",
@@ -179,6 +199,7 @@ async def test_a_missing_answer_is_asked_again_and_nothing_is_stored(engine):
     saved = await store.load_draft(engine.db, loaded.id, "console", "bob")
     assert saved is not None and saved.current == "priorites"
     assert await submissions(engine, loaded) == [] and await participants(engine, loaded) == []
+    assert await waiting(engine, loaded) == []
 
 
 async def test_one_submission_per_resident(engine):
@@ -189,6 +210,7 @@ async def test_one_submission_per_resident(engine):
     replies = await send(engine, loaded, "bob")
     assert replies == [Notice(text="You have already answered this consultation.", alert=True)]
     assert await store.load_draft(engine.db, loaded.id, "console", "bob") is None
+    assert await batch(engine, loaded) == 1
     [submission] = await submissions(engine, loaded)
     assert await rows(engine, submission.id) == STORED, "the first answers stand"
 
@@ -196,34 +218,76 @@ async def test_one_submission_per_resident(engine):
 # --- changing ---------------------------------------------------------------------------------------------
 
 
-async def test_an_anonymous_submission_is_changed_through_its_receipt_and_keeps_its_pseudonym(engine):
+async def reopen(engine: Any, secret: str, who: str = "bob") -> list[Any]:
+    return await engine.handle(press(engine.signer.sign("ce", secret), who, chat=private(who)))
+
+
+async def test_an_anonymous_submission_still_waiting_is_changed_through_its_receipt(engine):
     loaded = await consultation(engine)
     await draft(engine, loaded, "bob", COMPLETE)
     secret = receipt_of(engine, await send(engine, loaded, "bob"))
-    [submission] = await submissions(engine, loaded)
+    [before] = await waiting(engine, loaded)
 
-    opened = await engine.handle(press(engine.signer.sign("ce", secret), "bob", chat=private("bob")))
+    opened = await reopen(engine, secret)
 
     assert notices(opened) == ["Your answers are open for changes."]
-    assert any("Trop de voitures" in text for text in said(opened)), "the summary of the stored answers"
+    assert any("Trop de voitures" in text for text in said(opened)), "the summary of the sealed answers"
     editing = await store.load_draft(engine.db, loaded.id, "console", "bob")
-    assert editing is not None and (editing.editing, editing.current) == (submission.id, None)
+    hashed = hashlib.sha256(f"console:bob\n{secret}".encode()).hexdigest()
+    assert editing is not None and (editing.editing, editing.current) == (hashed, None)
     rebuilt = json.loads(editing.answers)
-    assert rebuilt == COMPLETE, "rebuilt from the stored rows"
+    assert rebuilt == COMPLETE, "rebuilt from the sealed answers"
     assert [type(v) for v in rebuilt.values()] == [type(v) for v in COMPLETE.values()], (
         "whole numbers stay so"
     )
     assert await load_conversation(engine.db, "console", "bob") == ("consultation", {"cid": loaded.id})
 
-    await draft(engine, loaded, "bob", {**COMPLETE, "frequence": "rarement"}, editing=submission.id)
+    await draft(engine, loaded, "bob", {**COMPLETE, "frequence": "rarement"}, editing=hashed)
     replies = await send(engine, loaded, "bob")
     assert said(replies) == [
         f"{RECORDED}\n\nThanks for your time!\n\n"
         "The button under your first confirmation still lets you change them."
     ]
     assert [r.buttons for r in replies if isinstance(r, Send)] == [()], "no second receipt"
-    assert [s.id for s in await submissions(engine, loaded)] == [submission.id]
+    [after] = await waiting(engine, loaded)
+    assert after.id == before.id and after.sealed != before.sealed, "the same waiting row, sealed anew"
+    assert await batch(engine, loaded) == 1
+    [submission] = await submissions(engine, loaded)
     assert ("frequence", 0, "rarement", None, None, None) in await rows(engine, submission.id)
+    assert len(await rows(engine, submission.id)) == len(STORED)
+    assert await participants(engine, loaded) == ["bob"]
+
+
+async def test_an_anonymous_submission_already_written_is_changed_through_its_receipt_and_keeps_its_pseudonym(
+    engine,
+):
+    loaded = await consultation(engine)
+    await draft(engine, loaded, "bob", COMPLETE)
+    secret = receipt_of(engine, await send(engine, loaded, "bob"))
+    await batch(engine, loaded)
+    [submission] = await submissions(engine, loaded)
+    hashed = hashlib.sha256(f"console:bob\n{secret}".encode()).hexdigest()
+
+    assert notices(await reopen(engine, secret)) == ["Your answers are open for changes."]
+    editing = await store.load_draft(engine.db, loaded.id, "console", "bob")
+    assert editing is not None and editing.editing == hashed and json.loads(editing.answers) == COMPLETE
+
+    await draft(engine, loaded, "bob", {**COMPLETE, "frequence": "rarement"}, editing=hashed)
+    await send(engine, loaded, "bob")
+    [change] = await waiting(engine, loaded)
+    assert change.edit, "a change waits sealed: applied alone, it would point at bob's submission"
+    assert await rows(engine, submission.id) == STORED, "not applied yet"
+    assert await store.submission_count(engine.db, loaded.id) == 1, "a change is not one more resident"
+    again = await reopen(engine, secret)
+    assert any("Rarement" in text for text in said(again)), "the receipt shows the waiting change"
+    await draft(engine, loaded, "bob", {**COMPLETE, "frequence": "tous-les-jours"}, editing=hashed)
+    await send(engine, loaded, "bob")
+    [still] = await waiting(engine, loaded)
+    assert still.id == change.id, "the waiting change, sealed anew"
+
+    assert await batch(engine, loaded) == 1
+    assert [s.id for s in await submissions(engine, loaded)] == [submission.id]
+    assert ("frequence", 0, "tous-les-jours", None, None, None) in await rows(engine, submission.id)
     assert len(await rows(engine, submission.id)) == len(STORED)
     assert await participants(engine, loaded) == ["bob"]
 
@@ -295,15 +359,17 @@ async def test_storing_touches_only_this_resident_s_draft_and_this_submission_s_
         ConsultationDraft(consultation_id=first.id, platform="telegram", user_id="bob", updated_at=START),
     )
     pieces = [store.AnswerPiece("frequence", option="rarement")]
-    carol_id, _ = await store.submit(
+    _, carol_receipt = await store.submit(
         engine.db, first.row, platform="console", user_id="carol", pieces=pieces, editing=None
     )
     assert await store.load_draft(engine.db, first.id, "console", "bob") is not None, "another resident's"
     bob_id, receipt = await store.submit(
         engine.db, first.row, platform="console", user_id="bob", pieces=pieces, editing=None
     )
-    assert receipt is not None
-    assert (await store.submission_by_receipt(engine.db, receipt, "console:bob")).id == bob_id  # type: ignore[union-attr]
+    assert receipt is not None and carol_receipt is not None
+    hashed = store.receipt_hash(receipt, "console:bob")
+    found = await store.submission_by_receipt(engine.db, receipt, "console:bob")
+    assert found == store.Receipted(first.id, hashed, tuple(pieces), None), "waiting: no pseudonym yet"
     assert await store.submission_by_receipt(engine.db, receipt + "x", "console:bob") is None
     assert await store.submission_by_receipt(engine.db, receipt, "console:carol") is None, "bound to bob"
     assert await store.load_draft(engine.db, second.id, "console", "bob") is not None, (
@@ -314,19 +380,27 @@ async def test_storing_touches_only_this_resident_s_draft_and_this_submission_s_
 
     changed = [store.AnswerPiece("frequence", option="chaque-semaine"), store.AnswerPiece("age", number=7)]
     assert await store.submit(
-        engine.db, first.row, platform="console", user_id="bob", pieces=changed, editing=bob_id
+        engine.db, first.row, platform="console", user_id="bob", pieces=changed, editing=hashed
     ) == (bob_id, None)
-    assert await rows(engine, bob_id) == [
-        ("age", 0, None, None, 7.0, None),
-        ("frequence", 0, "chaque-semaine", None, None, None),
-    ]
-    assert await rows(engine, carol_id) == [("frequence", 0, "rarement", None, None, None)]
     with pytest.raises(store.AlreadySubmitted, match=r"^place-test$"):
         await store.submit(
             engine.db, first.row, platform="console", user_id="bob", pieces=pieces, editing=None
         )
+    with pytest.raises(store.AnswersGone):
+        await store.submit(
+            engine.db, first.row, platform="console", user_id="bob", pieces=pieces, editing="0" * 64
+        )
+    assert await batch(engine, first) == 2
+    bob = await store.submission_by_receipt(engine.db, receipt, "console:bob")
+    carol = await store.submission_by_receipt(engine.db, carol_receipt, "console:carol")
+    assert bob is not None and carol is not None and bob.submission_id and carol.submission_id
+    assert await rows(engine, bob.submission_id) == [
+        ("age", 0, None, None, 7.0, None),
+        ("frequence", 0, "chaque-semaine", None, None, None),
+    ]
+    assert await rows(engine, carol.submission_id) == [("frequence", 0, "rarement", None, None, None)]
     async with engine.db.read() as session:
         query = select(AnswerRow.submission_id).where(AnswerRow.consultation_id == first.id)
         assert sorted((await session.exec(query.order_by(col(AnswerRow.submission_id)))).all()) == sorted(
-            [bob_id, bob_id, carol_id]
+            [bob.submission_id, bob.submission_id, carol.submission_id]
         )

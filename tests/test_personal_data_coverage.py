@@ -150,6 +150,13 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "ranking": WITH_ROW,
         "editing": WITH_ROW,
         "updated_at": WITH_ROW,
+        "sealed": WITH_ROW,  # an anonymous consultation's draft, under a key erased with the row
+    },
+    "sealed_submission": {  # an anonymous submission waiting for its batch: names nobody, opens with a key
+        "id": NOBODY,
+        "consultation_id": NOBODY,
+        "edit": NOBODY,
+        "sealed": NOBODY,
     },
     "participation": {"consultation_id": WITH_ROW, "platform": WITH_ROW, "user_id": ACCOUNT},
     "submission": {

@@ -1,7 +1,8 @@
 """What is deleted to keep answers anonymous is gone from the database files too, not only from the tables:
 someone who copies the SQLite files (`civicbot.db` and its write-ahead log `-wal`) while the bot runs, right
 after a poll closed or a resident sent an anonymous consultation, finds neither the poll's key nor the draft
-that sat next to the resident's id. (PostgreSQL's WAL and dead rows: issue 15, still open.)"""
+that sat next to the resident's id (which is sealed anyway: tests/test_consultation_sealing.py reads the
+files, and PostgreSQL's pages and write-ahead log, while the consultation is open and after it closed)."""
 
 from __future__ import annotations
 
@@ -64,11 +65,14 @@ async def test_a_sent_anonymous_draft_is_in_no_database_file(tmp_path: Path):
                 answers=f'{{"pourquoi": "{secret}"}}', updated_at=NOW,
             ),
         )  # fmt: skip
-        assert secret.encode() in files_of(path)
+        assert secret.encode() not in files_of(path), "an anonymous draft is sealed"
+        key = consultation_store.draft_key_name(consultation.id or 0, "console", "bob-4242")
+        assert db.keys.get(key) is not None and db.keys.get(key) not in files_of(path)
         piece = consultation_store.AnswerPiece("autre", text="rien")
         await consultation_store.submit(
             db, consultation, platform="console", user_id="bob-4242", pieces=[piece], editing=None
         )
         assert secret.encode() not in files_of(path)
+        assert db.keys.get(key) is None, "sent: its key is destroyed"
     finally:
         await db.dispose()

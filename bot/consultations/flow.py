@@ -2,13 +2,15 @@
 skipping optional questions, a summary and a confirmation before submitting.
 
 Where the resident stands is the draft row: saved after every answer, so they can stop and continue days
-later or after a restart. The draft is the only data linking a resident to answers of an anonymous
-consultation; submitting erases it.
+later or after a restart. Of an anonymous consultation the store seals it (storage/drafts.py); submitting
+erases it and destroys its key. An anonymous submission waits sealed before a shuffled batch writes it in
+clear (storage/consultations.py): its resident finds it, and changes it, only through their receipt.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.consultations.definition import NumberQuestion
@@ -358,7 +360,9 @@ async def start(ctx: Context, loaded: Loaded) -> None:
         if submission is None:
             ctx.say(t._("You have already answered this consultation."))
             return
-        draft = await _draft_for_change(ctx, loaded, submission.id)
+        draft = await _draft_for_change(
+            ctx, loaded, submission.id, await store.answers_of(engine.db, submission.id)
+        )
         ctx.say(t._("Here are your answers: you can change them until the consultation closes."))
         summary(ctx, loaded, draft)
         return
@@ -397,15 +401,19 @@ async def start(ctx: Context, loaded: Loaded) -> None:
     ask(ctx, loaded, draft)
 
 
-async def _draft_for_change(ctx: Context, loaded: Loaded, submission_id: str) -> ConsultationDraft:
+async def _draft_for_change(
+    ctx: Context, loaded: Loaded, editing: str, rows: Sequence[Any]
+) -> ConsultationDraft:
+    """A draft holding the stored answers (`rows`) of the submission named by `editing`: a named
+    submission's id, or an anonymous one's receipt hash (in a sealed draft)."""
     engine = ctx.engine
     sender = ctx.event.sender
-    answers = answers_from_rows(loaded, await store.answers_of(engine.db, submission_id))
+    answers = answers_from_rows(loaded, list(rows))
     draft = ConsultationDraft(
         consultation_id=loaded.id,
         platform=sender.platform,
         user_id=sender.user_id,
-        editing=submission_id,
+        editing=editing,
         updated_at=engine.clock.now(),
     )
     _store_answers(draft, answers)
@@ -572,10 +580,18 @@ async def _submit(ctx: Context, loaded: Loaded, draft: ConsultationDraft) -> Non
             pieces=pieces,
             editing=draft.editing,
             erased_as=participation_pseudonym(engine.erasure_key, loaded.id, ctx.identity),
+            min_group=engine.settings.min_group,
         )
     except store.AlreadySubmitted:
         await store.delete_draft(engine.db, loaded.id, sender.platform, sender.user_id)
         ctx.refuse(t._("You have already answered this consultation."))
+        return
+    except store.ConsultationClosed:
+        ctx.refuse(t._("This consultation is closed; thank you for your interest."))
+        return
+    except store.AnswersGone:
+        await store.delete_draft(engine.db, loaded.id, sender.platform, sender.user_id)
+        ctx.refuse(t._("These answers can no longer be found."))
         return
     await clear_conversation(engine.db, sender.platform, sender.user_id)
     ctx.notice(t._("Answers sent."))
@@ -618,11 +634,11 @@ async def on_receipt(ctx: Context, fields: list[str]) -> None:
     """The "Change my answers" button of an anonymous submission: its receipt finds the answers."""
     t = ctx.t
     engine = ctx.engine
-    submission = await store.submission_by_receipt(engine.db, fields[0], ctx.identity) if fields else None
-    if submission is None:
+    found = await store.submission_by_receipt(engine.db, fields[0], ctx.identity) if fields else None
+    if found is None:
         ctx.notice(t._("These answers can no longer be found."), alert=True)
         return
-    loaded = await engine.consultations.get(submission.consultation_id)
+    loaded = await engine.consultations.get(found.consultation_id)
     if loaded is None:
         ctx.notice(t._("This consultation no longer exists."), alert=True)
         return
@@ -630,6 +646,6 @@ async def on_receipt(ctx: Context, fields: list[str]) -> None:
     if waiting:
         ctx.notice(waiting, alert=True)
         return
-    draft = await _draft_for_change(ctx, loaded, submission.id)
+    draft = await _draft_for_change(ctx, loaded, found.receipt, found.pieces)
     ctx.notice(t._("Your answers are open for changes."))
     summary(ctx, loaded, draft)

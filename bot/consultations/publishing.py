@@ -19,6 +19,7 @@ from bot.formatting import Rich, b, doc, i, p
 from bot.i18n import Translator
 from bot.replies import Reply, Send
 from storage import audit
+from storage import consultations as store
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -32,6 +33,22 @@ async def results_replies(
     min_group = engine.settings.min_group
     results = await consultation_results(engine.db, loaded.id, loaded.definition, min_group=min_group)
     body = render_results(loaded.definition, results, t)
+    waiting = 0 if closing else await store.waiting_count(engine.db, loaded.id)
+    if waiting:  # an open anonymous consultation: the latest submissions wait for a batch
+        body += doc(
+            p(
+                i(
+                    t.n_(
+                        "{number} recent answer will be counted at the close (answers are mixed in batches "
+                        "to protect anonymity).",
+                        "{number} recent answers will be counted at the close (answers are mixed in batches "
+                        "to protect anonymity).",
+                        waiting,
+                        number=format_number(waiting, t.language),
+                    )
+                )
+            )
+        )
     if private:
         body = doc(p(i(t._("These results are not public: only the organizers receive them.")))) + body
     if closing:

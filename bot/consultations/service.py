@@ -175,7 +175,8 @@ class ConsultationService:
     async def close(self, consultation_id: int, *, actor: str) -> list[Reply]:
         """Close (idempotent), erase every draft, and post the results where it was launched, or, when its
         results are not public, only that it closed and how many took part (the results then go to its
-        organizers in private)."""
+        organizers in private). The submissions still waiting sealed are written before the results are
+        read (storage.consultations.close_consultation)."""
         from bot.consultations.publishing import closed_notice, results_replies
         from bot.outbox.codec import reply_to_json
         from bot.private_results import organizers_to_notify
@@ -221,7 +222,12 @@ class ConsultationService:
             return rows
 
         closed = await store.close_consultation(
-            engine.db, consultation_id, now=engine.clock.now(), actor=actor, announce=announce
+            engine.db,
+            consultation_id,
+            now=engine.clock.now(),
+            actor=actor,
+            announce=announce,
+            min_group=engine.settings.min_group,
         )
         if closed:
             engine.schedule_changed()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from storage import consultations as store
 from tests.drivers.base import last, texts
 from tests.scenarios.consultation_fixture import SOURCE, with_changes
 
@@ -121,9 +122,12 @@ async def test_one_submission_per_resident_and_an_anonymous_one_changes_through_
     for label in ("Rarement", "Non", "4", "Ombre", "Bancs", "Passer", "Passer", "Envoyer mes réponses"):
         await driver.press("bob", label, chat="@bob")
     await driver.send("alice", "/results place-test", chat="@alice")
-    results = texts(driver, "@alice")
+    assert "1 réponse récente sera comptée à la clôture" in texts(driver, "@alice"), "it waits, sealed"
+    driver.clock.advance(timedelta(days=30))
+    await driver.settle()
+    results = texts(driver, "square")
     assert "1 habitant a participé." in results
-    assert "Rarement : 1" in results.replace("\u202f", " ").replace("\xa0", " ")
+    assert "Rarement : 1" in results.replace("\u202f", " ").replace("\xa0", " "), "the changed answers"
 
 
 async def test_a_consultation_launched_in_two_communities_has_one_set_of_results_posted_at_closing(driver):
@@ -161,3 +165,33 @@ async def test_a_resident_cannot_import_or_launch(driver):
     assert "seuls les organisateurs" in last(driver, "@bob")
     await driver.send("bob", "/launch place-test")
     assert "seuls les organisateurs" in last(driver)
+
+
+async def test_an_anonymous_receipt_still_opens_the_answers_after_a_restart_and_once_written_in_a_batch(
+    driver,
+):
+    """The receipt finds the answers while they wait sealed, across a restart (the key store outlives the
+    process), and after a batch wrote them in clear with a fresh pseudonym."""
+    await import_and_launch(driver)
+    await answer_all(driver, "bob")
+    await driver.restart()
+    await driver.press("bob", "Modifier mes réponses", chat="@bob")
+    summary = last(driver, "@bob")
+    assert "Récapitulatif" in summary and "Chaque semaine" in summary
+    await driver.press("bob", "Envoyer mes réponses", chat="@bob")
+    consultation = await store.by_slug(driver.app.db, "place-test")
+    assert consultation is not None and consultation.id is not None
+    assert await store.flush_submissions(driver.app.db, consultation.id, everything=True) == 1, "a batch"
+    await driver.restart()
+    await driver.press("bob", "Modifier mes réponses", chat="@bob")
+    summary = last(driver, "@bob")
+    assert "Récapitulatif" in summary and "Chaque semaine" in summary, "found in clear by its receipt"
+    await driver.press("bob", "Retour au début", chat="@bob")
+    for label in ("Rarement", "Non", "4", "Ombre", "Bancs", "Passer", "Passer", "Envoyer mes réponses"):
+        await driver.press("bob", label, chat="@bob")
+    driver.clock.advance(timedelta(days=30))
+    await driver.settle()
+    results = texts(driver, "square").replace("\u202f", " ").replace("\xa0", " ")
+    assert "1 habitant a participé." in results and "Rarement : 1" in results, (
+        "the change, applied at the close"
+    )

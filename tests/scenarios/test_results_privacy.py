@@ -13,6 +13,7 @@ from tests.scenarios.test_consultations import answer_all, import_and_launch
 from tests.scenarios.test_micro_polls import normalized
 
 FEWER = "moins de 5 réponses"
+WAITING = "2 réponses récentes seront comptées à la clôture"  # anonymous: mixed in batches of 5 at least
 
 
 async def answer_with_age(driver, person: str, age: str) -> None:
@@ -54,18 +55,16 @@ async def test_interim_results_go_to_organizers_in_private_audited_and_small_fig
     assert len(said) == 2, "a resident's refusal and one short line: no result in the group"
     assert "réservés aux organisateurs" in said[-1] and "envoyés en conversation privée" in said[-1]
     private = normalized(texts(driver, "@alice"))
-    assert "2 habitants ont participé." in private and "Chaque semaine : 1 (50 %)" in private
+    assert WAITING in private, "two answers wait, sealed, for a batch of at least 5 residents"
+    assert "0 habitant a participé." in private, "so no figure comes from them yet"
     assert "Ces résultats ne sont pas publics" in private
-    # 1 age and 2 satisfactions: "1 réponse · moyenne 42 · médiane 42" would give Bob's age
-    assert FEWER in private and "moyenne" not in private and "42" not in private
-    scale_chart = normalized(chart_of(driver, "@alice", "Êtes-vous satisfait"))
-    assert FEWER in scale_chart and "4 : 2 (100 %)" not in scale_chart and "médiane" not in scale_chart
+    assert "moyenne" not in private and "42" not in private
 
     await driver.send("olivia", "/resultats place-test")  # the bot may not write to her first
     assert "Ouvrir la conversation privée" in last(driver).buttons
-    assert "2 habitants ont participé." not in texts(driver)
+    assert WAITING not in normalized(texts(driver))
     await driver.press("olivia", "Ouvrir la conversation privée")
-    assert "2 habitants ont participé." in texts(driver, "@olivia")
+    assert WAITING in normalized(texts(driver, "@olivia"))
 
     await driver.send("alice", "/export place-test", chat="@alice")
     assert any(m.files for m in driver.messages("@alice")[-2:])
@@ -80,7 +79,11 @@ async def test_interim_results_go_to_organizers_in_private_audited_and_small_fig
     await driver.settle()
     closing = normalized(texts(driver))
     assert "2 habitants ont participé." in closing and FEWER in closing and "moyenne" not in closing
-    assert FEWER in normalized(chart_of(driver, "square", "Êtes-vous satisfait"))
+    assert "Chaque semaine : 1 (50 %)" in closing and WAITING not in closing, "every answer, counted"
+    # 1 age and 2 satisfactions: "1 réponse · moyenne 42 · médiane 42" would give Bob's age
+    assert "42" not in closing
+    scale_chart = normalized(chart_of(driver, "square", "Êtes-vous satisfait"))
+    assert FEWER in scale_chart and "4 : 2 (100 %)" not in scale_chart and "médiane" not in scale_chart
     before = len(driver.messages("square"))
     await driver.send("dave", "/resultats place-test")
     reposted = driver.messages("square")[before:]

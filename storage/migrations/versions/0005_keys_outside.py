@@ -1,4 +1,5 @@
-"""anonymity that survives a copy of the database: poll keys leave the database for the key store
+"""anonymity that survives a copy of the database: poll keys leave the database for the key store; an
+anonymous consultation's drafts are sealed, and its submissions wait sealed before shuffled batches
 
 Revision ID: 0005
 Revises: 0004
@@ -30,9 +31,32 @@ def upgrade() -> None:
     for poll_id, key in op.get_bind().execute(sa.text("SELECT poll_id, key FROM poll_key")).all():
         keys.keep(f"poll-{poll_id}", bytes(key))
     op.drop_table("poll_key")
+    # Drafts started before the upgrade stay readable (clear, `sealed` NULL), sealed at their next save.
+    with op.batch_alter_table("consultation_draft", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sealed", sa.LargeBinary(), nullable=True))
+    op.create_table(
+        "sealed_submission",
+        sa.Column("id", sa.String(length=24), nullable=False),
+        sa.Column("consultation_id", sa.Integer(), nullable=False),
+        sa.Column("edit", sa.Boolean(), nullable=False),
+        sa.Column("sealed", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["consultation_id"], ["consultation.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sqlite_with_rowid=False,
+    )
+    with op.batch_alter_table("sealed_submission", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sealed_submission_consultation_id"), ["consultation_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    # (sealed submissions still waiting are lost: downgrade before a consultation opens, or after it closed)
+    with op.batch_alter_table("sealed_submission", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sealed_submission_consultation_id"))
+    op.drop_table("sealed_submission")
+    with op.batch_alter_table("consultation_draft", schema=None) as batch_op:
+        batch_op.drop_column("sealed")
     op.create_table(
         "poll_key",
         sa.Column("poll_id", sa.Integer(), nullable=False),
