@@ -19,6 +19,7 @@ from sqlmodel import func, select
 
 from bot.clock import ManualClock
 from bot.engine import Engine
+from bot.features import FEATURES
 from bot.replies import Notice
 from config.settings import Settings
 from storage import consultations as store
@@ -46,7 +47,9 @@ async def workers(url: str, key_dir: Path, count: int) -> AsyncIterator[list[Eng
     started: list[Engine] = []
     try:
         for _ in range(count):
-            engine = Engine(Database(url, key_dir=key_dir), settings, clock=ManualClock(START))
+            engine = Engine(
+                Database(url, key_dir=key_dir), settings, clock=ManualClock(START), features=FEATURES
+            )
             await engine.start()
             started.append(engine)
         yield started
