@@ -34,8 +34,8 @@ class Engine:
         db: Database,
         settings: Settings,
         *,
+        features: Iterable[Feature],
         clock: Clock | None = None,
-        features: Iterable[Feature] = (),
     ) -> None:
         self.db = db
         self.settings = settings
