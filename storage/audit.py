@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import Database
@@ -60,7 +60,7 @@ async def log(
 
 async def entries(db: Database, *, actor: str | None = None, limit: int = 1000) -> list[AuditEntry]:
     async with db.read() as session:
-        query = select(AuditEntry).order_by(AuditEntry.id)  # type: ignore[arg-type]
+        query = select(AuditEntry).order_by(col(AuditEntry.id))
         if actor is not None:
             query = query.where(AuditEntry.actor == actor)
         return list((await session.exec(query.limit(limit))).all())

@@ -132,11 +132,11 @@ class BallotWriter:
             removed = [k for k in before if k not in after]
             changed = [(k, v) for k, v in after.items() if (k, v) not in before.items()]
             if removed:
-                await session.exec(  # type: ignore[call-overload]
+                await session.exec(
                     delete(Ballot).where(
                         or_(
                             *(
-                                and_(Ballot.poll_id == p, Ballot.voter == v, Ballot.slot == s)
+                                and_(col(Ballot.poll_id) == p, col(Ballot.voter) == v, col(Ballot.slot) == s)
                                 for p, v, s in removed
                             )
                         )
@@ -153,5 +153,5 @@ class BallotWriter:
                     index_elements=["poll_id", "voter", "slot"],
                     set_={"option": insert.excluded.option, "resident_id": insert.excluded.resident_id},
                 )
-                await session.exec(upsert, params=rows)  # type: ignore[call-overload]
+                await session.exec(upsert, params=rows)
         return outcomes

@@ -81,10 +81,12 @@ def dialect_insert(postgres: bool) -> Any:
     """The dialect's `insert` (the one with ON CONFLICT), imported when first used: a process on SQLite (the
     terminal chat, most tests) never loads PostgreSQL's dialect, about 25 ms of imports."""
     if postgres:
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -149,6 +151,7 @@ class Database:
             return
         async with self.write_engine.connect() as connection:  # outside any transaction: on the driver itself
             raw = await connection.get_raw_connection()
+            # aiosqlite's connection, which SQLAlchemy types as `Any | None`
             await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
 
     async def migrate(self) -> None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from storage import audit
 from storage.database import Database, dialect_insert
@@ -121,7 +123,7 @@ async def record_platform_id(
     """Remember what the platform called the event's card, or its own calendar entry for it."""
     values = {"message_id": message_id, "native_event_id": native_event_id}
     async with db.write() as session:
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(Meeting)
             .where(col(Meeting.id) == meeting_id)
             .values({name: value for name, value in values.items() if value is not None})
@@ -142,7 +144,10 @@ async def upcoming(
                 return []
             query = query.where(
                 or_(
-                    *(and_(Meeting.platform == platform, Meeting.chat_id == chat) for platform, chat in pairs)
+                    *(
+                        and_(col(Meeting.platform) == platform, col(Meeting.chat_id) == chat)
+                        for platform, chat in pairs
+                    )
                 )
             )
         query = query.order_by(col(Meeting.starts_at), col(Meeting.id))
@@ -188,7 +193,7 @@ async def cancel_meeting(
     """Cancel once: None when already cancelled (or gone). Reminders still waiting in the outbox are dropped,
     so nothing more is sent about it once its cancellation is announced."""
     async with db.write() as session:
-        result = await session.exec(  # type: ignore[call-overload]
+        result = await session.exec(
             update(Meeting)
             .where(col(Meeting.id) == meeting_id, col(Meeting.cancelled_at).is_(None))
             .values(cancelled_at=now, version=Meeting.version + 1)
@@ -206,11 +211,11 @@ async def cancel_meeting(
 
 
 async def _drop_pending(session: AsyncSession, prefix: str) -> None:
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(OutboxMessage)
         .where(
             col(OutboxMessage.dedup_key).startswith(prefix),
-            OutboxMessage.state == PENDING,
+            col(OutboxMessage.state) == PENDING,
             col(OutboxMessage.worker).is_(None),
         )
         .values(state=DROPPED, last_error="superseded")
@@ -234,14 +239,14 @@ async def set_rsvp(db: Database, meeting_id: int, platform: str, user_id: str, a
             statement = statement.on_conflict_do_update(
                 index_elements=["meeting_id", "platform", "user_id"], set_={"answer": answer}
             )
-            await session.exec(statement)  # type: ignore[call-overload]
+            await session.exec(statement)
     return before
 
 
 async def counts(db: Database, meeting_id: int) -> Counts:
     async with db.read() as session:
         rows = await session.exec(
-            select(Rsvp.answer, func.count()).where(Rsvp.meeting_id == meeting_id).group_by(col(Rsvp.answer))  # type: ignore[call-overload]
+            select(Rsvp.answer, func.count()).where(Rsvp.meeting_id == meeting_id).group_by(col(Rsvp.answer))
         )
         found = dict(rows.all())
     return Counts(yes=found.get(YES, 0), maybe=found.get(MAYBE, 0), no=found.get(NO, 0))
@@ -270,8 +275,8 @@ async def _people(session: AsyncSession, meeting_id: int, answers: Sequence[str]
     ]
 
 
-async def _all(session: AsyncSession, query):  # type: ignore[no-untyped-def]
-    """The rows of a select of several entities (a tuple per row)."""
+async def _all(session: AsyncSession, query: Select[Any, Any]) -> Sequence[Any]:
+    """The rows of a select of two entities (a pair per row)."""
     return (await session.exec(query)).all()
 
 
@@ -305,7 +310,7 @@ async def has_answered(db: Database, meeting_id: int, platform: str, user_id: st
 
 async def set_muted(db: Database, resident_id: int, muted: bool) -> None:
     async with db.write() as session:
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(Resident).where(col(Resident.id) == resident_id).values(reminders_muted=muted)
         )
 
@@ -389,10 +394,10 @@ async def open_closings(db: Database, *, now: datetime) -> list[Closing]:
         launches: dict[int, list[tuple[str, str]]] = {}
         consultation_ids = [c.id for c in consultations if c.id is not None]
         if consultation_ids:
-            query = select(ConsultationLaunch).where(
+            launch_query = select(ConsultationLaunch).where(
                 col(ConsultationLaunch.consultation_id).in_(consultation_ids)
             )
-            for launch in (await session.exec(query)).all():
+            for launch in (await session.exec(launch_query)).all():
                 launches.setdefault(launch.consultation_id, []).append((launch.platform, launch.chat_id))
     closings = [
         Closing(
@@ -435,8 +440,9 @@ async def decide_closing_reminder(
     """Queue a poll's or a consultation's closing reminder if it is still open and still ahead. For a
     consultation, `build` receives the residents with a draft (started, not submitted)."""
     async with db.write() as session:
-        table = Poll if closing.kind == "poll" else Consultation
-        row = await session.get(table, closing.id)
+        row: Poll | Consultation | None = await session.get(
+            Poll if closing.kind == "poll" else Consultation, closing.id
+        )
         if row is None or row.closed_at is not None or row.closes_at is None or now >= row.closes_at:
             return 0
         people: list[Recipient] = []
@@ -493,5 +499,5 @@ async def failures(db: Database, meeting_id: int, *, limit: int = 500) -> list[U
             .order_by(col(OutboxMessage.id))
             .limit(limit)
         )
-        rows = (await session.exec(query)).all()  # type: ignore[call-overload]
+        rows = (await session.exec(query)).all()
         return [Undelivered(key, reason or "") for key, reason in rows]

@@ -63,13 +63,13 @@ async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], *, now: d
     bind = session.bind
     insert = dialect_insert(bind is not None and bind.dialect.name == "postgresql")
     statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedup_key"])
-    await session.exec(statement, params=rows)  # type: ignore[call-overload]
+    await session.exec(statement, params=rows)
 
 
 async def counts(db: Database) -> dict[str, int]:
     async with db.read() as session:
         rows = await session.exec(
-            select(OutboxMessage.state, func.count()).group_by(col(OutboxMessage.state))  # type: ignore[call-overload]
+            select(OutboxMessage.state, func.count()).group_by(col(OutboxMessage.state))
         )
         return {state: count for state, count in rows.all()}
 

@@ -141,9 +141,8 @@ def _naive_utc(moment: datetime) -> datetime:
 def _aware(value: Any) -> datetime | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC)
+    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC)
 
 
 class Connection(Protocol):
@@ -230,7 +229,7 @@ class PostgresConnection:
 
     async def run(self, statement: Statement, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         if self._connection is None:
-            import asyncpg
+            import asyncpg  # type: ignore[import-untyped]  # (asyncpg ships no type information)
 
             self._connection = await asyncpg.connect(
                 self._dsn, server_settings={"synchronous_commit": "off", "application_name": "civicbot"}

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -147,7 +147,7 @@ async def gather(db: Database, account: Account) -> PersonalData:
         if rid is not None:
             found.administers = await _communities(session, CommunityAdmin, rid)
             found.member_of = await _communities(session, CommunityMember, rid)
-            found.public_votes = await _choices(session, Ballot.resident_id == rid)
+            found.public_votes = await _choices(session, col(Ballot.resident_id) == rid)
         found.anonymous_votes = await _anonymous_choices(db, session, account.identity)
         named = set(
             (
@@ -166,14 +166,14 @@ async def gather(db: Database, account: Account) -> PersonalData:
         )
         found.took_part = [TookPart(c, c.id in named) for c in taken.all()]
         drafts = await session.exec(
-            select(ConsultationDraft, Consultation.title)  # type: ignore[call-overload]
+            select(ConsultationDraft, Consultation.title)
             .join(Consultation, col(Consultation.id) == col(ConsultationDraft.consultation_id))
             .where(ConsultationDraft.platform == platform, ConsultationDraft.user_id == user_id)
         )
         # (a sealed draft whose key is lost still names them: shown, with no answer)
         found.drafts = [(opened(db.keys, row) or row, title) for row, title in drafts.all()]
         rsvps = await session.exec(
-            select(Meeting, Rsvp.answer)  # type: ignore[call-overload]
+            select(Meeting, Rsvp.answer)
             .join(Rsvp, col(Rsvp.meeting_id) == col(Meeting.id))
             .where(Rsvp.platform == platform, Rsvp.user_id == user_id)
             .order_by(col(Meeting.starts_at))
@@ -213,10 +213,10 @@ async def _communities(
     return list((await session.exec(query)).all())
 
 
-async def _choices(session: AsyncSession, *where: object) -> dict[int, list[int]]:
+async def _choices(session: AsyncSession, *where: ColumnElement[bool]) -> dict[int, list[int]]:
     rows = await session.exec(
         select(Ballot.poll_id, Ballot.option).where(*where).order_by(col(Ballot.option))
-    )  # type: ignore[arg-type]
+    )
     choices: dict[int, list[int]] = defaultdict(list)
     for poll_id, option in rows.all():
         choices[poll_id].append(option)
@@ -235,7 +235,9 @@ async def _anonymous_choices(db: Database, session: AsyncSession, identity: str)
     for start in range(0, len(voters), 200):
         chunk = voters[start : start + 200]
         choices.update(
-            await _choices(session, or_(*(and_(Ballot.poll_id == p, Ballot.voter == v) for p, v in chunk)))
+            await _choices(
+                session, or_(*(and_(col(Ballot.poll_id) == p, col(Ballot.voter) == v) for p, v in chunk))
+            )
         )
     return choices
 
@@ -334,21 +336,21 @@ async def erase(
         # polls: votes in open polls withdrawn, public ballots of closed ones kept and linked to nobody
         withdrawn: set[int] = set()
         for poll_id, voter in await _anonymous_voters(db, session, identity):
-            result = await session.exec(  # type: ignore[call-overload]
-                delete(Ballot).where(col(Ballot.poll_id) == poll_id, Ballot.voter == voter)
+            result = await session.exec(
+                delete(Ballot).where(col(Ballot.poll_id) == poll_id, col(Ballot.voter) == voter)
             )
             if result.rowcount:
                 withdrawn.add(poll_id)
         closed: list[int] = []
         if rid is not None:
             closed = await _closed_public_polls(session, rid)
-            mine = or_(Ballot.resident_id == rid, Ballot.voter == public_voter(rid))
+            mine = or_(col(Ballot.resident_id) == rid, col(Ballot.voter) == public_voter(rid))
             open_public = set((await session.exec(select(Ballot.poll_id).where(mine))).all()) - set(closed)
             if open_public:
-                await session.exec(delete(Ballot).where(mine, col(Ballot.poll_id).in_(open_public)))  # type: ignore[call-overload]
+                await session.exec(delete(Ballot).where(mine, col(Ballot.poll_id).in_(open_public)))
                 withdrawn |= open_public
             for poll_id in closed:
-                await session.exec(  # type: ignore[call-overload]
+                await session.exec(
                     update(Ballot)
                     .where(col(Ballot.poll_id) == poll_id, mine)
                     .values(resident_id=None, voter="x" + secrets.token_urlsafe(16))
@@ -375,23 +377,33 @@ async def erase(
                 )
             )
         ).all()
-        for table in (Rsvp, ConsultationDraft, Conversation):
-            await session.exec(delete(table).where(table.platform == platform, table.user_id == user_id))  # type: ignore[call-overload, attr-defined]
-        await session.exec(delete(OutboxMessage).where(OutboxMessage.recipient == account.private_chat))  # type: ignore[call-overload]
-        await session.exec(  # type: ignore[call-overload]
+        for identified in (Rsvp, ConsultationDraft, Conversation):
+            await session.exec(
+                delete(identified).where(
+                    col(identified.platform) == platform, col(identified.user_id) == user_id
+                )
+            )
+        await session.exec(delete(OutboxMessage).where(col(OutboxMessage.recipient) == account.private_chat))
+        await session.exec(
             update(AuditEntry)
-            .where(AuditEntry.actor == identity)
+            .where(col(AuditEntry.actor) == identity)
             .values(actor=ERASED_ACTOR + pseudonym(key, "audit", identity))
         )
 
         created_polls: list[int] = []
         if rid is not None:
-            created_polls = list((await session.exec(select(Poll.id).where(Poll.created_by == rid))).all())  # type: ignore[arg-type]
-            for table in (Poll, Consultation, Meeting):
-                await session.exec(update(table).where(table.created_by == rid).values(created_by=None))  # type: ignore[call-overload, attr-defined]
+            created_polls = [
+                pid
+                for pid in (await session.exec(select(Poll.id).where(col(Poll.created_by) == rid))).all()
+                if pid is not None
+            ]
+            for created in (Poll, Consultation, Meeting):
+                await session.exec(
+                    update(created).where(col(created.created_by) == rid).values(created_by=None)
+                )
             for link in (CommunityAdmin, CommunityMember):
-                await session.exec(delete(link).where(link.resident_id == rid))  # type: ignore[call-overload, attr-defined]
-            await session.exec(delete(Resident).where(col(Resident.id) == rid))  # type: ignore[call-overload]
+                await session.exec(delete(link).where(col(link.resident_id) == rid))
+            await session.exec(delete(Resident).where(col(Resident.id) == rid))
         for erase_theirs in also:
             await erase_theirs(session, account)
     await db.keys.destroy(
@@ -431,25 +443,25 @@ async def _rewrite_announcements(
 async def _erase_submissions(session: AsyncSession, account: Account, key: bytes) -> int:
     platform, user_id = account.platform, account.user_id
     named = await session.exec(
-        select(Submission.id, Submission.consultation_id, Consultation.closed_at)  # type: ignore[call-overload]
+        select(Submission.id, Submission.consultation_id, Consultation.closed_at)
         .join(Consultation, col(Consultation.id) == col(Submission.consultation_id))
         .where(Submission.platform == platform, Submission.user_id == user_id)
     )
     withdrawn: set[int] = set()
     for submission_id, consultation_id, closed_at in named.all():
         if closed_at is None:
-            await session.exec(delete(AnswerRow).where(col(AnswerRow.submission_id) == submission_id))  # type: ignore[call-overload]
-            await session.exec(delete(Submission).where(col(Submission.id) == submission_id))  # type: ignore[call-overload]
+            await session.exec(delete(AnswerRow).where(col(AnswerRow.submission_id) == submission_id))
+            await session.exec(delete(Submission).where(col(Submission.id) == submission_id))
             withdrawn.add(consultation_id)
         else:
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(Submission)
                 .where(col(Submission.id) == submission_id)
                 .values(platform=None, user_id=None)
             )
-    mine = and_(Participation.platform == platform, Participation.user_id == user_id)
+    mine = and_(col(Participation.platform) == platform, col(Participation.user_id) == user_id)
     taken = set((await session.exec(select(Participation.consultation_id).where(mine))).all())
-    await session.exec(delete(Participation).where(mine))  # type: ignore[call-overload]
+    await session.exec(delete(Participation).where(mine))
     for consultation_id in sorted(taken - withdrawn):
         stands_for = participation_pseudonym(key, consultation_id, account.identity)
         if await session.get(Participation, (consultation_id, ERASED, stands_for)) is None:

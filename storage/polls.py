@@ -187,10 +187,12 @@ async def latest_poll_in_chat(db: Database, platform: str, chat_id: str) -> int 
 
 async def record_message(db: Database, poll_id: int, platform: str, chat_id: str, message_id: str) -> None:
     async with db.write() as session:
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(PollPost)
             .where(
-                col(PollPost.poll_id) == poll_id, PollPost.platform == platform, PollPost.chat_id == chat_id
+                col(PollPost.poll_id) == poll_id,
+                col(PollPost.platform) == platform,
+                col(PollPost.chat_id) == chat_id,
             )
             .values(message_id=message_id)
         )
@@ -234,8 +236,8 @@ async def _reshuffle(session: AsyncSession, poll_id: int) -> None:
         for voter, slot, option in rows
     ]
     SHUFFLE.shuffle(ballots)
-    await session.exec(delete(Ballot).where(col(Ballot.poll_id) == poll_id))  # type: ignore[call-overload]
-    await session.exec(insert(Ballot), params=ballots)  # type: ignore[call-overload]
+    await session.exec(delete(Ballot).where(col(Ballot.poll_id) == poll_id))
+    await session.exec(insert(Ballot), params=ballots)
 
 
 async def close_poll(
@@ -251,7 +253,7 @@ async def close_poll(
     commit: from then on ballots are unlinkable. The announcements `announce` returns join the outbox in
     that transaction too: closed means announced."""
     async with db.write() as session:
-        result = await session.exec(  # type: ignore[call-overload]
+        result = await session.exec(
             update(Poll).where(col(Poll.id) == poll_id, col(Poll.closed_at).is_(None)).values(closed_at=now)
         )
         closed = result.rowcount == 1

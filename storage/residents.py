@@ -40,7 +40,7 @@ async def ensure_resident(
 
 async def update_resident(db: Database, resident_id: int, **values: object) -> None:
     async with db.write() as session:
-        await session.exec(update(Resident).where(Resident.id == resident_id).values(**values))  # type: ignore[call-overload]
+        await session.exec(update(Resident).where(col(Resident.id) == resident_id).values(**values))
 
 
 async def ensure_community(
@@ -72,7 +72,7 @@ async def communities_administered(db: Database, resident_id: int) -> list[Commu
     async with db.read() as session:
         query = (
             select(Community)
-            .join(CommunityAdmin, CommunityAdmin.community_id == Community.id)  # type: ignore[arg-type]
+            .join(CommunityAdmin, col(CommunityAdmin.community_id) == col(Community.id))
             .where(CommunityAdmin.resident_id == resident_id)
             .order_by(Community.title)
         )
@@ -116,7 +116,7 @@ async def all_communities(db: Database) -> list[Community]:
 
 async def residents_with_language(db: Database) -> list[Resident]:
     async with db.read() as session:
-        return list((await session.exec(select(Resident).where(Resident.language.is_not(None)))).all())  # type: ignore[union-attr]
+        return list((await session.exec(select(Resident).where(col(Resident.language).is_not(None)))).all())
 
 
 async def update_community(
@@ -124,7 +124,7 @@ async def update_community(
 ) -> None:
     """Change a community's settings; an organizer action, so audited in the same transaction."""
     async with db.write() as session:
-        await session.exec(update(Community).where(Community.id == community_id).values(**values))  # type: ignore[call-overload]
+        await session.exec(update(Community).where(col(Community.id) == community_id).values(**values))
         detail = ", ".join(f"{key}={value}" for key, value in values.items())
         audit.record(
             session,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from storage.database import Database
 from storage.tables import Conversation, Setting
@@ -54,6 +55,8 @@ async def save_conversation(
 
 async def clear_conversation(db: Database, platform: str, user_id: str) -> None:
     async with db.write() as session:
-        await session.exec(  # type: ignore[call-overload]
-            delete(Conversation).where(Conversation.platform == platform, Conversation.user_id == user_id)
+        await session.exec(
+            delete(Conversation).where(
+                col(Conversation.platform) == platform, col(Conversation.user_id) == user_id
+            )
         )
