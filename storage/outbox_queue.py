@@ -230,7 +230,7 @@ class PostgresConnection:
 
     async def run(self, statement: Statement, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         if self._connection is None:
-            import asyncpg
+            import asyncpg  # deferred: a process on SQLite never loads it (~25 ms of imports)
 
             self._connection = await asyncpg.connect(
                 self._dsn, server_settings={"synchronous_commit": "off", "application_name": "civicbot"}

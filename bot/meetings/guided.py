@@ -25,6 +25,7 @@ from bot.guided import (
     save_step,
     show_panel,
 )
+from bot.meetings import service
 from bot.meetings.spec import (
     MAX_DESCRIPTION,
     MAX_PLACE,
@@ -179,8 +180,6 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
 
 
 async def _publish(ctx: Context, state: dict[str, Any], community_id: int) -> None:
-    from bot.meetings import service
-
     t = ctx.t
     engine = ctx.engine
     allowed = {c.id: c for c in await allowed_communities(ctx)}
