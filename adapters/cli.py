@@ -1,4 +1,10 @@
-"""The `civicbot` command: run the bot, open the terminal chat, manage the database."""
+"""The `civicbot` command: run the bot, open the terminal chat, manage the database.
+
+Each command imports what it needs inside its function, on purpose: `civicbot --help` (and a typo'd command)
+answers without loading the engine, SQLAlchemy, the platform libraries or alembic. These are the only
+function-level imports of project modules outside the migrations (tests/test_architecture.py checks bot/,
+storage/ and config/); they hide no import circle (`lint-imports` checks there is none).
+"""
 
 from __future__ import annotations
 

@@ -38,6 +38,8 @@ def freeze_start_up_objects() -> None:
 
 def configured_platforms(app: App, settings: Settings) -> list[Platform]:
     platforms: list[Platform] = []
+    # each platform's library is imported only when it is configured (a Discord-only process never loads
+    # python-telegram-bot, and the reverse)
     if settings.telegram_token is not None:
         from adapters.telegram import TelegramPlatform
 

@@ -20,7 +20,9 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from bot.events import ChatKind
+from storage import meetings as meeting_store
 from storage import residents as resident_store
+from storage.polls import latest_poll_in_chat
 from storage.tables import Community
 
 if TYPE_CHECKING:
@@ -148,8 +150,6 @@ async def check_command(
         if Target.EVENT in targets:
             return await _check_event(ctx, int(number), role)
     elif not token and Target.POLL in targets and ctx.chat.kind is ChatKind.COMMUNITY:
-        from storage.polls import latest_poll_in_chat
-
         latest = await latest_poll_in_chat(ctx.engine.db, ctx.chat.platform, ctx.chat.chat_id)
         return await _check_poll(ctx, latest, role) if latest is not None else None
     elif token and Target.CONSULTATION in targets and role is Role.ORGANIZER:
@@ -168,8 +168,6 @@ async def _check_poll(ctx: Context, poll_id: int, role: Role) -> str | None:
 
 
 async def _check_event(ctx: Context, meeting_id: int, role: Role) -> str | None:
-    from storage import meetings as meeting_store
-
     meeting = await meeting_store.get_meeting(ctx.engine.db, meeting_id)
     manages = meeting is not None and (await organizer_scope(ctx)).covers(
         meeting.community_id, meeting.created_by

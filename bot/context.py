@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.events import ChatRef, Event
+from bot.events import ButtonPress, ChatRef, Event
 from bot.formatting import Rich, doc
 from bot.i18n import Translator
 from bot.replies import Button, Invite, Keyboard, Notice, Reply, Send
+from storage.residents import find_resident
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -50,8 +51,6 @@ class Context:
 
     def refuse(self, text: str) -> None:
         """Say no, the way the event calls for: a toast for a button, a message otherwise."""
-        from bot.events import ButtonPress
-
         if isinstance(self.event, ButtonPress):
             self.notice(text, alert=True)
         else:
@@ -66,8 +65,6 @@ class Context:
     async def can_write_privately(self) -> bool:
         """Whether the bot may write first in the sender's private chat: they opened it (a Telegram bot may
         never write first) and no private message to them has failed for good since."""
-        from storage.residents import find_resident
-
         sender = self.event.sender
         resident = await find_resident(self.engine.db, sender.platform, sender.user_id)
         return resident is not None and resident.private_chat_open and not resident.unreachable

@@ -303,16 +303,8 @@ def _parse(text: str, *, now: datetime, zone: ZoneInfo, tz: str, language: Liter
     local_now = now.astimezone(zone)
     today = local_now.date()
 
-    if _ISO_RE.match(text):
-        try:
-            iso = datetime.fromisoformat(text)
-        except ValueError:
-            pass
-        else:
-            if iso.tzinfo is not None:
-                return iso.astimezone(UTC)
-            at = END_OF_DAY if len(text) == 10 else iso.time()
-            return _to_utc(iso.date(), at, zone)
+    if _ISO_RE.match(text) and (iso := _iso(text, zone)) is not None:
+        return iso
 
     m = _DURATION_RE.match(text)
     if m:
@@ -330,6 +322,30 @@ def _parse(text: str, *, now: datetime, zone: ZoneInfo, tz: str, language: Liter
         instant = _to_utc(today, at, zone)
         return instant if instant > now else _to_utc(today + timedelta(days=1), at, zone)
 
+    day = _named_day(rest, at, ampm, now=now, today=today, zone=zone)
+    if day is not None:
+        return day
+    if _OWNED_WORDS_RE.search(rest):
+        raise WhenError("unparsable")
+    return _from_dateparser(rest, at, now=now, local_now=local_now, zone=zone, tz=tz, language=language)
+
+
+def _iso(text: str, zone: ZoneInfo) -> datetime | None:
+    """An ISO date or date and time (a date alone: at the end of that day); None if it is no valid one."""
+    try:
+        iso = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if iso.tzinfo is not None:
+        return iso.astimezone(UTC)
+    at = END_OF_DAY if len(text) == 10 else iso.time()
+    return _to_utc(iso.date(), at, zone)
+
+
+def _named_day(
+    rest: str, at: time | None, ampm: str | None, *, now: datetime, today: date, zone: ZoneInfo
+) -> datetime | None:
+    """A day said in words ("demain", "jeudi prochain", "dans 3 jours à 18h"), at `at`; None otherwise."""
     if m := _DAY_WORD_RE.match(rest):
         offset, implied = _DAY_WORDS[m["day"]]
         at = _evening(at, ampm, m["part"], implied)
@@ -349,10 +365,7 @@ def _parse(text: str, *, now: datetime, zone: ZoneInfo, tz: str, language: Liter
             raise WhenError("unparsable")
         n = int(m["n"]) if m["n"].isdigit() else _NUMBER_WORDS[m["n"]]
         return _to_utc(_shift_day(today, n, unit), at, zone)
-
-    if _OWNED_WORDS_RE.search(rest):
-        raise WhenError("unparsable")
-    return _from_dateparser(rest, at, now=now, local_now=local_now, zone=zone, tz=tz, language=language)
+    return None
 
 
 def _from_dateparser(

@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterable
 from bot import authority
 from bot.actions import ActionSigner
 from bot.clock import Clock, SystemClock
+from bot.consultations.service import ConsultationService
 from bot.context import Context
 from bot.conversations import continue_conversation
 from bot.events import ButtonPress, ChatKind, Command, Event, FileUpload, MessageRef, TextMessage, TypedAnswer
 from bot.feature import Feature, Registry
 from bot.i18n import normalize_language, translator
+from bot.polls.service import PollService
 from bot.replies import Reply
 from bot.reposts import RepostGuard
 from config.settings import Settings
@@ -53,9 +55,6 @@ class Engine:
         self.schedule_changed: Callable[[], None] = lambda: None  # the deadline scheduler re-derives its jobs
         self.outbox_changed: Callable[[], None] = lambda: None  # the dispatcher looks at the outbox now
         self.reposts = RepostGuard()  # results posted in a community: once an hour per poll or consultation
-        from bot.consultations.service import ConsultationService
-        from bot.polls.service import PollService
-
         self.polls = PollService(self)
         self.consultations = ConsultationService(self)
 

@@ -48,6 +48,25 @@ UploadHandler = Callable[["Context", "FileUpload"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """One field of a command's form, for platforms whose commands have typed parameters (Discord's slash
+    commands): the command's `from_form` writes the filled-in form as the argument line its parser reads, so
+    the engine reads a command the same way on every platform and the adapter knows no command's grammar."""
+
+    name: str  # an identifier: lower case, no spaces
+    description: str  # English msgid, translated for display
+    switch: bool = False  # yes or no (no by default); otherwise text, which may be left empty
+    max_length: int | None = None
+    choices: tuple[tuple[str, str], ...] = ()  # (label, value)
+    french: str | None = None  # its name for French-speaking members (an identifier too)
+
+
+def joined(values: Mapping[str, Any]) -> str:
+    """The default `from_form`: the values given, in the form's order, separated by spaces."""
+    return " ".join(str(v).strip() for v in values.values() if v not in (None, ""))
+
+
+@dataclass(frozen=True)
 class CommandSpec:
     name: str
     summary: str  # English msgid, translated for display
@@ -58,6 +77,8 @@ class CommandSpec:
     private_only: bool = False
     extra: dict[str, str] = field(default_factory=dict)
     targets: tuple[Target, ...] = ()  # what its first argument may name: the engine checks rights on it
+    form: tuple[Parameter, ...] = ()  # its typed parameters, where a platform offers them (else `arguments`)
+    from_form: Callable[[Mapping[str, Any]], str] = joined  # the filled-in form → the argument line
 
     @property
     def organizer(self) -> bool:

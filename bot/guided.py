@@ -60,6 +60,53 @@ def community_label(community: Community, titles: list[str]) -> str:
     return title if titles.count(title) == 1 else f"{title} ({community.platform})"
 
 
+def mark(selected: bool, label: str) -> str:
+    """A button's label, ticked when it is the current choice."""
+    return f"✓ {label}" if selected else label
+
+
+async def show_community_picker(
+    ctx: Context,
+    flow: str,
+    state: dict[str, Any],
+    *,
+    step: str,
+    button: tuple[str, ...],
+    heading: str,
+    hint: str,
+    summary: list[Any],
+    several: bool = False,
+) -> None:
+    """The last step of a guided flow: one button per community this organizer may post in (20 at most),
+    `button` + ("t", community id) each. One community: a tap publishes. Several (`several`): a tap ticks or
+    unticks one (the flow keeps them in `state["targets"]`), then `button` + ("go",) publishes. Cancel is
+    `button` + ("x",). Nowhere to post ends the flow, saying why."""
+    t = ctx.t
+    communities = await allowed_communities(ctx)
+    if not communities:
+        await no_community(ctx)
+        return
+    state["step"] = step
+    targets = set(state.setdefault("targets", [])) if several else set()
+    await save_step(ctx, flow, state)
+    titles = [c.title or c.chat_id for c in communities]
+    rows: list[tuple[Any, ...]] = [
+        (ctx.button(mark(c.id in targets, community_label(c, titles)), *button, "t", c.id or 0),)
+        for c in communities[:20]
+    ]
+    cancel_button = ctx.button(t._("Cancel"), *button, "x")
+    rows.append((ctx.button(t._("Publish"), *button, "go"), cancel_button) if several else (cancel_button,))
+    show_panel(ctx, doc(p(b(heading)), *summary, p(hint)), tuple(rows))
+
+
+async def chosen_community(ctx: Context, community_id: int) -> Community | None:
+    """The community tapped in the picker, if this organizer may post there (else they are told so)."""
+    community = next((c for c in await allowed_communities(ctx) if c.id == community_id), None)
+    if community is None:
+        ctx.notice(ctx.t._("You cannot post in this community."), alert=True)
+    return community
+
+
 async def no_community(ctx: Context) -> None:
     """End the flow: there is nowhere this organizer may post yet, and say how to fix that."""
     await clear_conversation(ctx.engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)

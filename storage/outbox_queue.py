@@ -229,7 +229,8 @@ class PostgresConnection:
 
     async def run(self, statement: Statement, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         if self._connection is None:
-            import asyncpg  # type: ignore[import-untyped]  # (asyncpg ships no type information)
+            # deferred: a process on SQLite never loads it (~25 ms); asyncpg ships no type information
+            import asyncpg  # type: ignore[import-untyped]
 
             self._connection = await asyncpg.connect(
                 self._dsn, server_settings={"synchronous_commit": "off", "application_name": "civicbot"}

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.discord.slash import poll_arguments
 from bot.feature import Registry
 from bot.features import FEATURES
 from bot.i18n import translator
-from bot.polls.spec import parse_poll_command
+from bot.polls.spec import form_arguments, parse_poll_command
 from tests.drivers.base import last
 from tests.drivers.discord import GUILD_ID, DiscordDriver, discord_driver, poll_options
 
@@ -74,7 +73,7 @@ async def test_development_servers_get_the_commands_at_once(tmp_path: Path):
     ],
 )  # fmt: skip
 def test_typed_parameters_reach_the_engine_exactly(values, question, options, flags):
-    spec = parse_poll_command(poll_arguments(values), now=NOW, timezone="Europe/Paris", t=translator("fr"))
+    spec = parse_poll_command(form_arguments(values), now=NOW, timezone="Europe/Paris", t=translator("fr"))
     assert spec.question == question
     assert spec.options == options
     assert (spec.multi, spec.public, spec.hidden) == flags
@@ -82,7 +81,7 @@ def test_typed_parameters_reach_the_engine_exactly(values, question, options, fl
 
 def test_the_deadline_is_text_the_engine_parses_and_never_eats_the_question():
     values = {"question": "Demain soir concert ?", "option1": "Oui", "option2": "Non", "closes": "demain 18h"}
-    spec = parse_poll_command(poll_arguments(values), now=NOW, timezone="Europe/Paris", t=translator("fr"))
+    spec = parse_poll_command(form_arguments(values), now=NOW, timezone="Europe/Paris", t=translator("fr"))
     assert spec.question == "Demain soir concert ?"
     assert spec.closes_at == datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
 

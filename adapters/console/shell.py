@@ -74,28 +74,42 @@ async def run_shell(settings: Settings, *, first_person: str = "alice") -> None:
                 print(f"{prompt}{line}")
             if line in ("/quit", "/exit"):
                 break
-            if line.startswith("/as "):
-                person = line[4:].strip().lower() or person
+            switched = _switch(line, person, chat)
+            if switched is not None:
+                person, chat = switched
                 continue
-            if line.startswith("/in "):
-                where = line[4:].strip().lower()
-                chat = f"@{person}" if where in ("private", "privé", "prive") else SQUARE
-                continue
-            if line.startswith("/upload "):
-                path = await asyncio.to_thread(_existing_file, line[8:].strip())
-                if path is None:
-                    print(f"  (no file {line[8:].strip()})")
-                    continue
-                await console.upload_file(person, f"@{person}", path)
-            elif line.startswith("#") and line[1:].isdigit():
-                await _press(console, person, chat, int(line[1:]))
-            else:
-                if chat.startswith("@") and chat[1:] != person:
-                    chat = f"@{person}"
-                await console.type(person, chat, line)
+            chat = await _act(console, person, chat, line)
             await app.runtime.settle()
     finally:
         await app.stop()
+
+
+def _switch(line: str, person: str, chat: str) -> tuple[str, str] | None:
+    """`/as NAME` (who types) and `/in private|square` (where): the new (person, chat), or None."""
+    if line.startswith("/as "):
+        return line[4:].strip().lower() or person, chat
+    if line.startswith("/in "):
+        where = line[4:].strip().lower()
+        return person, f"@{person}" if where in ("private", "privé", "prive") else SQUARE
+    return None
+
+
+async def _act(console: ConsoleAdapter, person: str, chat: str, line: str) -> str:
+    """What `person` does in `chat`: upload a file, press a button (`#2`) or type; returns the chat it was
+    in (typing in someone else's private chat is typing in one's own)."""
+    if line.startswith("/upload "):
+        path = await asyncio.to_thread(_existing_file, line[8:].strip())
+        if path is None:
+            print(f"  (no file {line[8:].strip()})")
+            return chat
+        await console.upload_file(person, f"@{person}", path)
+    elif line.startswith("#") and line[1:].isdigit():
+        await _press(console, person, chat, int(line[1:]))
+    else:
+        if chat.startswith("@") and chat[1:] != person:
+            chat = f"@{person}"
+        await console.type(person, chat, line)
+    return chat
 
 
 async def _press(console: ConsoleAdapter, person: str, chat: str, number: int) -> None:

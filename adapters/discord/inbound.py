@@ -1,8 +1,9 @@
 """What people do on Discord, as engine events: slash commands, presses, modal submits and DM messages.
 
-Every interaction is dispatched with an `Exchange` that guarantees its response. Who is an organizer is read
-from the interaction itself (its resolved permissions and the member's roles), so no privileged intent is
-needed: Manage Server or Manage Events, the role named by CIVICBOT_DISCORD_ORGANIZER_ROLE, or a global admin.
+Every interaction is dispatched with an `Exchange` that guarantees its response. Who administers a server is
+read from the interaction itself (its resolved permissions and the member's roles), so no privileged intent
+is needed: Manage Server or Manage Events, or the role named by CIVICBOT_DISCORD_ORGANIZER_ROLE. Global
+admins (CIVICBOT_ADMINS) are the engine's to recognize, as on every platform.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ class Router:
         return self.runtime.engine
 
     def is_organizer(self, interaction: discord.Interaction) -> bool:
-        if f"{PLATFORM}:{interaction.user.id}" in self.settings.admin_identities:
-            return True
+        """Whether Discord says this member administers the server (global admins are the engine's call:
+        `Engine.is_global_admin`, for every platform alike)."""
         if interaction.guild_id is None:
             return False
         permissions = interaction.permissions

@@ -9,7 +9,8 @@ from bot.authority import Target
 from bot.commands import forget, help, lang, mydata, results, start
 from bot.context import Context
 from bot.events import MessageRef
-from bot.feature import N_, Card, CommandSpec, Feature
+from bot.feature import N_, Card, CommandSpec, Feature, Parameter
+from bot.polls.feature import NUMBER
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -30,10 +31,33 @@ async def _results_delivered(engine: Engine, subject: str, ref: MessageRef) -> N
 BASICS = Feature(
     name="basics",
     commands=(
-        CommandSpec("start", N_("Start talking with the bot"), start.handle),
+        CommandSpec(
+            "start",
+            N_("Start talking with the bot"),
+            start.handle,
+            form=(
+                Parameter(
+                    "topic",
+                    N_("Where to begin, as an invitation button does: poll, mydata, forget…"),
+                    french="sujet",
+                ),
+            ),
+        ),
         CommandSpec("help", N_("What the bot can do"), help.handle, aliases=("aide",)),
         CommandSpec(
-            "lang", N_("Choose the language: fr or en"), lang.handle, aliases=("langue",), arguments="fr|en"
+            "lang",
+            N_("Choose the language: fr or en"),
+            lang.handle,
+            aliases=("langue",),
+            arguments="fr|en",
+            form=(
+                Parameter(
+                    "language",
+                    N_("The language"),
+                    choices=(("Français", "fr"), ("English", "en")),
+                    french="langue",
+                ),
+            ),
         ),
         CommandSpec("cancel", N_("Stop the current step-by-step flow"), start.cancel, aliases=("annuler",)),
     ),
@@ -50,6 +74,7 @@ RESULTS = Feature(
             aliases=("resultats",),
             arguments=N_("[number or consultation id]"),
             targets=(Target.POLL, Target.CONSULTATION),
+            form=(NUMBER,),
         ),
     ),
     deep_links={results.RESULTS_LINK: results.handle},  # asked for in a group, shown in private

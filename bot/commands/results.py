@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot import authority
+from bot.consultations.publishing import record_access, results_replies
+from bot.consultations.service import State
 from bot.context import Context
 from bot.dates import format_time
 from bot.events import ChatRef
@@ -65,9 +67,6 @@ async def poll_results(ctx: Context, args: str) -> None:
 async def consultation_results(ctx: Context, slug: str) -> None:
     """Everyone sees a closed consultation's results when it says `results_public`; otherwise only
     organizers, in private, and a read before the close is audited."""
-    from bot.consultations.publishing import record_access, results_replies
-    from bot.consultations.service import State
-
     t = ctx.t
     engine = ctx.engine
     loaded = await engine.consultations.find(slug)

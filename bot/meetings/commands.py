@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from bot import authority
 from bot.context import Context
@@ -290,8 +290,6 @@ async def calendar(ctx: Context, args: str) -> None:
 
 def _zone_named(name: str) -> str | None:
     """The IANA name, whatever its case ("europe/paris" → "Europe/Paris"), or None."""
-    from zoneinfo import available_timezones
-
     if "/" not in name and name.upper() != "UTC":
         return None
     wanted = name.casefold()

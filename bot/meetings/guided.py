@@ -16,15 +16,15 @@ from bot.dates import format_when
 from bot.events import ChatRef
 from bot.formatting import b, doc, i, p
 from bot.guided import (
-    allowed_communities,
     ask_text,
     cancel,
-    community_label,
+    chosen_community,
     current_state,
-    no_community,
     save_step,
+    show_community_picker,
     show_panel,
 )
+from bot.meetings import service
 from bot.meetings.spec import (
     MAX_DESCRIPTION,
     MAX_PLACE,
@@ -145,23 +145,16 @@ def _summary(ctx: Context, state: dict[str, Any]) -> list[Any]:
 
 async def _show_communities(ctx: Context, state: dict[str, Any]) -> None:
     t = ctx.t
-    communities = await allowed_communities(ctx)
-    if not communities:
-        await no_community(ctx)
-        return
-    state["step"] = "community"
-    await _save(ctx, state)
-    titles = [c.title or c.chat_id for c in communities]
-    rows: list[tuple[Any, ...]] = [
-        (ctx.button(community_label(c, titles), "m", "g", "t", c.id or 0),) for c in communities[:20]
-    ]
-    rows.append((ctx.button(t._("Cancel"), "m", "g", "x"),))
-    body = doc(
-        p(b(t._("Step 5 of 5 — Where should I post it?"))),
-        *_summary(ctx, state),
-        p(t._("Tap the community: the event is published there at once.")),
+    await show_community_picker(
+        ctx,
+        FLOW,
+        state,
+        step="community",
+        button=("m", "g"),
+        heading=t._("Step 5 of 5 — Where should I post it?"),
+        hint=t._("Tap the community: the event is published there at once."),
+        summary=_summary(ctx, state),
     )
-    show_panel(ctx, body, tuple(rows))
 
 
 async def on_button(ctx: Context, fields: list[str]) -> None:
@@ -179,14 +172,10 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
 
 
 async def _publish(ctx: Context, state: dict[str, Any], community_id: int) -> None:
-    from bot.meetings import service
-
     t = ctx.t
     engine = ctx.engine
-    allowed = {c.id: c for c in await allowed_communities(ctx)}
-    community = allowed.get(community_id)
+    community = await chosen_community(ctx, community_id)
     if community is None:
-        ctx.notice(t._("You cannot post in this community."), alert=True)
         return
     zone = community.timezone or engine.settings.timezone
     wall = datetime.fromisoformat(state["wall"])

@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 from bot.dates import WhenError, parse_when
 from bot.i18n import Translator
 from bot.meetings.offsets import OffsetError, labels, parse_offsets
+from bot.options import Flags, leading
 from bot.text import TextRefused, clean
 
 MAX_TITLE = 200
 MAX_PLACE = 200
 MAX_DESCRIPTION = 1000
-FLAG_REMINDERS = {"--reminders", "--reminder", "--rappels", "--rappel"}
+FLAG_REMINDERS = ("--reminders", "--reminder", "--rappels", "--rappel")
+FLAGS = Flags({"reminders": FLAG_REMINDERS})
 NO_DESCRIPTION = {"-", "none", "aucune", "aucun", "sans", "no", "non"}
 _EXPLICIT_2359 = re.compile(r"23\s*[h:.]\s*59")
 
@@ -144,9 +146,8 @@ def _flags(head: str, t: Translator) -> tuple[str | None, str]:
     """Leading `--reminders VALUE` (or `--reminders=VALUE`); returns (canonical offsets or None, the rest)."""
     words = head.split()
     reminders: str | None = None
-    while words and words[0].startswith("--"):
-        flag, _, inline = words.pop(0).partition("=")
-        if flag.lower() not in FLAG_REMINDERS:
+    for flag, inline in leading(words):
+        if FLAGS.name_of(flag) != "reminders":
             raise EventSpecError(t._("Unknown setting {flag}.", flag=flag[:30]) + "\n\n" + usage(t))
         if not inline and not words:
             raise EventSpecError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
+from bot.polls import guided
 from bot.polls.spec import PollSpecError, parse_poll_command
 
 
@@ -11,8 +12,6 @@ async def handle(ctx: Context, args: str) -> None:
     t = ctx.t
     if not args.strip():
         if ctx.chat.is_private:
-            from bot.polls import guided
-
             await guided.begin(ctx)
         else:
             ctx.invite_to_private(t._("Let's prepare your poll step by step in a private chat."), "poll")
@@ -24,8 +23,6 @@ async def handle(ctx: Context, args: str) -> None:
         ctx.say(str(error))
         return
     if ctx.chat.is_private:
-        from bot.polls import guided
-
         await guided.choose_communities(ctx, spec)
         return
     await engine.polls.create(ctx, spec, [ctx.chat])

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from bot.authority import Role, Target
 from bot.context import Context
 from bot.events import MessageRef
-from bot.feature import N_, Card, CommandSpec, Feature, Jobs
+from bot.feature import N_, Card, CommandSpec, Feature, Jobs, Parameter
 from bot.polls import close, guided
 from bot.polls import commands as poll
+from bot.polls.spec import MAX_OPTION, MAX_OPTIONS, form_arguments
 from storage import polls as poll_store
 
 if TYPE_CHECKING:
@@ -49,6 +50,32 @@ async def _card(engine: Engine, poll_id: str) -> Sequence[Reply]:
     return await engine.polls.card_edits(int(poll_id))
 
 
+# /poll as a form (Discord's slash command): its settings as switches, its deadline as text; `form_arguments`
+# writes it as the line `parse_poll_command` reads
+FORM = (
+    Parameter("question", N_("The question, or the whole poll: Question? | Option 1 | Option 2")),
+    *(Parameter(f"option{n}", f"Option {n}", max_length=MAX_OPTION) for n in range(1, MAX_OPTIONS + 1)),
+    Parameter(
+        "closes",
+        N_("When it closes: demain 18h, jeudi 19h, 2026-12-05 18:30…"),
+        max_length=100,
+        french="cloture",
+    ),
+    Parameter("multi", N_("Several choices per resident"), switch=True, french="plusieurs"),
+    Parameter("public", N_("Show the voters' names under each option"), switch=True),
+    Parameter("hidden", N_("Show the results only once the poll is closed"), switch=True, french="caches"),
+    Parameter(
+        "private_results",
+        N_("Send the results only to the organizers, in private"),
+        switch=True,
+        french="resultats_prives",
+    ),
+)
+# a poll's number as text: the engine explains a wrong one itself
+NUMBER = Parameter(
+    "number", N_("Poll number (the latest poll of this channel when empty)"), max_length=20, french="numero"
+)
+
 FEATURE = Feature(
     name="polls",
     commands=(
@@ -62,6 +89,8 @@ FEATURE = Feature(
                 "[--multi] [--public] [--hidden] [--private-results] [--closes WHEN] "
                 "Question? | Option 1 | Option 2"
             ),
+            form=FORM,
+            from_form=form_arguments,
         ),
         CommandSpec(
             "close",
@@ -71,6 +100,7 @@ FEATURE = Feature(
             aliases=("clore",),
             arguments=N_("[number]"),
             targets=(Target.POLL,),
+            form=(NUMBER,),
         ),
     ),
     buttons={"v": _vote, "g": guided.on_button},

@@ -17,10 +17,11 @@ from bot.guided import (
     allowed_communities,
     ask_text,
     cancel,
-    community_label,
+    chosen_community,
     current_state,
-    no_community,
+    mark,
     save_step,
+    show_community_picker,
     show_panel,
 )
 from bot.polls.spec import (
@@ -132,30 +133,26 @@ def _summary(ctx: Context, state: dict[str, Any]) -> list[Any]:
     return [p(b(spec.question)), ul(*spec.options), p(" · ".join(settings))]
 
 
-def _mark(selected: bool, label: str) -> str:
-    return f"✓ {label}" if selected else label
-
-
 def _show_settings(ctx: Context, state: dict[str, Any]) -> None:
     t = ctx.t
     multi, public, hidden = bool(state.get("multi")), bool(state.get("public")), bool(state.get("hidden"))
     private = bool(state.get("private_results"))
     keyboard: Keyboard = (
         (
-            ctx.button(_mark(not multi, t._("One choice")), "g", "s", "m", 0),
-            ctx.button(_mark(multi, t._("Several choices")), "g", "s", "m", 1),
+            ctx.button(mark(not multi, t._("One choice")), "g", "s", "m", 0),
+            ctx.button(mark(multi, t._("Several choices")), "g", "s", "m", 1),
         ),
         (
-            ctx.button(_mark(not public, t._("Anonymous")), "g", "s", "p", 0),
-            ctx.button(_mark(public, t._("Public")), "g", "s", "p", 1),
+            ctx.button(mark(not public, t._("Anonymous")), "g", "s", "p", 0),
+            ctx.button(mark(public, t._("Public")), "g", "s", "p", 1),
         ),
         (
-            ctx.button(_mark(not hidden, t._("Live results")), "g", "s", "h", 0),
-            ctx.button(_mark(hidden, t._("Results at closing")), "g", "s", "h", 1),
+            ctx.button(mark(not hidden, t._("Live results")), "g", "s", "h", 0),
+            ctx.button(mark(hidden, t._("Results at closing")), "g", "s", "h", 1),
         ),
         (
-            ctx.button(_mark(not private, t._("Results for everyone")), "g", "s", "r", 0),
-            ctx.button(_mark(private, t._("For organizers only")), "g", "s", "r", 1),
+            ctx.button(mark(not private, t._("Results for everyone")), "g", "s", "r", 0),
+            ctx.button(mark(private, t._("For organizers only")), "g", "s", "r", 1),
         ),
         (ctx.button(t._("Closing date…"), "g", "c"),),
         (ctx.button(t._("Continue →"), "g", "n"), ctx.button(t._("Cancel"), "g", "x")),
@@ -180,25 +177,17 @@ async def choose_communities(ctx: Context, spec: PollSpec) -> None:
 
 async def _show_communities(ctx: Context, state: dict[str, Any]) -> None:
     t = ctx.t
-    communities = await allowed_communities(ctx)
-    if not communities:
-        await no_community(ctx)
-        return
-    state["step"] = "communities"
-    targets = set(state.setdefault("targets", []))
-    await _save(ctx, state)
-    titles = [c.title or c.chat_id for c in communities]
-    rows = [
-        (ctx.button(_mark(c.id in targets, community_label(c, titles)), "g", "t", c.id or 0),)
-        for c in communities[:20]
-    ]
-    rows.append((ctx.button(t._("Publish"), "g", "go"), ctx.button(t._("Cancel"), "g", "x")))
-    body = doc(
-        p(b(t._("Step 4 of 4 — Where should I post it?"))),
-        *_summary(ctx, state),
-        p(t._("Tap the communities, then Publish.")),
+    await show_community_picker(
+        ctx,
+        FLOW,
+        state,
+        step="communities",
+        button=("g",),
+        heading=t._("Step 4 of 4 — Where should I post it?"),
+        hint=t._("Tap the communities, then Publish."),
+        summary=_summary(ctx, state),
+        several=True,
     )
-    show_panel(ctx, body, tuple(rows))
 
 
 async def on_button(ctx: Context, fields: list[str]) -> None:
@@ -239,13 +228,11 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
         ctx.notice(t._("Saved."))
         await _show_communities(ctx, state)
     elif action == "t" and step == "communities" and len(fields) == 2 and fields[1].isdigit():
-        allowed = {c.id for c in await allowed_communities(ctx)}
-        chosen = int(fields[1])
-        if chosen not in allowed:
-            ctx.notice(t._("You cannot post in this community."), alert=True)
+        chosen = await chosen_community(ctx, int(fields[1]))
+        if chosen is None:
             return
         targets = set(state.get("targets", []))
-        targets ^= {chosen}
+        targets ^= {chosen.id}
         state["targets"] = sorted(targets)
         await _save(ctx, state)
         ctx.notice(t._("Saved."))

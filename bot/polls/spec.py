@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.dates import WhenError, parse_when
 from bot.i18n import Translator
+from bot.options import Flags, leading
 from bot.text import TextRefused, clean, look_alike
 
 MAX_QUESTION = 300
 MAX_OPTION = 80  # Discord's button label limit
 MIN_OPTIONS, MAX_OPTIONS = 2, 12
 
-FLAG_MULTI = {"--multi", "--multiple", "--plusieurs"}
-FLAG_PUBLIC = {"--public", "--publique"}
-FLAG_HIDDEN = {"--hidden", "--cache", "--caché", "--masque", "--masqué"}
-FLAG_PRIVATE_RESULTS = {"--private-results", "--resultats-prives", "--résultats-privés"}
-FLAG_CLOSES = {"--closes", "--close", "--fin", "--cloture", "--clôture"}
+# each setting's spellings, the first being how the engine writes it (`form_arguments`)
+FLAG_MULTI = ("--multi", "--multiple", "--plusieurs")
+FLAG_PUBLIC = ("--public", "--publique")
+FLAG_HIDDEN = ("--hidden", "--cache", "--caché", "--masque", "--masqué")
+FLAG_PRIVATE_RESULTS = ("--private-results", "--resultats-prives", "--résultats-privés")
+FLAG_CLOSES = ("--closes", "--close", "--fin", "--cloture", "--clôture")
+SWITCHES = ("multi", "public", "hidden", "private_results")  # the settings without a value, in writing order
+FLAGS = Flags(
+    {
+        "multi": FLAG_MULTI,
+        "public": FLAG_PUBLIC,
+        "hidden": FLAG_HIDDEN,
+        "private_results": FLAG_PRIVATE_RESULTS,
+        "closes": FLAG_CLOSES,
+    }
+)
 
 
 class PollSpecError(ValueError):
@@ -131,43 +145,60 @@ def parse_poll_command(args: str, *, now: datetime, timezone: str, t: Translator
     if "|" not in args:
         raise PollSpecError(usage(t))
     head, *options = args.split("|")
-    multi = public = hidden = private_results = False
+    switches: set[str] = set()
     closes_at: datetime | None = None
     try:
         words = shlex.split(head, posix=True)
     except ValueError:
         words = head.split()
-    while words and words[0].startswith("--"):
-        flag, _, inline_value = words.pop(0).partition("=")
-        flag = flag.lower()
-        if flag in FLAG_MULTI:
-            multi = True
-        elif flag in FLAG_PUBLIC:
-            public = True
-        elif flag in FLAG_HIDDEN:
-            hidden = True
-        elif flag in FLAG_PRIVATE_RESULTS:
-            private_results = True
-        elif flag in FLAG_CLOSES:
-            if inline_value:
-                closes_at = check_deadline(inline_value, now=now, timezone=timezone, t=t)
-            elif not words:
-                raise PollSpecError(t._("Say when the poll closes after --closes."))
-            else:
-                closes_at, used = _take_deadline(words, now=now, timezone=timezone, t=t)
-                del words[:used]
+    for flag, inline_value in leading(words):
+        name = FLAGS.name_of(flag)
+        if name in SWITCHES:
+            switches.add(name)
+        elif name == "closes":
+            closes_at = _closes(inline_value, words, now=now, timezone=timezone, t=t)
         else:
-            raise PollSpecError(t._("Unknown setting {flag}.", flag=flag) + "\n\n" + usage(t))
+            raise PollSpecError(t._("Unknown setting {flag}.", flag=flag.lower()) + "\n\n" + usage(t))
     question = check_question(" ".join(words), t)
     return PollSpec(
         question=question,
         options=check_options(options, t),
-        multi=multi,
-        public=public,
-        hidden=hidden,
+        multi="multi" in switches,
+        public="public" in switches,
+        hidden="hidden" in switches,
         closes_at=closes_at,
-        private_results=private_results,
+        private_results="private_results" in switches,
     )
+
+
+def _closes(inline_value: str, words: list[str], *, now: datetime, timezone: str, t: Translator) -> datetime:
+    """The deadline after --closes: its `=value`, or the leading words that read as a date (taken)."""
+    if inline_value:
+        return check_deadline(inline_value, now=now, timezone=timezone, t=t)
+    if not words:
+        raise PollSpecError(t._("Say when the poll closes after --closes."))
+    closes_at, used = _take_deadline(words, now=now, timezone=timezone, t=t)
+    del words[:used]
+    return closes_at
+
+
+def form_arguments(values: Mapping[str, Any]) -> str:
+    """The line `parse_poll_command` reads, from /poll's form filled in (bot/polls/feature.py `FORM`):
+    `--multi --closes=… 'Question ?' | A | B`. The question is quoted so that it is kept exactly as typed
+    (apostrophes and quotes included); the `question` field may also hold a whole one-line poll."""
+    words = [FLAGS.written(name) for name in SWITCHES if values.get(name)]
+    closes = (values.get("closes") or "").strip()
+    if closes:
+        words.append(shlex.quote(f"{FLAGS.written('closes')}={closes}"))
+    head, bar, tail = (values.get("question") or "").partition("|")
+    if head.strip():
+        words.append(shlex.quote(head.strip()))
+    line = " ".join(words) + (f" |{tail}" if bar else "")
+    for n in range(1, MAX_OPTIONS + 1):
+        option = values.get(f"option{n}")
+        if option:
+            line += f" | {option}"
+    return line.strip()
 
 
 def usage(t: Translator) -> str:
