@@ -191,7 +191,7 @@ async def mark_opening_announced(db: Database, consultation_id: int) -> bool:
 
 
 # The other concerns of a consultation's storage, for callers that reach them all through this module.
-from storage.drafts import delete_draft, load_draft, save_draft  # noqa: E402
+from storage.drafts import delete_draft, draft_key_name, draft_key_prefix, load_draft, save_draft  # noqa: E402
 from storage.submissions import (  # noqa: E402
     AlreadySubmitted,
     AnswerPiece,
@@ -230,6 +230,8 @@ __all__ = [
     "close_consultation",
     "consultation_key_name",
     "delete_draft",
+    "draft_key_name",
+    "draft_key_prefix",
     "flush_submissions",
     "has_participated",
     "launches",
