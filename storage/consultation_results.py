@@ -39,6 +39,7 @@ import operator
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, Table, and_, case, func, literal, select
@@ -51,12 +52,43 @@ from storage.tables import AnswerRow, Submission
 
 MIN_GROUP = DEFAULT_MIN_GROUP  # k when the caller does not pass the setting's value (tools, tests)
 
-CHOICE_TYPES = frozenset({"single_choice", "multiple_choice", "yes_no"})
-OPTION_TYPES = CHOICE_TYPES | {"ranking"}
-NUMERIC_TYPES = frozenset({"scale", "number"})
-QUESTION_TYPES = OPTION_TYPES | NUMERIC_TYPES | {"free_text"}
-MULTI_VALUED = frozenset({"multiple_choice", "ranking"})
-YES_NO = ("yes", "no")
+
+class Kind(StrEnum):
+    """How the answers to a question are stored and aggregated; each question type of the bot picks one
+    (`register_kind`), so storage knows the aggregates and nothing of the definition's types."""
+
+    ONE_OPTION = "one_option"  # one option id per answer (single choice, yes/no)
+    SOME_OPTIONS = "some_options"  # one row per option ticked (multiple choice)
+    RANKING = "ranking"  # one row per option ranked, with its rank
+    SCALE = "scale"  # a whole number within (lowest, highest): a histogram
+    NUMBER = "number"  # any number: mean and median in SQL
+    TEXT = "text"  # a text: how many, never what
+
+
+CHOICE_KINDS = frozenset({Kind.ONE_OPTION, Kind.SOME_OPTIONS})
+OPTION_KINDS = CHOICE_KINDS | {Kind.RANKING}
+NUMERIC_KINDS = frozenset({Kind.SCALE, Kind.NUMBER})
+MULTI_VALUED = frozenset({Kind.SOME_OPTIONS, Kind.RANKING})
+
+KINDS: dict[str, Kind] = {}
+"""Question type → its kind, filled by the bot's question types (bot/consultations/questions/)."""
+DEFAULT_OPTIONS: dict[str, tuple[str, ...]] = {}
+"""Question type → its options when a shape gives none (yes/no: "yes", "no")."""
+
+
+def register_kind(question_type: str, kind: Kind, options: tuple[str, ...] = ()) -> None:
+    """Declare how a question type's answers are aggregated (and its fixed options, if any)."""
+    KINDS[question_type] = kind
+    if options:
+        DEFAULT_OPTIONS[question_type] = options
+
+
+def kind_of(question_type: str) -> Kind:
+    try:
+        return KINDS[question_type]
+    except KeyError:
+        raise ValueError(f"unknown question type {question_type!r}") from None
+
 
 ANSWER: Table = AnswerRow.__table__  # type: ignore[attr-defined]
 SUBMISSION: Table = Submission.__table__  # type: ignore[attr-defined]
@@ -89,12 +121,15 @@ class QuestionShape:
     slots: int | None = None
 
     def __post_init__(self) -> None:
-        if self.type not in QUESTION_TYPES:
-            raise ValueError(f"unknown question type {self.type!r}")
-        if self.type == "yes_no" and not self.options:
-            object.__setattr__(self, "options", YES_NO)
-        if self.type == "scale" and self.scale is None:
+        kind = kind_of(self.type)
+        if not self.options and self.type in DEFAULT_OPTIONS:
+            object.__setattr__(self, "options", DEFAULT_OPTIONS[self.type])
+        if kind is Kind.SCALE and self.scale is None:
             raise ValueError(f"scale question {self.id!r} needs its (lowest, highest) values")
+
+    @property
+    def kind(self) -> Kind:
+        return kind_of(self.type)
 
     @property
     def places(self) -> int:
@@ -131,18 +166,22 @@ class QuestionResult:
     fewer_than: int | None = None  # k, when figures (or free texts) rest on fewer than k answers
 
     @property
+    def kind(self) -> Kind:
+        return kind_of(self.type)
+
+    @property
     def withheld(self) -> bool:
         return self.respondents is None
 
     @property
     def free_texts(self) -> int | None:
         """How many free-text answers (the texts themselves never leave the export)."""
-        return self.respondents if self.type == "free_text" else None
+        return self.respondents if self.kind is Kind.TEXT else None
 
     @property
     def texts_exported(self) -> bool:
         """Free texts go into the export only once k residents wrote one (`protect`)."""
-        return self.type == "free_text" and self.fewer_than is None and self.respondents is not None
+        return self.kind is Kind.TEXT and self.fewer_than is None and self.respondents is not None
 
     def share(self, count: int | None) -> float | None:
         """A count as a share of this question's respondents (a multiple choice sums to more than 1)."""
@@ -230,11 +269,11 @@ async def results_in(
     if group is not None:
         where.append(ANSWER.c.submission_id.in_(group))
     respondents, counts = await _counts(conn, where)
-    histograms = await _histograms(conn, where, [s for s in shapes if s.type in ("ranking", "scale")])
+    histograms = await _histograms(conn, where, [s for s in shapes if s.kind in (Kind.RANKING, Kind.SCALE)])
     numbers = {
         s.id: await _mean_median(conn, where, s.id, respondents.get(s.id, 0))
         for s in shapes
-        if s.type == "number"
+        if s.kind is Kind.NUMBER
     }
     questions = tuple(
         protect(
@@ -312,11 +351,12 @@ def _assemble(
     histogram: dict[tuple[Any, ...], int],
     number: tuple[float | None, float | None] | None,
 ) -> QuestionResult:
-    if shape.type in CHOICE_TYPES:
+    kind = shape.kind
+    if kind in CHOICE_KINDS:
         return QuestionResult(
             shape.id, shape.type, respondents, counts={o: counts.get(o, 0) for o in shape.options}
         )
-    if shape.type == "ranking":
+    if kind is Kind.RANKING:
         n, places = len(shape.options), shape.places
         ranks: dict[str, list[int]] = {o: [0] * places for o in shape.options}
         for (option, rank, _), rows in histogram.items():
@@ -331,7 +371,7 @@ def _assemble(
             ranks={o: tuple(c) for o, c in ranks.items()},
             borda=dict(borda),
         )
-    if shape.type == "scale":
+    if kind is Kind.SCALE:
         assert shape.scale is not None
         low, high = shape.scale
         distribution: dict[int, int | None] = dict.fromkeys(range(low, high + 1), 0)
@@ -344,7 +384,7 @@ def _assemble(
         return QuestionResult(
             shape.id, shape.type, respondents, distribution=distribution, mean=mean, median=median
         )
-    if shape.type == "number":
+    if kind is Kind.NUMBER:
         mean, median = number or (None, None)
         return QuestionResult(shape.id, shape.type, respondents, mean=mean, median=median)
     return QuestionResult(shape.id, shape.type, respondents)  # free_text: how many, never what
@@ -366,14 +406,14 @@ def _from_histogram(histogram: dict[int, int]) -> tuple[float | None, float | No
 
 
 def _withheld(shape: QuestionShape, min_group: int) -> QuestionResult:
-    options = shape.options if shape.type in OPTION_TYPES else ()
+    options = shape.options if shape.kind in OPTION_KINDS else ()
     return QuestionResult(
         shape.id,
         shape.type,
         None,
         counts=dict.fromkeys(options),
-        ranks=dict.fromkeys(options) if shape.type == "ranking" else {},
-        borda=dict.fromkeys(options) if shape.type == "ranking" else {},
+        ranks=dict.fromkeys(options) if shape.kind is Kind.RANKING else {},
+        borda=dict.fromkeys(options) if shape.kind is Kind.RANKING else {},
         distribution=dict.fromkeys(range(shape.scale[0], shape.scale[1] + 1)) if shape.scale else {},
         fewer_than=min_group,
     )
@@ -384,9 +424,9 @@ def protect(result: QuestionResult, min_group: int, *, filtered: bool = False) -
     n = result.respondents
     if n is None or n >= min_group:
         return result
-    if result.type == "free_text":  # the texts stay out of the export; a filtered view hides the count too
+    if result.kind is Kind.TEXT:  # the texts stay out of the export; a filtered view hides the count too
         return replace(result, respondents=None if filtered and n else n, fewer_than=min_group)
-    if n == 0 or (result.type not in NUMERIC_TYPES and not filtered):
+    if n == 0 or (result.kind not in NUMERIC_KINDS and not filtered):
         return result
     return replace(
         result,
@@ -411,14 +451,14 @@ def _group(consultation_id: int, shapes: Sequence[QuestionShape], condition: Con
         raise ValueError(f"no question {condition.question!r} in this consultation")
     f = ANSWER.alias("f")
     base = select(f.c.submission_id).where(f.c.consultation_id == consultation_id, f.c.question == shape.id)
-    if shape.type in OPTION_TYPES:
+    if shape.kind in OPTION_KINDS:
         if condition.op not in ("==", "!=") or condition.value not in shape.options:
             raise ValueError(f"{shape.type} question {shape.id!r}: use == or != with one of its option ids")
-        if shape.type == "ranking":
+        if shape.kind is Kind.RANKING:
             base = base.where(f.c.rank == 1)
         if condition.op == "==":
             return base.where(f.c.option == condition.value)
-        if shape.type == "multiple_choice":
+        if shape.kind is Kind.SOME_OPTIONS:
             g = ANSWER.alias("g")
             ticked = select(g.c.submission_id).where(
                 g.c.consultation_id == consultation_id,
@@ -427,7 +467,7 @@ def _group(consultation_id: int, shapes: Sequence[QuestionShape], condition: Con
             )
             return base.where(f.c.position == 0, f.c.submission_id.not_in(ticked))
         return base.where(f.c.option != condition.value)
-    if shape.type in NUMERIC_TYPES:
+    if shape.kind in NUMERIC_KINDS:
         if condition.op not in NUMERIC_OPS or isinstance(condition.value, str):
             raise ValueError(f"{shape.type} question {shape.id!r}: compare it with a number")
         return base.where(NUMERIC_OPS[condition.op](f.c.number, float(condition.value)))
@@ -443,7 +483,7 @@ async def cross_tabulate(
     min_group: int = MIN_GROUP,
 ) -> CrossTab:
     """How the residents who chose each option of `row` answered `column` (both choice or yes/no)."""
-    if row.type not in CHOICE_TYPES or column.type not in CHOICE_TYPES:
+    if row.kind not in CHOICE_KINDS or column.kind not in CHOICE_KINDS:
         raise ValueError("cross-tabulate choice and yes/no questions only")
     r, c = ANSWER.alias("r"), ANSWER.alias("c")
     sizes_query = (
@@ -514,12 +554,12 @@ async def submission_rows(
     columns: list[Any] = [SUBMISSION.c.id]
     for shape in shapes:
         mine = ANSWER.c.question == shape.id
-        if shape.type in MULTI_VALUED:
+        if shape.kind in MULTI_VALUED:
             tagged = func.substr(literal(_PLACES), ANSWER.c.position + 1, 1) + ANSWER.c.option
             columns.append(aggregate_strings(case((mine, tagged)), _SEPARATOR))
-        elif shape.type in NUMERIC_TYPES:
+        elif shape.kind in NUMERIC_KINDS:
             columns.append(func.max(case((mine, ANSWER.c.number))))
-        elif shape.type == "free_text":
+        elif shape.kind is Kind.TEXT:
             columns.append(func.max(case((mine, ANSWER.c.text))) if shape.id in texts else literal(None))
         else:
             columns.append(func.max(case((mine, ANSWER.c.option))))
@@ -531,7 +571,7 @@ async def submission_rows(
         .order_by(SUBMISSION.c.id)
         .execution_options(yield_per=batch)
     )
-    multi = [n for n, shape in enumerate(shapes) if shape.type in MULTI_VALUED]
+    multi = [n for n, shape in enumerate(shapes) if shape.kind in MULTI_VALUED]
     result = await conn.stream(query)
     async for partition in result.partitions():
         for submission_id, *cells in partition:

@@ -12,9 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 
+from sqlalchemy import delete
+from sqlmodel import col
+
+from storage.database import Database
 from storage.keystore import KeyStore
 from storage.sealing import Unreadable, seal, unseal
-from storage.tables import ConsultationDraft
+from storage.tables import Consultation, ConsultationDraft
 
 SEALED_FIELDS = ("answers", "current", "ranking", "editing")
 
@@ -66,3 +70,39 @@ def opened(keys: KeyStore, row: ConsultationDraft) -> ConsultationDraft | None:
         updated_at=row.updated_at,
         **{name: content.get(name) for name in SEALED_FIELDS},
     )
+
+
+async def load_draft(
+    db: Database, consultation_id: int, platform: str, user_id: str
+) -> ConsultationDraft | None:
+    """The resident's draft as they left it (opened when sealed), or None (never started, sent, or its key
+    destroyed)."""
+    async with db.read() as session:
+        row = await session.get(ConsultationDraft, (consultation_id, platform, user_id))
+    return None if row is None else opened(db.keys, row)
+
+
+async def save_draft(db: Database, draft: ConsultationDraft) -> None:
+    """Store the draft, sealed when its consultation is anonymous (its key created on first save); a closed
+    consultation takes no draft any more (the close erased them)."""
+    async with db.write() as session:
+        consultation = await session.get(Consultation, draft.consultation_id)
+        if consultation is None or consultation.closed_at is not None:
+            return
+        row = draft
+        if consultation.anonymous:
+            key = await db.keys.obtain(draft_key_name(draft.consultation_id, draft.platform, draft.user_id))
+            row = sealed_row(draft, key)
+        await session.merge(row)
+
+
+async def delete_draft(db: Database, consultation_id: int, platform: str, user_id: str) -> None:
+    async with db.write() as session:
+        await session.exec(  # type: ignore[call-overload]
+            delete(ConsultationDraft).where(
+                col(ConsultationDraft.consultation_id) == consultation_id,
+                ConsultationDraft.platform == platform,
+                ConsultationDraft.user_id == user_id,
+            )
+        )
+    await db.keys.destroy(draft_key_name(consultation_id, platform, user_id))

@@ -37,9 +37,9 @@ SCOPE: dict[str, tuple[str, list[str]]] = {
     "bot/polls/service.py": ("bot/polls/service.py", ["bot.polls.service.*"]),
     "bot/actions.py": ("bot/actions.py", ["bot.actions.*"]),
     "consultation submission (storage)": (
-        "storage/consultations.py",
+        "storage/submissions.py",
         [
-            f"storage.consultations.x_{name}__mutmut_*"
+            f"storage.submissions.x_{name}__mutmut_*"
             for name in ("submit", "receipt_hash", "new_submission_id", "submission_by_receipt", "answers_of")
         ],
     ),

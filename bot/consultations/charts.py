@@ -22,12 +22,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from bot.consultations.definition import ConsultationDefinition, Question, RankingQuestion
+from bot.consultations.model import ConsultationDefinition
+from bot.consultations.questions import Question
 from bot.consultations.results import (
-    CHARTED_TYPES,
     Bar,
     bars,
-    borda_rule,
     chart_alt_text,
     figures_withheld,
     summary,
@@ -137,7 +136,7 @@ def question_chart(
 ) -> Attachment | None:
     """The chart of one question, or None for a question drawn as text only (number, free text) or left
     out of a filtered view."""
-    if question.type not in CHARTED_TYPES or result.withheld:
+    if not question.charted or result.withheld:
         return None
     title = question.text.get(t.language)
     if number is not None:
@@ -145,7 +144,7 @@ def question_chart(
     if result.fewer_than is not None and figures_withheld(result):
         note: str | None = why_withheld(result.fewer_than, t)  # drawn instead of the bars
     else:
-        note = borda_rule(question, t) if isinstance(question, RankingQuestion) else None
+        note = question.chart_note(t)
     png = render_png(title, summary(question, result, t), bars(question, result, t), note)
     prefix = f"{number:02d}-" if number is not None else ""
     return Attachment(f"{prefix}{question.id}.png", png, "image/png", chart_alt_text(question, result, t))

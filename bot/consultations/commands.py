@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import authority
 from bot.consultations import flow
+from bot.consultations.publishing import export_replies, record_access
 from bot.consultations.service import Loaded, State
 from bot.context import Context
 from bot.formatting import b, code, doc, p, ul
@@ -80,7 +81,6 @@ async def export(ctx: Context, args: str) -> None:
     loaded = await _find(ctx, args, usage="/export place-du-marche")
     if loaded is None:
         return
-    from bot.consultations.publishing import export_replies, record_access
 
     await record_access(ctx.engine, loaded, actor=ctx.identity, export="csv, json")
     ctx.replies.extend(await export_replies(ctx.engine, loaded, ctx.private_chat, t))

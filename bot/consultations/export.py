@@ -22,7 +22,7 @@ questions and lets a withheld scale's `distribution` be null::
 
     {
       "format": "civicbot.consultation-results/2",
-      "definition": {...},              # bot.consultations.definition.definition_to_json, unchanged
+      "definition": {...},              # bot.consultations.model.definition_to_json, unchanged
       "closed_at": "2026-12-20T17:00:00Z" | null,
       "submissions": 1234,              # residents who took part
       "min_group": 5,                   # small-group threshold k (CIVICBOT_MIN_GROUP)
@@ -58,14 +58,19 @@ from collections.abc import AsyncIterator
 from datetime import UTC
 from typing import Any, Final
 
-from bot.consultations.definition import ConsultationDefinition, definition_to_json
-from bot.consultations.results import figures_withheld, render_results, shapes_of
+from bot.consultations.model import ConsultationDefinition, definition_to_json
+from bot.consultations.questions import QUESTION_TYPES
+from bot.consultations.questions.base import CHOICES_SEPARATOR
+from bot.consultations.questions.free_text import FORMULA_STARTS
+from bot.consultations.questions.ranking import RANKING_SEPARATOR
+from bot.consultations.results import render_results, shapes_of
 from bot.i18n import Translator, translator
 from bot.replies import Attachment
 from storage.consultation_results import (
     MIN_GROUP,
-    NUMERIC_TYPES,
+    NUMERIC_KINDS,
     Cell,
+    Kind,
     QuestionResult,
     QuestionShape,
     Results,
@@ -79,10 +84,8 @@ from storage.tables import Consultation
 
 RESULTS_FORMAT: Final = "civicbot.consultation-results/2"
 RESPONDENT: Final = "respondent"
-CHOICES_SEPARATOR: Final = "; "
-RANKING_SEPARATOR: Final = " > "
 BATCH: Final = 2000
-FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["CHOICES_SEPARATOR", "FORMULA_STARTS", "RANKING_SEPARATOR"]
 
 
 # --- CSV --------------------------------------------------------------------------------------------------
@@ -96,13 +99,9 @@ def _number_text(value: float) -> str:
 def _cell_text(shape: QuestionShape, value: Cell) -> str:
     if value is None:
         return ""
-    if isinstance(value, tuple):
-        return (RANKING_SEPARATOR if shape.type == "ranking" else CHOICES_SEPARATOR).join(value)
     if isinstance(value, float | int):
         return _number_text(value)
-    if shape.type == "free_text" and value.startswith(FORMULA_STARTS):
-        return "'" + value  # a spreadsheet would run "=HYPERLINK(…)" written by a resident
-    return value
+    return QUESTION_TYPES[shape.type].cell_text(value)
 
 
 def csv_notes(
@@ -130,21 +129,7 @@ def csv_notes(
         ),
     ]
     for question_id, count in withheld.items():
-        if definition.question(question_id).type == "free_text":
-            note = t._(
-                "Column “{column}” is empty: free-text answers are published once at least {minimum} "
-                "residents have answered ({number} so far).",
-                column=question_id,
-                minimum=min_group,
-                number=count,
-            )
-        else:
-            note = t._(
-                "Column “{column}” is empty and its figures are null: fewer than {minimum} residents "
-                "answered it, so few that an answer could be recognized.",
-                column=question_id,
-                minimum=min_group,
-            )
+        note = type(definition.question(question_id)).withheld_note(question_id, count, min_group, t)
         notes.append(note)
     return notes
 
@@ -172,10 +157,10 @@ async def csv_chunks(
     shapes = shapes_of(definition)
     async with db.read() as session:
         conn = await session.connection()
-        counted = [s.id for s in shapes if s.type == "free_text" or s.type in NUMERIC_TYPES]
+        counted = [s.id for s in shapes if s.kind is Kind.TEXT or s.kind in NUMERIC_KINDS]
         answered = await respondents_per_question(conn, consultation.id, counted)
         empty = withheld_columns(shapes, answered, min_group)
-        texts = {s.id for s in shapes if s.type == "free_text" and s.id not in empty}
+        texts = {s.id for s in shapes if s.kind is Kind.TEXT and s.id not in empty}
         blank = [shape.id in empty for shape in shapes]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -217,26 +202,7 @@ async def export_csv(
 def question_json(result: QuestionResult) -> dict[str, Any]:
     """One question's aggregates, keyed as RESULTS_SCHEMA says (a full, unfiltered view: only the small-group
     rule withholds anything)."""
-    out: dict[str, Any] = {"id": result.id, "type": result.type, "respondents": result.respondents}
-    if result.type in ("single_choice", "multiple_choice", "yes_no", "ranking"):
-        out["counts"] = dict(result.counts)
-    if result.type == "ranking":
-        out["ranks"] = {option: list(places or ()) for option, places in result.ranks.items()}
-        out["borda"] = dict(result.borda)
-        out["borda_order"] = [option for option, _ in result.borda_order()]
-    elif result.type == "scale":
-        out["distribution"] = (
-            None
-            if figures_withheld(result)
-            else {str(value): count for value, count in result.distribution.items()}
-        )
-    if result.type in ("scale", "number"):
-        out["mean"] = result.mean
-        out["median"] = result.median
-        out["withheld"] = figures_withheld(result)
-    elif result.type == "free_text":
-        out["texts_exported"] = result.texts_exported
-    return out
+    return QUESTION_TYPES[result.type].results_json(result)
 
 
 def document(
@@ -330,9 +296,6 @@ async def results_as_text(
 
 # --- the JSON shape, as a JSON Schema ---------------------------------------------------------------------
 
-_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
-_FIGURE = {"type": ["number", "null"]}
-
 
 def _question_schema(types: list[str], properties: dict[str, Any]) -> dict[str, Any]:
     props = {
@@ -342,6 +305,20 @@ def _question_schema(types: list[str], properties: dict[str, Any]) -> dict[str, 
         **properties,
     }
     return {"type": "object", "required": list(props), "properties": props, "additionalProperties": False}
+
+
+def question_schemas() -> list[dict[str, Any]]:
+    """One schema per shape of question in the export: the types whose aggregates have the same keys
+    share one (single, multiple choice and yes/no)."""
+    grouped: list[tuple[dict[str, Any], list[str]]] = []
+    for name, question_type in QUESTION_TYPES.items():
+        properties = question_type.results_schema()
+        same = next((types for found, types in grouped if found == properties), None)
+        if same is None:
+            grouped.append((properties, [name]))
+        else:
+            same.append(name)
+    return [_question_schema(types, properties) for properties, types in grouped]
 
 
 RESULTS_SCHEMA: Final[dict[str, Any]] = {
@@ -360,37 +337,7 @@ RESULTS_SCHEMA: Final[dict[str, Any]] = {
         "questions": {
             "type": "array",
             "items": {
-                "oneOf": [
-                    _question_schema(["single_choice", "multiple_choice", "yes_no"], {"counts": _COUNTS}),
-                    _question_schema(
-                        ["ranking"],
-                        {
-                            "counts": _COUNTS,
-                            "ranks": {
-                                "type": "object",
-                                "additionalProperties": {
-                                    "type": "array",
-                                    "items": {"type": "integer", "minimum": 0},
-                                },
-                            },
-                            "borda": _COUNTS,
-                            "borda_order": {"type": "array", "items": {"type": "string"}},
-                        },
-                    ),
-                    _question_schema(
-                        ["scale"],
-                        {
-                            "distribution": {**_COUNTS, "type": ["object", "null"]},
-                            "mean": _FIGURE,
-                            "median": _FIGURE,
-                            "withheld": {"type": "boolean"},
-                        },
-                    ),
-                    _question_schema(
-                        ["number"], {"mean": _FIGURE, "median": _FIGURE, "withheld": {"type": "boolean"}}
-                    ),
-                    _question_schema(["free_text"], {"texts_exported": {"type": "boolean"}}),
-                ]
+                "oneOf": question_schemas(),
             },
         },
     },

@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.consultations.definition import NumberQuestion
+from bot.consultations.answers import AnswerError, validate_answer
+from bot.consultations.questions import Question
+from bot.consultations.questions.base import Accept
 from bot.consultations.service import Loaded
 from bot.context import Context
 from bot.events import ButtonPress
 from bot.formatting import Rich, b, doc, i, p, ul
-from bot.replies import AskInput, Button, Edit, InputKind, Keyboard, Send
+from bot.replies import AskInput, Button, Edit, Keyboard, Send
 from storage import consultations as store
 from storage.personal_data import participation_pseudonym
 from storage.state import clear_conversation, save_conversation
 from storage.tables import ConsultationDraft
 
-if TYPE_CHECKING:
-    from bot.consultations.definition import Question
-
 FLOW = "consultation"
-TYPED = {"free_text", "number"}
 
 
 # -- answers as JSON in the draft, and back ---------------------------------------------------------------
@@ -55,18 +53,7 @@ def visible_questions(loaded: Loaded, answers: dict[str, Any]) -> list[Question]
 
 def pieces_of(question: Question, answer: Any) -> list[store.AnswerPiece]:
     """An answer as rows shaped for SQL aggregates (see storage.tables.AnswerRow)."""
-    kind = question.type
-    if kind in ("single_choice", "yes_no"):
-        return [store.AnswerPiece(question.id, option=str(answer))]
-    if kind == "multiple_choice":
-        return [store.AnswerPiece(question.id, position=n, option=o) for n, o in enumerate(answer)]
-    if kind == "ranking":
-        return [
-            store.AnswerPiece(question.id, position=n, option=o, rank=n + 1) for n, o in enumerate(answer)
-        ]
-    if kind in ("scale", "number"):
-        return [store.AnswerPiece(question.id, number=float(answer))]
-    return [store.AnswerPiece(question.id, text=str(answer))]
+    return question.pieces(answer)
 
 
 def answers_from_rows(loaded: Loaded, rows: list[Any]) -> dict[str, Any]:
@@ -77,18 +64,8 @@ def answers_from_rows(loaded: Loaded, rows: list[Any]) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for question in loaded.definition.questions:
         found = sorted(by_question.get(question.id, []), key=lambda r: r.position)
-        if not found:
-            continue
-        if question.type in ("multiple_choice", "ranking"):
-            answers[question.id] = tuple(r.option for r in found)
-        elif question.type in ("single_choice", "yes_no"):
-            answers[question.id] = found[0].option
-        elif question.type == "scale" or (isinstance(question, NumberQuestion) and question.integer):
-            answers[question.id] = int(found[0].number)
-        elif question.type == "number":
-            answers[question.id] = found[0].number
-        else:
-            answers[question.id] = found[0].text
+        if found:
+            answers[question.id] = question.answer_from_rows(found)
     return answers
 
 
@@ -96,58 +73,14 @@ def answers_from_rows(loaded: Loaded, rows: list[Any]) -> dict[str, Any]:
 
 
 def describe(question: Question, answer: Any, ctx: Context) -> str:
-    t = ctx.t
-    lang = t.language
-    options = {o.id: o.text.get(lang) for o in getattr(question, "options", ()) or ()}
-    if question.type == "yes_no":
-        return t._("Yes") if answer == "yes" else t._("No")
-    if question.type == "single_choice":
-        return options.get(answer, str(answer))
-    if question.type == "multiple_choice":
-        return ", ".join(options.get(o, o) for o in answer)
-    if question.type == "ranking":
-        return ", ".join(f"{n}. {options.get(o, o)}" for n, o in enumerate(answer, start=1))
-    if question.type == "free_text":
-        text = str(answer)
-        return f"« {text[:120]}{'…' if len(text) > 120 else ''} »" if lang == "fr" else f"“{text[:120]}”"
-    return str(answer).replace(".", ",") if lang == "fr" else str(answer)
+    return question.describe(answer, ctx.t)
 
 
 def _hint(question: Question, ctx: Context, pending: list[str]) -> list[Any]:
-    t = ctx.t
-    lang = t.language
-    hints: list[Any] = []
-    kind = question.type
-    if kind == "multiple_choice":
-        low = getattr(question, "min_choices", None) or 1
-        high = getattr(question, "max_choices", None) or len(question.options)
-        hints.append(t._("Choose from {low} to {high} answers, then tap Confirm.", low=low, high=high))
-    elif kind == "scale":
-        ends = f"{question.min} = {question.min_label.get(lang) if question.min_label else question.min}"
-        ends += f" … {question.max} = {question.max_label.get(lang) if question.max_label else question.max}"
-        hints.append(ends)
-    elif kind == "ranking":
-        needed = _ranking_size(question)
-        hints.append(t._("Tap the options in your order of preference ({count} to rank).", count=needed))
-        if pending:
-            labels = {o.id: o.text.get(lang) for o in question.options}
-            hints.append(t._("Your ranking so far: {ranking}", ranking=", ".join(
-                f"{n}. {labels.get(o, o)}" for n, o in enumerate(pending, start=1)
-            )))  # fmt: skip
-    elif kind == "free_text":
-        hints.append(t._("Type your answer ({limit} characters at most).", limit=question.max_length))
-    elif kind == "number":
-        bounds = [t._("a whole number") if getattr(question, "integer", False) else t._("a number")]
-        if question.min is not None and question.max is not None:
-            bounds.append(t._("between {low} and {high}", low=question.min, high=question.max))
-        hints.append(t._("Type {what}.", what=" ".join(bounds)))
+    hints: list[Any] = list(question.hints(ctx.t, pending))
     if question.optional:
-        hints.append(t._("This question is optional."))
+        hints.append(ctx.t._("This question is optional."))
     return hints
-
-
-def _ranking_size(question: Question) -> int:
-    return getattr(question, "max_ranked", None) or len(question.options)
 
 
 def _question_body(
@@ -163,7 +96,7 @@ def _question_body(
     hints = _hint(question, ctx, pending)
     if hints:
         blocks.append(p("\n".join(hints)))
-    if question.id in answers and question.type not in ("multiple_choice",):
+    if question.id in answers and question.shows_current_answer:
         blocks.append(
             p(i(t._("Your current answer: {answer}", answer=describe(question, answers[question.id], ctx))))
         )
@@ -174,41 +107,9 @@ def _keyboard(
     loaded: Loaded, question: Question, answers: dict[str, Any], ctx: Context, pending: list[str]
 ) -> Keyboard:
     t = ctx.t
-    lang = t.language
     cid = loaded.id
     qi = loaded.definition.questions.index(question)
-    rows: list[tuple[Button, ...]] = []
-    kind = question.type
-    if kind == "single_choice":
-        rows.extend(
-            (ctx.button(o.text.get(lang)[:80], "c", "a", cid, qi, n),) for n, o in enumerate(question.options)
-        )
-    elif kind == "yes_no":
-        rows.append(
-            (ctx.button(t._("Yes"), "c", "a", cid, qi, 0), ctx.button(t._("No"), "c", "a", cid, qi, 1))
-        )
-    elif kind == "scale":
-        rows.append(
-            tuple(
-                ctx.button(str(v), "c", "a", cid, qi, v - question.min)
-                for v in range(question.min, question.max + 1)
-            )
-        )
-    elif kind == "multiple_choice":
-        chosen = set(pending)
-        rows.extend(
-            (ctx.button(("✓ " if o.id in chosen else "") + o.text.get(lang)[:78], "c", "t", cid, qi, n),)
-            for n, o in enumerate(question.options)
-        )
-        rows.append((ctx.button(t._("Confirm"), "c", "ok", cid, qi),))
-    elif kind == "ranking":
-        rows.extend(
-            (ctx.button(o.text.get(lang)[:80], "c", "r", cid, qi, n),)
-            for n, o in enumerate(question.options)
-            if o.id not in pending
-        )
-        if pending:
-            rows.append((ctx.button(t._("Reset the ranking"), "c", "rx", cid, qi),))
+    rows: list[tuple[Button, ...]] = question.buttons(ctx, cid, qi, pending)
     navigation = []
     if _previous(loaded, question, answers) is not None:
         navigation.append(ctx.button(t._("← Previous"), "c", "p", cid, qi))
@@ -237,7 +138,7 @@ def ask(ctx: Context, loaded: Loaded, draft: ConsultationDraft, *, in_place: boo
     pending = _pending(draft)
     body = _question_body(loaded, question, answers, ctx, pending)
     keyboard = _keyboard(loaded, question, answers, ctx, pending)
-    if question.type not in TYPED:
+    if not question.typed:
         _show(ctx, body, keyboard, in_place=in_place)
         return
     qi = loaded.definition.questions.index(question)
@@ -247,8 +148,8 @@ def ask(ctx: Context, loaded: Loaded, draft: ConsultationDraft, *, in_place: boo
             prompt=body,
             field_label=question.text.get(ctx.t.language)[:45],
             action=ctx.engine.signer.sign("c", "i", loaded.id, qi),
-            kind=InputKind.NUMBER if question.type == "number" else InputKind.TEXT,
-            max_length=getattr(question, "max_length", None) or 40,
+            kind=question.input_kind,
+            max_length=question.input_length,
             buttons=keyboard,
         )
     )
@@ -313,8 +214,6 @@ async def _accept(
     ctx: Context, loaded: Loaded, draft: ConsultationDraft, question: Question, raw: Any
 ) -> None:
     """Validate an answer; a refused one is explained and the question asked again."""
-    from bot.consultations.definition import AnswerError, validate_answer
-
     try:
         value = validate_answer(question, raw, ctx.t)
     except AnswerError as error:
@@ -475,12 +374,8 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
     if verb == "p":
         previous = _previous(loaded, question, _answers(draft))
         if previous is not None:
-            draft.current, draft.ranking = (
-                previous.id,
-                json.dumps(
-                    list(_answers(draft).get(previous.id, ())) if previous.type == "multiple_choice" else []
-                ),
-            )
+            draft.current = previous.id
+            draft.ranking = json.dumps(previous.pending_when_back(_answers(draft).get(previous.id)))
             await _save(ctx, draft)
         ask(ctx, loaded, draft)
         return
@@ -496,41 +391,15 @@ async def _on_question_button(
     ctx: Context, loaded: Loaded, draft: ConsultationDraft, question: Question, verb: str, value: int | None
 ) -> None:
     t = ctx.t
-    options = list(getattr(question, "options", ()) or ())
-    if verb == "a" and value is not None:
-        if question.type == "yes_no" and value in (0, 1):
-            await _accept(ctx, loaded, draft, question, "yes" if value == 0 else "no")
-        elif question.type == "scale":
-            await _accept(ctx, loaded, draft, question, question.min + value)
-        elif question.type == "single_choice" and value < len(options):
-            await _accept(ctx, loaded, draft, question, options[value].id)
-        else:
-            ctx.notice(t._("This button is not valid (any more)."), alert=True)
-    elif verb == "t" and question.type == "multiple_choice" and value is not None and value < len(options):
-        pending = _pending(draft)
-        option = options[value].id
-        pending = [o for o in pending if o != option] if option in pending else [*pending, option]
-        draft.ranking = json.dumps(pending)
+    outcome = question.press(verb, value, _pending(draft), t) if verb != "s" else None
+    if isinstance(outcome, Accept):
+        if outcome.pending is not None:
+            draft.ranking = json.dumps(outcome.pending)
+        await _accept(ctx, loaded, draft, question, outcome.raw)
+    elif outcome is not None:
+        draft.ranking = json.dumps(outcome.pending)
         await _save(ctx, draft)
-        ctx.notice(t._("Saved."))
-        ask(ctx, loaded, draft, in_place=True)
-    elif verb == "ok" and question.type == "multiple_choice":
-        await _accept(ctx, loaded, draft, question, tuple(o.id for o in options if o.id in _pending(draft)))
-    elif verb == "r" and question.type == "ranking" and value is not None and value < len(options):
-        pending = _pending(draft)
-        if options[value].id not in pending:
-            pending.append(options[value].id)
-        draft.ranking = json.dumps(pending)
-        if len(pending) >= _ranking_size(question):
-            await _accept(ctx, loaded, draft, question, tuple(pending))
-            return
-        await _save(ctx, draft)
-        ctx.notice(t._("Saved."))
-        ask(ctx, loaded, draft, in_place=True)
-    elif verb == "rx" and question.type == "ranking":
-        draft.ranking = "[]"
-        await _save(ctx, draft)
-        ctx.notice(t._("Ranking reset."))
+        ctx.notice(outcome.notice)
         ask(ctx, loaded, draft, in_place=True)
     elif verb == "s" and question.optional:
         answers = _answers(draft)
@@ -550,7 +419,7 @@ async def on_text(ctx: Context, state: dict[str, Any], text: str) -> None:
         return
     loaded, draft = found
     question = loaded.definition.question(draft.current) if draft.current else None
-    if question is None or question.type not in TYPED:
+    if question is None or not question.typed:
         ctx.say(ctx.t._("Please answer with the buttons above (or /cancel to stop for now)."))
         return
     raw: Any = text.strip()

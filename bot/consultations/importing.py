@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import authority
+from bot.consultations.messages import DefinitionErrors
 from bot.context import Context
 from bot.events import FileUpload
 from bot.formatting import b, code, doc, p, ul
@@ -36,7 +37,6 @@ async def import_upload(ctx: Context, event: FileUpload) -> None:
 
 async def import_text(ctx: Context, source: str) -> None:
     """Validate and store; every problem is listed with its line, and nothing is stored then."""
-    from bot.consultations.definition import DefinitionErrors
 
     t = ctx.t
     try:

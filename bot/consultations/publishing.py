@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from bot.consultations.charts import consultation_charts
 from bot.consultations.export import export_attachments, export_csv, export_json, results_as_text
+from bot.consultations.loaded import Loaded, State
 from bot.consultations.results import consultation_results, format_number, render_results
-from bot.consultations.service import Loaded, State
 from bot.events import ChatRef
 from bot.formatting import Rich, b, doc, i, p
 from bot.i18n import Translator

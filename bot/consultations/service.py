@@ -1,17 +1,24 @@
-"""Consultation lifecycle: import, launch, opening window, closing, and the cached definitions."""
+"""Consultation lifecycle: import, launch, opening window, closing, and the cached definitions.
+
+`Loaded` and `State` live in bot/consultations/loaded.py (the results and the flow need them without the
+lifecycle); they are imported here for the callers that know them from this module."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from bot.consultations.loaded import Loaded, State
+from bot.consultations.loading import load_definition
+from bot.consultations.model import definition_to_json
+from bot.consultations.publishing import closed_notice, results_replies
 from bot.dates import format_when
 from bot.events import ChatRef
 from bot.formatting import Rich, b, doc, i, p
 from bot.i18n import Translator, translator
+from bot.outbox.codec import reply_to_json
+from bot.private_results import organizers_to_notify
 from bot.replies import Invite, Reply, Send
 from storage import consultations as store
 from storage.outbox import Outgoing
@@ -19,29 +26,12 @@ from storage.tables import Consultation
 
 if TYPE_CHECKING:
     from bot.authority import Scope
-    from bot.consultations.definition import ConsultationDefinition
+    from bot.consultations.model import ConsultationDefinition
     from bot.context import Context
     from bot.engine import Engine
 
 SCHEDULER = "civicbot:scheduler"
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # definitions may be imported after they opened
-
-
-class State(StrEnum):
-    DRAFT = "draft"  # not open yet
-    OPEN = "open"
-    CLOSED = "closed"
-
-
-@dataclass(frozen=True)
-class Loaded:
-    row: Consultation
-    definition: ConsultationDefinition
-
-    @property
-    def id(self) -> int:
-        assert self.row.id is not None
-        return self.row.id
 
 
 class ConsultationService:
@@ -51,8 +41,6 @@ class ConsultationService:
 
     def definition_of(self, row: Consultation) -> ConsultationDefinition:
         """Parsed once per version of the source, then served from memory."""
-        from bot.consultations.definition import load_definition
-
         cached = self._definitions.get(row.id or 0)
         if cached is None or cached[0] != row.source:
             cached = (row.source, load_definition(row.source, t=translator("en"), now=LONG_AGO))
@@ -100,8 +88,6 @@ class ConsultationService:
         ConsultationTaken (the id belongs to a consultation outside the importer's `scope`). A consultation
         belongs to the importer's community when they administer exactly one; else to nobody until its
         first launch."""
-        from bot.consultations.definition import definition_to_json, load_definition
-
         engine = self.engine
         definition = load_definition(source, t=t, now=LONG_AGO)
         row = Consultation(
@@ -177,10 +163,6 @@ class ConsultationService:
         results are not public, only that it closed and how many took part (the results then go to its
         organizers in private). The submissions still waiting sealed are written before the results are
         read (storage.consultations.close_consultation)."""
-        from bot.consultations.publishing import closed_notice, results_replies
-        from bot.outbox.codec import reply_to_json
-        from bot.private_results import organizers_to_notify
-
         engine = self.engine
         loaded = await self.get(consultation_id)
         if loaded is None:
@@ -267,3 +249,6 @@ def _sole_community(scope: Scope | None) -> int | None:
     if scope is None or scope.everywhere or len(scope.ids) != 1:
         return None
     return next(iter(scope.ids))
+
+
+__all__ = ["ConsultationService", "Loaded", "State"]
