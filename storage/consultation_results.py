@@ -90,6 +90,7 @@ def kind_of(question_type: str) -> Kind:
         raise ValueError(f"unknown question type {question_type!r}") from None
 
 
+# (SQLModel sets `__table__` when it builds the class; its type information does not declare it)
 ANSWER: Table = AnswerRow.__table__  # type: ignore[attr-defined]
 SUBMISSION: Table = Submission.__table__  # type: ignore[attr-defined]
 

@@ -148,12 +148,12 @@ async def record_launch_message(
     db: Database, consultation_id: int, platform: str, chat_id: str, message_id: str
 ) -> None:
     async with db.write() as session:
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(ConsultationLaunch)
             .where(
                 col(ConsultationLaunch.consultation_id) == consultation_id,
-                ConsultationLaunch.platform == platform,
-                ConsultationLaunch.chat_id == chat_id,
+                col(ConsultationLaunch.platform) == platform,
+                col(ConsultationLaunch.chat_id) == chat_id,
             )
             .values(message_id=message_id)
         )
@@ -182,7 +182,7 @@ async def open_consultation_deadlines(db: Database) -> list[tuple[int, datetime 
 async def mark_opening_announced(db: Database, consultation_id: int) -> bool:
     """True for the one caller that gets to announce the opening."""
     async with db.write() as session:
-        result = await session.exec(  # type: ignore[call-overload]
+        result = await session.exec(
             update(Consultation)
             .where(col(Consultation.id) == consultation_id, col(Consultation.opening_announced).is_(False))
             .values(opening_announced=True)

@@ -98,11 +98,11 @@ async def save_draft(db: Database, draft: ConsultationDraft) -> None:
 
 async def delete_draft(db: Database, consultation_id: int, platform: str, user_id: str) -> None:
     async with db.write() as session:
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             delete(ConsultationDraft).where(
                 col(ConsultationDraft.consultation_id) == consultation_id,
-                ConsultationDraft.platform == platform,
-                ConsultationDraft.user_id == user_id,
+                col(ConsultationDraft.platform) == platform,
+                col(ConsultationDraft.user_id) == user_id,
             )
         )
     await db.keys.destroy(draft_key_name(consultation_id, platform, user_id))

@@ -261,7 +261,8 @@ async def _take_part(
     session: AsyncSession, consultation: Consultation, platform: str, user_id: str, erased_as: str | None
 ) -> None:
     assert consultation.id is not None
-    if erased_as and await session.get(Participation, (consultation.id, ERASED, erased_as)):
+    erased_row = (consultation.id, ERASED, erased_as)
+    if erased_as and await session.get(Participation, erased_row) is not None:
         raise AlreadySubmitted(consultation.slug)
     try:
         async with session.begin_nested():
@@ -319,7 +320,7 @@ async def submit(
                 submission_id = editing
                 if await session.get(Submission, editing) is None:
                     raise AnswersGone(editing)
-                await session.exec(delete(AnswerRow).where(col(AnswerRow.submission_id) == editing))  # type: ignore[call-overload]
+                await session.exec(delete(AnswerRow).where(col(AnswerRow.submission_id) == editing))
             else:
                 await _take_part(session, consultation, platform, user_id, erased_as)
                 submission_id = new_submission_id()
@@ -327,7 +328,7 @@ async def submit(
                     Submission(id=submission_id, consultation_id=cid, platform=platform, user_id=user_id)
                 )
                 await session.flush()
-            await session.exec(insert(AnswerRow), params=_answer_values(submission_id, cid, pieces))  # type: ignore[call-overload]
+            await session.exec(insert(AnswerRow), params=_answer_values(submission_id, cid, pieces))
         else:
             key = await db.keys.obtain(consultation_key_name(cid))
             if editing is None:
@@ -339,11 +340,11 @@ async def submit(
                 session.add(SealedSubmission(id=submission_id, consultation_id=cid, sealed=sealed))
             else:
                 submission_id = await _seal_change(session, db.keys, key, cid, editing, pieces)
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             delete(ConsultationDraft).where(
                 col(ConsultationDraft.consultation_id) == cid,
-                ConsultationDraft.platform == platform,
-                ConsultationDraft.user_id == user_id,
+                col(ConsultationDraft.platform) == platform,
+                col(ConsultationDraft.user_id) == user_id,
             )
         )
     if consultation.anonymous:
@@ -364,7 +365,7 @@ async def _seal_change(
     for waiting in await _waiting_in(session, keys, cid):
         if waiting.receipt == receipt:
             sealed = _sealed_payload(key, cid, waiting.id, receipt, pieces, waiting.editing)
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(SealedSubmission).where(col(SealedSubmission.id) == waiting.id).values(sealed=sealed)
             )
             return waiting.id
@@ -416,9 +417,7 @@ async def _flush_in(
     if not chosen:
         return 0
     await _write_clear(session, consultation_id, chosen)
-    await session.exec(  # type: ignore[call-overload]
-        delete(SealedSubmission).where(col(SealedSubmission.id).in_([w.id for w in chosen]))
-    )
+    await session.exec(delete(SealedSubmission).where(col(SealedSubmission.id).in_([w.id for w in chosen])))
     return len(chosen)
 
 
@@ -432,7 +431,7 @@ async def _write_clear(session: AsyncSession, consultation_id: int, chosen: list
         else ()
     )
     if existing:
-        await session.exec(delete(AnswerRow).where(col(AnswerRow.submission_id).in_(existing)))  # type: ignore[call-overload]
+        await session.exec(delete(AnswerRow).where(col(AnswerRow.submission_id).in_(existing)))
     submissions: list[dict[str, Any]] = []
     answers: list[dict[str, Any]] = []
     for waiting in SHUFFLE.sample(chosen, len(chosen)):
@@ -447,9 +446,9 @@ async def _write_clear(session: AsyncSession, consultation_id: int, chosen: list
         answers.extend(_answer_values(submission_id, consultation_id, waiting.pieces))
     SHUFFLE.shuffle(answers)
     if submissions:
-        await session.exec(insert(Submission), params=submissions)  # type: ignore[call-overload]
+        await session.exec(insert(Submission), params=submissions)
     if answers:
-        await session.exec(insert(AnswerRow), params=answers)  # type: ignore[call-overload]
+        await session.exec(insert(AnswerRow), params=answers)
 
 
 class _ArrivedMeanwhile(Exception):
@@ -504,7 +503,7 @@ async def _close_in_one(
     last: bool,
 ) -> bool:
     async with db.write() as session:
-        result = await session.exec(  # type: ignore[call-overload]
+        result = await session.exec(
             update(Consultation)
             .where(col(Consultation.id) == consultation_id, col(Consultation.closed_at).is_(None))
             .values(closed_at=now)
@@ -520,7 +519,7 @@ async def _close_in_one(
             raise _ArrivedMeanwhile
         if waiting:  # (never seen: a flood of submissions at the very close; counted, if not announced)
             await _flush_in(session, db.keys, consultation_id, min_group=0, everything=True)
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             delete(ConsultationDraft).where(col(ConsultationDraft.consultation_id) == consultation_id)
         )
         audit.record(

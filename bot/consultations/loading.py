@@ -281,40 +281,12 @@ def _check_parts(
 
     problems: list[Problem] = []
     top_bad = bad_under() or set()
-    raw_schedule = {key: data[key] for key in _SCHEDULE_KEYS if key in data}
-    schedule: Schedule | None = _partially(
-        lambda raw: Schedule.model_validate(raw, context={DEFER: True}), raw_schedule, top_bad
-    )
-    if schedule is not None:
-        problems += _usable(schedule.schedule_problems(), top_bad)
-        if now is not None and "closes" not in top_bad and schedule.closes_at <= now:
-            closes = local_time(schedule.closes_at, ZoneInfo(schedule.timezone))
-            problems.append(
-                Problem(
-                    ("closes",),
-                    lambda t: t._("This consultation already closed ({closes}).", closes=closes),
-                )
-            )
-
-    raw_questions = data.get("questions")
+    problems += _schedule_problems(data, top_bad, now)
     if definition is not None:
         questions: list[Question | None] = list(definition.questions)
         ids: list[str | None] = [q.id for q in definition.questions]
-    elif isinstance(raw_questions, list):
-        questions, ids = [], []
-        for index, raw in enumerate(raw_questions):
-            bad = bad_under("questions", index)
-            question = None
-            if bad is not None and isinstance(raw, Mapping):
-                question = _partially(
-                    lambda kept: _QUESTION.validate_python(kept, context={DEFER: True}), raw, bad
-                )
-            questions.append(question)
-            if question is not None and "id" not in bad:
-                ids.append(question.id)
-            else:
-                raw_id = number_to_text(raw.get("id")) if isinstance(raw, Mapping) else None
-                ids.append(raw_id.strip() if isinstance(raw_id, str) else None)
+    elif isinstance(data.get("questions"), list):
+        questions, ids = _partial_questions(data["questions"], bad_under)
     else:
         return problems
     for index, question in enumerate(questions):
@@ -323,3 +295,43 @@ def _check_parts(
             problems += [p.under("questions", index) for p in _usable(question.problems(), bad)]
     problems += cross_problems(questions, ids)
     return problems
+
+
+def _schedule_problems(data: Mapping[str, Any], top_bad: set[Any], now: datetime | None) -> list[Problem]:
+    """The dates' own checks, on those of them that validate (and a closing date already past)."""
+    raw_schedule = {key: data[key] for key in _SCHEDULE_KEYS if key in data}
+    schedule: Schedule | None = _partially(
+        lambda raw: Schedule.model_validate(raw, context={DEFER: True}), raw_schedule, top_bad
+    )
+    if schedule is None:
+        return []
+    problems = _usable(schedule.schedule_problems(), top_bad)
+    if now is not None and "closes" not in top_bad and schedule.closes_at <= now:
+        closes = local_time(schedule.closes_at, ZoneInfo(schedule.timezone))
+        problems.append(
+            Problem(("closes",), lambda t: t._("This consultation already closed ({closes}).", closes=closes))
+        )
+    return problems
+
+
+def _partial_questions(
+    raw_questions: list[Any], bad_under: Callable[..., set[Any] | None]
+) -> tuple[list[Question | None], list[str | None]]:
+    """The questions of a file that does not validate as a whole: each one that validates once its bad
+    fields are set aside, and the ids that can be read."""
+    questions: list[Question | None] = []
+    ids: list[str | None] = []
+    for index, raw in enumerate(raw_questions):
+        bad = bad_under("questions", index)
+        question = None
+        if bad is not None and isinstance(raw, Mapping):
+            question = _partially(
+                lambda kept: _QUESTION.validate_python(kept, context={DEFER: True}), raw, bad
+            )
+        questions.append(question)
+        if question is not None and bad is not None and "id" not in bad:
+            ids.append(question.id)
+        else:
+            raw_id = number_to_text(raw.get("id")) if isinstance(raw, Mapping) else None
+            ids.append(raw_id.strip() if isinstance(raw_id, str) else None)
+    return questions, ids

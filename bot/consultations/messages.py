@@ -8,7 +8,7 @@ the fields a model accepts when one is misspelled. The loader is bot/consultatio
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,102 +100,104 @@ def describe(error: Mapping[str, Any], loc: tuple[str | int, ...], data: Any, t:
     kind: str = error["type"]
     ctx: Mapping[str, Any] = error.get("ctx") or {}
     name = loc[-1] if loc else ""
-    types = ", ".join(QUESTION_TYPES)
     if not loc and kind in ("model_type", "model_attributes_type", "dict_type"):
         return t._(
             "The file must describe a consultation: a mapping of fields such as id, title and questions."
         )
     if kind == "missing":
-        if len(loc) >= 3 and loc[-3] == "options" and name == "id":
-            return t._("This option needs an “id”: its French text gives none.")
-        if name == "fr":
-            return t._("The French text (fr) is required.")
-        return t._("The field “{field}” is missing.", field=name)
+        return _describe_missing(loc, name, t)
     if kind == "extra_forbidden":
-        model = _model_at(data, loc[:-1])
-        if model is None:
-            return t._("Unknown field “{field}”.", field=name)
-        keys = _keys(model)
-        close = difflib.get_close_matches(str(name), keys, n=1)
-        if close:
-            return t._(
-                "Unknown field “{field}”; did you mean “{suggestion}”?", field=name, suggestion=close[0]
-            )
-        return t._("Unknown field “{field}”; expected one of: {fields}.", field=name, fields=", ".join(keys))
-    if kind == "invalid_key":
-        return t._("Field names must be text.")
-    if kind == "union_tag_invalid":
-        return t._(
-            "Unknown question type “{type}”; expected one of: {types}.", type=ctx.get("tag"), types=types
-        )
-    if kind == "union_tag_not_found":
-        return t._("The field “type” is missing; expected one of: {types}.", types=types)
-    if kind == "string_type":
-        return t._("Expected a text.")
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return t._("Expected a whole number.")
-    if kind in ("bool_type", "bool_parsing"):
-        return t._("Expected true or false.")
-    if kind in ("list_type", "tuple_type"):
-        return t._("Expected a list.")
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return t._("Expected a mapping of fields (name: value).")
-    if kind == "string_too_short":
-        return t._("This text is empty.")
+        return _describe_unknown_field(loc, name, data, t)
     if kind in ("too_short", "too_long"):
         return _describe_length(kind, name, ctx, t)
-    if kind == "greater_than_equal":
-        return t._("The value must be at least {limit}.", limit=ctx.get("ge"))
-    if kind == "less_than_equal":
-        return t._("The value must be at most {limit}.", limit=ctx.get("le"))
-    if kind == "consultation_id":
-        return t._(
-            "The id “{value}” is not valid: use 3 to 40 lowercase letters, digits and hyphens, "
-            "not starting or ending with a hyphen.",
-            value=ctx.get("value"),
-        )
-    if kind == "key":
-        return t._(
-            "The id “{value}” is not valid: use 1 to {limit} lowercase letters, digits, - and _.",
-            value=ctx.get("value"),
-            limit=KEY_LIMIT,
-        )
-    if kind == "localized_text":
-        return t._("Expected a text, or a mapping of languages (fr, en).")
-    if kind == "text_too_long":
-        return t._(
-            "The text ({language}) is {length} characters long; the limit is {limit}.",
-            language=ctx.get("language"),
-            length=ctx.get("length"),
-            limit=ctx.get("limit"),
-        )
-    if kind == "option":
-        return t._("Expected an option: a text, or a mapping with “id” and “text”.")
-    if kind == "timezone":
-        return t._("Unknown time zone “{value}”; use a name such as Europe/Paris.", value=ctx.get("value"))
-    if kind == "date":
-        return t._(
-            "“{value}” is not a date: write it as 2026-12-01 09:00 (local time).", value=ctx.get("value")
-        )
-    if kind == "relative_date":
-        return t._(
-            "“{value}” depends on today's date: write the full date with its year, such as 2026-12-01 09:00.",
-            value=ctx.get("value"),
-        )
-    if kind == "number":
-        return t._("Expected a number.")
-    if kind == "number_too_long":
-        return t._("A number has at most {limit} digits.", limit=ctx.get("limit"))
-    if kind == "control_character":
-        return t._(
-            "This text contains an invisible control character ({code}) that cannot be kept; remove it.",
-            code=ctx.get("code"),
-        )
-    if kind == "condition_value":
-        return t._("Expected a single value: an option id, yes or no, or a number.")
-    if kind == "condition_values":
-        return t._("Expected a non-empty list of values.")
+    plain = _PLAIN.get(kind)
+    if plain is not None:
+        return plain(t, ctx)
     return t._("Invalid value: {detail}", detail=error.get("msg", kind))
+
+
+def _describe_missing(loc: tuple[str | int, ...], name: str | int, t: Translator) -> str:
+    if len(loc) >= 3 and loc[-3] == "options" and name == "id":
+        return t._("This option needs an “id”: its French text gives none.")
+    if name == "fr":
+        return t._("The French text (fr) is required.")
+    return t._("The field “{field}” is missing.", field=name)
+
+
+def _describe_unknown_field(loc: tuple[str | int, ...], name: str | int, data: Any, t: Translator) -> str:
+    model = _model_at(data, loc[:-1])
+    if model is None:
+        return t._("Unknown field “{field}”.", field=name)
+    keys = _keys(model)
+    close = difflib.get_close_matches(str(name), keys, n=1)
+    if close:
+        return t._("Unknown field “{field}”; did you mean “{suggestion}”?", field=name, suggestion=close[0])
+    return t._("Unknown field “{field}”; expected one of: {fields}.", field=name, fields=", ".join(keys))
+
+
+def _types() -> str:
+    return ", ".join(QUESTION_TYPES)
+
+
+# pydantic's error types (and the definition's own) whose message needs only the error's context
+_PLAIN: dict[str, Callable[[Translator, Mapping[str, Any]], str]] = {
+    "invalid_key": lambda t, ctx: t._("Field names must be text."),
+    "union_tag_invalid": lambda t, ctx: t._(
+        "Unknown question type “{type}”; expected one of: {types}.", type=ctx.get("tag"), types=_types()
+    ),
+    "union_tag_not_found": lambda t, ctx: t._(
+        "The field “type” is missing; expected one of: {types}.", types=_types()
+    ),
+    "string_type": lambda t, ctx: t._("Expected a text."),
+    **dict.fromkeys(
+        ("int_type", "int_parsing", "int_from_float"), lambda t, ctx: t._("Expected a whole number.")
+    ),
+    **dict.fromkeys(("bool_type", "bool_parsing"), lambda t, ctx: t._("Expected true or false.")),
+    **dict.fromkeys(("list_type", "tuple_type"), lambda t, ctx: t._("Expected a list.")),
+    **dict.fromkeys(
+        ("model_type", "model_attributes_type", "dict_type"),
+        lambda t, ctx: t._("Expected a mapping of fields (name: value)."),
+    ),
+    "string_too_short": lambda t, ctx: t._("This text is empty."),
+    "greater_than_equal": lambda t, ctx: t._("The value must be at least {limit}.", limit=ctx.get("ge")),
+    "less_than_equal": lambda t, ctx: t._("The value must be at most {limit}.", limit=ctx.get("le")),
+    "consultation_id": lambda t, ctx: t._(
+        "The id “{value}” is not valid: use 3 to 40 lowercase letters, digits and hyphens, "
+        "not starting or ending with a hyphen.",
+        value=ctx.get("value"),
+    ),
+    "key": lambda t, ctx: t._(
+        "The id “{value}” is not valid: use 1 to {limit} lowercase letters, digits, - and _.",
+        value=ctx.get("value"),
+        limit=KEY_LIMIT,
+    ),
+    "localized_text": lambda t, ctx: t._("Expected a text, or a mapping of languages (fr, en)."),
+    "text_too_long": lambda t, ctx: t._(
+        "The text ({language}) is {length} characters long; the limit is {limit}.",
+        language=ctx.get("language"),
+        length=ctx.get("length"),
+        limit=ctx.get("limit"),
+    ),
+    "option": lambda t, ctx: t._("Expected an option: a text, or a mapping with “id” and “text”."),
+    "timezone": lambda t, ctx: t._(
+        "Unknown time zone “{value}”; use a name such as Europe/Paris.", value=ctx.get("value")
+    ),
+    "date": lambda t, ctx: t._(
+        "“{value}” is not a date: write it as 2026-12-01 09:00 (local time).", value=ctx.get("value")
+    ),
+    "relative_date": lambda t, ctx: t._(
+        "“{value}” depends on today's date: write the full date with its year, such as 2026-12-01 09:00.",
+        value=ctx.get("value"),
+    ),
+    "number": lambda t, ctx: t._("Expected a number."),
+    "number_too_long": lambda t, ctx: t._("A number has at most {limit} digits.", limit=ctx.get("limit")),
+    "control_character": lambda t, ctx: t._(
+        "This text contains an invisible control character ({code}) that cannot be kept; remove it.",
+        code=ctx.get("code"),
+    ),
+    "condition_value": lambda t, ctx: t._("Expected a single value: an option id, yes or no, or a number."),
+    "condition_values": lambda t, ctx: t._("Expected a non-empty list of values."),
+}
 
 
 def raw_at(data: Any, path: Sequence[str | int]) -> Any:
