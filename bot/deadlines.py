@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.runtime import Runtime
 
@@ -157,7 +158,7 @@ class Deadlines:
 
     async def _sleep(self, until: datetime | None) -> None:
         """Sleep until `until` on the clock, or until the jobs change or the runner stops."""
-        waits = [asyncio.ensure_future(self._changed.wait())]
+        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._changed.wait())]
         if until is not None:
             waits.append(asyncio.ensure_future(self.runtime.engine.clock.sleep_until(until)))
         self._asleep = True

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from bot.clock import Clock
 from bot.outbox.codec import reply_from_json
 from bot.replies import DeliveryError, Send
 from bot.runtime import Runtime
@@ -97,7 +98,7 @@ class Dispatcher:
         self._stopping = False
 
     @property
-    def _clock(self):  # type: ignore[no-untyped-def]
+    def _clock(self) -> Clock:
         return self.runtime.engine.clock
 
     def wake(self) -> None:

@@ -127,7 +127,11 @@ class Engine:
 
     async def resident_id(self, event: Event) -> int:
         known = self._residents.get(event.sender.identity)
-        return known if known is not None else (await self.resident(event)).id  # type: ignore[return-value]
+        if known is not None:
+            return known
+        resident = await self.resident(event)
+        assert resident.id is not None  # (a stored row)
+        return resident.id
 
     def forget_cached(self, identity: str) -> None:
         self._residents.pop(identity, None)

@@ -16,7 +16,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
-from confusable_homoglyphs.confusables import confusables_data
+# (confusable-homoglyphs ships no type information)
+from confusable_homoglyphs.confusables import confusables_data  # type: ignore[import-untyped]
 
 from bot.i18n import Translator
 
@@ -109,7 +110,7 @@ def _prototype(character: str) -> str:
     entries = confusables_data.get(character)
     if not entries or len(entries) > 1:  # none, or a prototype that several characters look like
         return character
-    target = entries[0]["c"].strip("\u200e")  # right-to-left glyphs come wrapped in left-to-right marks
+    target: str = entries[0]["c"].strip("\u200e")  # right-to-left glyphs come wrapped in left-to-right marks
     back = confusables_data.get(target, ())
     if len(back) == 1 and back[0]["c"].strip("\u200e") == character:
         return min(character, target)  # two characters that look like each other: the same pick for both

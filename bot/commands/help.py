@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from bot.context import Context
-from bot.formatting import b, code, doc, p, ul
+from bot.formatting import Block, Piece, b, code, doc, p, ul
 
 
 async def handle(ctx: Context, args: str) -> None:
     t = ctx.t
     organizer = await ctx.engine.is_organizer(ctx)
-    items = []
+    items: list[list[Piece]] = []
     for spec in ctx.engine.registry.commands():
         if spec.organizer and not organizer:
             continue
         usage = f"/{spec.name}" + (f" {t._(spec.arguments)}" if spec.arguments else "")
         items.append([code(usage), " — ", t._(spec.summary)])
-    blocks = [p(b(t._("What I can do"))), ul(*items)]
+    blocks: list[Block] = [p(b(t._("What I can do"))), ul(*items)]
     if organizer:
         blocks.append(p(t._("Example: /poll Which day for the street party? | Saturday | Sunday")))
     else:

@@ -127,7 +127,7 @@ def render_png(title: str, subtitle: str, chart_bars: list[Bar], note: str | Non
             parse_math=False,
         )
     buffer = io.BytesIO()
-    canvas.print_png(buffer, metadata=PNG_METADATA)
+    canvas.print_png(buffer, metadata=PNG_METADATA)  # type: ignore[no-untyped-call]  # (matplotlib: unannotated)
     return buffer.getvalue()
 
 

@@ -7,7 +7,7 @@ from bot.consultations import flow
 from bot.consultations.publishing import export_replies, record_access
 from bot.consultations.service import Loaded, State
 from bot.context import Context
-from bot.formatting import b, code, doc, p, ul
+from bot.formatting import Piece, b, code, doc, p, ul
 from storage import consultations as store
 
 
@@ -40,7 +40,7 @@ async def list_all(ctx: Context, args: str) -> None:
         State.OPEN: t._("consultation open"),
         State.CLOSED: t._("consultation closed"),
     }
-    items = [
+    items: list[list[Piece]] = [
         [code(row.slug), " — ", row.title, " — ", names[ctx.engine.consultations.state(row)], " — ",
          t.n_("{count} submission", "{count} submissions", count)]
         for row, count in rows

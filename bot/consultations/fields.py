@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from bot.i18n import LANGUAGES, Translator, normalize_language, translator
+from bot.i18n import LANGUAGES, normalize_language, translator
 from bot.text import TextRefused, clean
 
 # --------------------------------------------------------------------------- limits
@@ -97,7 +97,9 @@ class Problem:
     """
 
     path: tuple[str | int, ...]
-    render: Callable[[Translator], str]
+    # called with the reader's Translator; `...` because the checks bind their values as a lambda's defaults
+    # (`lambda t, name=name: …`), which mypy cannot fit to Callable[[Translator], str]
+    render: Callable[..., str]
     depends: frozenset[str] = frozenset()
 
     def under(self, *prefix: str | int) -> Problem:
@@ -196,7 +198,10 @@ def _condition_values(value: Any) -> tuple[str | int | float, ...] | None:
         return None
     if not isinstance(value, list | tuple) or not value:
         raise custom("condition_values", "expected a non-empty list of values")
-    return tuple(_condition_value(item) for item in value)
+    values = [_condition_value(item) for item in value]
+    if any(item is None for item in values):  # (an empty item of the list: nothing it could match)
+        raise custom("condition_value", "expected a single value")
+    return tuple(item for item in values if item is not None)
 
 
 ConsultationId = Annotated[str, AfterValidator(_check_consultation_id)]

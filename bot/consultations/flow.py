@@ -19,7 +19,7 @@ from bot.consultations.questions.base import Accept
 from bot.consultations.service import Loaded
 from bot.context import Context
 from bot.events import ButtonPress
-from bot.formatting import Rich, b, doc, i, p, ul
+from bot.formatting import Piece, Rich, b, doc, i, p, ul
 from bot.replies import AskInput, Button, Edit, Keyboard, Send
 from storage import consultations as store
 from storage.personal_data import participation_pseudonym
@@ -158,7 +158,7 @@ def ask(ctx: Context, loaded: Loaded, draft: ConsultationDraft, *, in_place: boo
 def summary(ctx: Context, loaded: Loaded, draft: ConsultationDraft) -> None:
     t = ctx.t
     answers = _answers(draft)
-    items = []
+    items: list[list[Piece]] = []
     for question in visible_questions(loaded, answers):
         shown = describe(question, answers[question.id], ctx) if question.id in answers else t._("(skipped)")
         items.append([b(question.text.get(t.language)), " → ", shown])

@@ -54,7 +54,7 @@ def calendar_bytes(meetings: Sequence[Meeting], *, now: datetime) -> bytes:
         first = min(m.starts_at for m in meetings).year - 1
         last = max(m.starts_at for m in meetings).year + 2
         calendar.add_missing_timezones(first_date=date(first, 1, 1), last_date=date(last, 1, 1))
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def event_file(meeting: Meeting, t: Translator, *, now: datetime) -> Attachment:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -134,9 +135,7 @@ async def decide_due(engine: Engine) -> int:
                 meeting.id or 0,
                 starts_at=meeting.starts_at,
                 now=now,
-                build=lambda m, people, offset=offset: reminder_notices(
-                    m, people, offset, default_language=default_language, now=now
-                ),
+                build=partial(reminder_notices, offset=offset, default_language=default_language, now=now),
             )
         elif plan.closing is not None:
             closing, offset = plan.closing, plan.offset
@@ -144,9 +143,7 @@ async def decide_due(engine: Engine) -> int:
                 engine.db,
                 closing,
                 now=now,
-                build=lambda people, closing=closing, offset=offset: closings.reminder_messages(
-                    engine, closing, people, offset, now=now
-                ),
+                build=partial(closings.reminder_messages, engine, closing, offset=offset, now=now),
             )
     if queued:
         engine.outbox_changed()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -45,7 +45,7 @@ class PollService:
         database."""
         pending = self._loading.get((load, poll_id))
         if pending is not None:
-            return await pending  # type: ignore[return-value]
+            return cast(T, await pending)  # (each key's future holds what that `load` returns)
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._loading[(load, poll_id)] = future
         try:

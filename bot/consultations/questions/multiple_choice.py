@@ -88,6 +88,7 @@ class MultipleChoiceQuestion(ChoiceQuestion):
 
     def describe(self, answer: Answer, t: Translator) -> str:
         labels = self.labels(t)
+        assert isinstance(answer, tuple)  # (a multiple choice's answer is its options)
         return ", ".join(labels.get(o, o) for o in answer)
 
     def hints(self, t: Translator, pending: list[str]) -> list[str]:
@@ -119,7 +120,8 @@ class MultipleChoiceQuestion(ChoiceQuestion):
         return None
 
     def pending_when_back(self, answer: Answer | None) -> list[str]:
-        return list(answer or ())  # type: ignore[arg-type]  # a multiple choice's answer is a tuple of ids
+        assert answer is None or isinstance(answer, tuple)  # (a multiple choice's answer: a tuple of ids)
+        return list(answer or ())
 
     def bars(self, result: QuestionResult, t: Translator) -> list[Bar]:
         return [counted(self.option_label(o, t), n, result, t.language) for o, n in result.counts.items()]

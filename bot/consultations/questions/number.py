@@ -91,12 +91,14 @@ class NumberQuestion(NumericQuestion):
             elif low is not None:
                 message = t._("Answer with a number of at least {minimum}.", minimum=format_number(low, t))
             else:
+                assert high is not None  # (outside the bounds, so one of them is set)
                 message = t._("Answer with a number of at most {maximum}.", maximum=format_number(high, t))
             raise AnswerError(message)
         return value
 
     def answer_from_rows(self, rows: Sequence[Any]) -> Answer:
-        return int(rows[0].number) if self.integer else rows[0].number  # type: ignore[no-any-return]
+        number: float = rows[0].number
+        return int(number) if self.integer else number
 
     def hints(self, t: Translator, pending: list[str]) -> list[str]:
         bounds = [t._("a whole number") if self.integer else t._("a number")]

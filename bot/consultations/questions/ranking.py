@@ -80,7 +80,8 @@ class RankingQuestion(ChoiceQuestion):
         return ", ".join(f"{n}. {labels.get(o, o)}" for n, o in enumerate(ranking, start=1))
 
     def describe(self, answer: Answer, t: Translator) -> str:
-        return self._ranked(answer, t)  # type: ignore[arg-type]  # a ranking is a tuple of ids
+        assert isinstance(answer, tuple)  # (a ranking: a tuple of ids)
+        return self._ranked(answer, t)
 
     def hints(self, t: Translator, pending: list[str]) -> list[str]:
         hints = [
