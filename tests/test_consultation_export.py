@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -189,51 +190,67 @@ async def test_the_file_is_streamed_in_pieces(db: Database) -> None:
 # --- JSON -------------------------------------------------------------------------------------------------
 
 
+_JSON_KINDS: dict[str, Callable[[Any], bool]] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
 def validate(instance: Any, schema: dict[str, Any], path: str = "$") -> None:
     """The subset of JSON Schema that RESULTS_SCHEMA uses (no dependency for one schema)."""
-    kinds = {
-        "object": lambda v: isinstance(v, dict),
-        "array": lambda v: isinstance(v, list),
-        "string": lambda v: isinstance(v, str),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "boolean": lambda v: isinstance(v, bool),
-        "null": lambda v: v is None,
-    }
     if "oneOf" in schema:
-        matches = 0
-        for option in schema["oneOf"]:
-            try:
-                validate(instance, option, path)
-                matches += 1
-            except AssertionError:
-                pass
-        assert matches == 1, f"{path}: matches {matches} of oneOf"
+        _validate_one_of(instance, schema["oneOf"], path)
         return
+    _validate_value(instance, schema, path)
+    if isinstance(instance, dict):
+        _validate_object(instance, schema, path)
+    if isinstance(instance, list) and "items" in schema:
+        for n, item in enumerate(instance):
+            validate(item, schema["items"], f"{path}[{n}]")
+
+
+def _validate_one_of(instance: Any, options: list[dict[str, Any]], path: str) -> None:
+    matches = 0
+    for option in options:
+        try:
+            validate(instance, option, path)
+            matches += 1
+        except AssertionError:
+            pass
+    assert matches == 1, f"{path}: matches {matches} of oneOf"
+
+
+def _validate_value(instance: Any, schema: dict[str, Any], path: str) -> None:
+    """``type``, ``const``, ``enum`` and ``minimum``."""
     if "type" in schema:
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        assert any(kinds[k](instance) for k in types), f"{path}: not {types}"
+        assert any(_JSON_KINDS[k](instance) for k in types), f"{path}: not {types}"
     if "const" in schema:
         assert instance == schema["const"], f"{path}: not {schema['const']!r}"
     if "enum" in schema:
         assert instance in schema["enum"], f"{path}: not in {schema['enum']}"
     if "minimum" in schema and instance is not None:
         assert instance >= schema["minimum"], f"{path}: below {schema['minimum']}"
-    if isinstance(instance, dict):
-        for key in schema.get("required", ()):
-            assert key in instance, f"{path}: missing {key}"
-        properties = schema.get("properties", {})
-        extra = schema.get("additionalProperties", True)
-        for key, value in instance.items():
-            if key in properties:
-                validate(value, properties[key], f"{path}.{key}")
-            elif extra is False:
-                raise AssertionError(f"{path}: unexpected {key}")
-            elif isinstance(extra, dict):
-                validate(value, extra, f"{path}.{key}")
-    if isinstance(instance, list) and "items" in schema:
-        for n, item in enumerate(instance):
-            validate(item, schema["items"], f"{path}[{n}]")
+
+
+def _validate_object(instance: dict[str, Any], schema: dict[str, Any], path: str) -> None:
+    """``required``, ``properties`` and ``additionalProperties``."""
+    for key in schema.get("required", ()):
+        assert key in instance, f"{path}: missing {key}"
+    properties = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    for key, value in instance.items():
+        if key in properties:
+            validate(value, properties[key], f"{path}.{key}")
+        elif extra is False:
+            raise AssertionError(f"{path}: unexpected {key}")
+        elif isinstance(extra, dict):
+            validate(value, extra, f"{path}.{key}")
 
 
 def test_the_validator_catches_a_wrong_document() -> None:

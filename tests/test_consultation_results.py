@@ -16,6 +16,7 @@ from babel.numbers import format_decimal, format_percent
 from bench.results import answer_rows, bulk_insert, create_consultation, example_definition, generate
 from bot.consultations.definition import ConsultationDefinition
 from bot.consultations.export import export_csv
+from bot.consultations.questions import Question
 from bot.consultations.results import (
     consultation_results,
     free_text_line,
@@ -24,10 +25,11 @@ from bot.consultations.results import (
     scale_label,
     shapes_of,
 )
-from bot.i18n import translator
+from bot.i18n import Translator, translator
 from storage.consultation_results import (
     MIN_GROUP,
     Condition,
+    QuestionResult,
     QuestionShape,
     Results,
     compute_results,
@@ -145,43 +147,73 @@ def check_against_csv(
         result = results.question(question.id)
         want = expected[question.id]
         assert result.respondents == want["respondents"], question.id
-        for key in ("counts", "ranks", "borda", "distribution"):
-            if key in want:
-                assert getattr(result, key) == want[key], (question.id, key)
-        for key in ("mean", "median"):
-            if key in want:
-                assert result_value(result, key) == pytest.approx(want[key], rel=1e-9), (question.id, key)
-                if want[key] is not None:
-                    assert format_decimal(want[key], format="#,##0.##", locale=language) in text
-        respondents = want["respondents"]
-        for option, count in want.get("counts", {}).items() if question.type != "ranking" else ():
-            share = format_percent(count / respondents if respondents else 0, locale=language)
-            line = t._(
-                "{label}: {count} ({share})",
-                label=option_label(question, option, t),
-                count=count,
-                share=share,
-            )
-            assert line in text, line
-        for value, count in want.get("distribution", {}).items():
-            share = format_percent(count / respondents if respondents else 0, locale=language)
-            label = scale_label(question, value, t)  # type: ignore[arg-type]
-            line = t._("{label}: {count} ({share})", label=label, count=count, share=share)
-            assert line in text, line
-        for option, points in want.get("borda", {}).items():
-            label = option_label(question, option, t)
-            number = format_decimal(points, format="#,##0.##", locale=language)
-            assert any(label in line and f"{number} point" in line for line in text.splitlines()), (
-                label,
-                points,
-            )
+        check_figures(question, result, want, text, language)
+        check_shares(question, want, text, t, language)
+        check_borda(question, want, text, t, language)
         if question.type == "free_text":
-            number = format_decimal(respondents, format="#,##0.##", locale=language)
-            line = free_text_line(result, t)
-            assert line in text.splitlines() and line.startswith(number + " ")
-            for row in rows:  # the texts themselves never reach a chat message
-                if row[question.id]:
-                    assert row[question.id] not in text
+            check_free_text(question, result, want, rows, text, t, language)
+
+
+def check_figures(
+    question: Question, result: QuestionResult, want: dict[str, Any], text: str, language: str
+) -> None:
+    """Counts, ranks, points, distribution, mean and median equal the CSV's; the message shows the means."""
+    for key in ("counts", "ranks", "borda", "distribution"):
+        if key in want:
+            assert getattr(result, key) == want[key], (question.id, key)
+    for key in ("mean", "median"):
+        if key in want:
+            assert result_value(result, key) == pytest.approx(want[key], rel=1e-9), (question.id, key)
+            if want[key] is not None:
+                assert format_decimal(want[key], format="#,##0.##", locale=language) in text
+
+
+def check_shares(question: Question, want: dict[str, Any], text: str, t: Translator, language: str) -> None:
+    """The message has a "label: count (share)" line per option (not for a ranking) and per scale value."""
+    respondents = want["respondents"]
+    for option, count in want.get("counts", {}).items() if question.type != "ranking" else ():
+        share = format_percent(count / respondents if respondents else 0, locale=language)
+        line = t._(
+            "{label}: {count} ({share})",
+            label=option_label(question, option, t),
+            count=count,
+            share=share,
+        )
+        assert line in text, line
+    for value, count in want.get("distribution", {}).items():
+        share = format_percent(count / respondents if respondents else 0, locale=language)
+        label = scale_label(question, value, t)  # type: ignore[arg-type]
+        line = t._("{label}: {count} ({share})", label=label, count=count, share=share)
+        assert line in text, line
+
+
+def check_borda(question: Question, want: dict[str, Any], text: str, t: Translator, language: str) -> None:
+    """The message shows each option's points next to its label."""
+    for option, points in want.get("borda", {}).items():
+        label = option_label(question, option, t)
+        number = format_decimal(points, format="#,##0.##", locale=language)
+        assert any(label in line and f"{number} point" in line for line in text.splitlines()), (
+            label,
+            points,
+        )
+
+
+def check_free_text(
+    question: Question,
+    result: QuestionResult,
+    want: dict[str, Any],
+    rows: list[Row],
+    text: str,
+    t: Translator,
+    language: str,
+) -> None:
+    """The message counts a free-text question's respondents, and never shows the texts themselves."""
+    number = format_decimal(want["respondents"], format="#,##0.##", locale=language)
+    line = free_text_line(result, t)
+    assert line in text.splitlines() and line.startswith(number + " ")
+    for row in rows:  # the texts themselves never reach a chat message
+        if row[question.id]:
+            assert row[question.id] not in text
 
 
 def result_value(result: Any, key: str) -> Any:

@@ -46,7 +46,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 import discord
@@ -1581,64 +1581,110 @@ class FakeDiscordServer:
         want_response: bool,
     ) -> dict[str, Any] | None:
         now = time.monotonic()
-        if self.interaction_deadline is not None and now - rec.created_at > self.interaction_deadline:
-            raise DiscordAPIError(404, 10062)
-        if rec.callback_type is not None:
-            raise DiscordAPIError(400, 40060)
         ctype = payload.get("type")
         data = payload.get("data")
-        if ctype not in _ALLOWED_CALLBACKS.get(rec.type, set()) or (
-            ctype in (6, 7) and rec.message_id is None
-        ):
-            errs = _FormErrors()
-            errs.add(("type",), "INTERACTION_RESPONSE_TYPE_INVALID", "Invalid interaction response type")
-            errs.raise_if_any()
-        message: dict[str, Any] | None = None
-        channel_id = rec.channel_id
-        if ctype == 4:
-            if not isinstance(data, dict):
-                raise DiscordAPIError(400, 50006)
-            message = self._store_message(
-                int(channel_id or 0),
-                data,
-                files,
-                msg_type=20 if rec.type == 2 else 0,
-                interaction=rec,
-                allowed_flags=MESSAGE_FLAG_SUPPRESS_EMBEDS
-                | MESSAGE_FLAG_SUPPRESS_NOTIFICATIONS
-                | MESSAGE_FLAG_COMPONENTS_V2
-                | MESSAGE_FLAG_EPHEMERAL,
-                errors_path=("data",),
-            )
-            rec.original = message
-        elif ctype == 5:
-            flags = int((data or {}).get("flags") or 0) & MESSAGE_FLAG_EPHEMERAL
-            message = self._store_message(
-                int(channel_id or 0),
-                {},
-                [],
-                msg_type=20 if rec.type == 2 else 0,
-                interaction=rec,
-                extra_flags=flags | MESSAGE_FLAG_LOADING,
-                validate=False,
-            )
-            rec.original = message
-        elif ctype == 7:
-            assert rec.message_id is not None
-            message = self._messages.get(rec.message_id)
-            if message is None:
-                raise DiscordAPIError(404, 10008)
-            self._apply_edit(message, data, files, errors_path=("data",))
-        elif ctype == 9:
-            _validate_modal(data)
-            assert isinstance(data, dict)
-            self._modals[data["custom_id"]] = (copy.deepcopy(data), rec.id)
+        self._check_callback(rec, ctype, now)
+        respond = self._CALLBACK_RESPONSES.get(ctype)
+        message = respond(self, rec, data, files) if respond is not None else None
         rec.callback_type = int(ctype)
         rec.callback_data = copy.deepcopy(data)
         rec.callback_files = list(files)
         rec.acknowledged_at = now
         if not want_response:
             return None
+        return self._callback_body(rec, ctype, message)
+
+    def _check_callback(self, rec: InteractionRecord, ctype: Any, now: float) -> None:
+        """The interaction is still open, not yet answered, and takes this response type."""
+        if self.interaction_deadline is not None and now - rec.created_at > self.interaction_deadline:
+            raise DiscordAPIError(404, 10062)
+        if rec.callback_type is not None:
+            raise DiscordAPIError(400, 40060)
+        if ctype not in _ALLOWED_CALLBACKS.get(rec.type, set()) or (
+            ctype in (6, 7) and rec.message_id is None
+        ):
+            errs = _FormErrors()
+            errs.add(("type",), "INTERACTION_RESPONSE_TYPE_INVALID", "Invalid interaction response type")
+            errs.raise_if_any()
+
+    def _callback_message(
+        self, rec: InteractionRecord, data: Any, files: Sequence[UploadedFile]
+    ) -> dict[str, Any] | None:
+        """CHANNEL_MESSAGE_WITH_SOURCE (4): the response message itself."""
+        if not isinstance(data, dict):
+            raise DiscordAPIError(400, 50006)
+        message = self._store_message(
+            int(rec.channel_id or 0),
+            data,
+            files,
+            msg_type=20 if rec.type == 2 else 0,
+            interaction=rec,
+            allowed_flags=MESSAGE_FLAG_SUPPRESS_EMBEDS
+            | MESSAGE_FLAG_SUPPRESS_NOTIFICATIONS
+            | MESSAGE_FLAG_COMPONENTS_V2
+            | MESSAGE_FLAG_EPHEMERAL,
+            errors_path=("data",),
+        )
+        rec.original = message
+        return message
+
+    def _callback_deferred(
+        self, rec: InteractionRecord, data: Any, files: Sequence[UploadedFile]
+    ) -> dict[str, Any] | None:
+        """DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE (5): a loading message, edited later."""
+        flags = int((data or {}).get("flags") or 0) & MESSAGE_FLAG_EPHEMERAL
+        message = self._store_message(
+            int(rec.channel_id or 0),
+            {},
+            [],
+            msg_type=20 if rec.type == 2 else 0,
+            interaction=rec,
+            extra_flags=flags | MESSAGE_FLAG_LOADING,
+            validate=False,
+        )
+        rec.original = message
+        return message
+
+    def _callback_update(
+        self, rec: InteractionRecord, data: Any, files: Sequence[UploadedFile]
+    ) -> dict[str, Any] | None:
+        """UPDATE_MESSAGE (7): edits the message the component is on."""
+        assert rec.message_id is not None
+        message = self._messages.get(rec.message_id)
+        if message is None:
+            raise DiscordAPIError(404, 10008)
+        self._apply_edit(message, data, files, errors_path=("data",))
+        return message
+
+    def _callback_modal(
+        self, rec: InteractionRecord, data: Any, files: Sequence[UploadedFile]
+    ) -> dict[str, Any] | None:
+        """MODAL (9): remembered, so that a test can submit it."""
+        _validate_modal(data)
+        assert isinstance(data, dict)
+        self._modals[data["custom_id"]] = (copy.deepcopy(data), rec.id)
+        return None
+
+    # What each interaction response type does (the others - 6, 8... - only acknowledge); the message it
+    # creates or edits, if any.
+    _CALLBACK_RESPONSES: ClassVar[
+        dict[
+            Any,
+            Callable[
+                [FakeDiscordServer, InteractionRecord, Any, Sequence[UploadedFile]], dict[str, Any] | None
+            ],
+        ]
+    ] = {
+        4: _callback_message,
+        5: _callback_deferred,
+        7: _callback_update,
+        9: _callback_modal,
+    }
+
+    def _callback_body(
+        self, rec: InteractionRecord, ctype: Any, message: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The ``?with_response=true`` body: the interaction callback response."""
         interaction: dict[str, Any] = {"id": str(rec.id), "type": rec.type}
         if message is not None:
             interaction["response_message_id"] = message["id"]
@@ -2476,34 +2522,7 @@ class DiscordHarness:
                 channel_id = opener.channel_id
             if user_id is None:
                 user_id = opener.user_id
-            inputs = _modal_inputs(modal)
-            known = {c.get("custom_id") for _, c, _ in inputs}
-            unknown = set(values) - known
-            if unknown and validate:
-                raise ValueError(
-                    f"modal {custom_id!r} has no input {sorted(unknown)}; it has {sorted(known)}"
-                )
-            for kind, comp, label in inputs:
-                cid = comp.get("custom_id")
-                value = values.get(cid, comp.get("value") or "")
-                if validate and comp.get("type") == _TEXT_INPUT:
-                    self._check_text_input(comp, value, (label or comp).get("label"))
-                if comp.get("type") == _TEXT_INPUT:
-                    submitted: dict[str, Any] = {"type": 4, "custom_id": cid, "value": value}
-                else:
-                    vals = [value] if isinstance(value, str) else list(value)
-                    submitted = {"type": comp.get("type"), "custom_id": cid, "values": vals}
-                if comp.get("id") is not None:
-                    submitted["id"] = comp["id"]
-                if kind == "label":
-                    wrapper: dict[str, Any] = {"type": _LABEL, "component": submitted}
-                    if label and label.get("id") is not None:
-                        wrapper["id"] = label["id"]
-                    components.append(wrapper)
-                elif kind == "row":
-                    components.append({"type": 1, "components": [submitted]})
-                else:
-                    components.append(submitted)
+            components = self._modal_components(custom_id, modal, values, validate=validate)
         payload = self._base_interaction(
             5,
             {"custom_id": custom_id, "components": components},
@@ -2520,6 +2539,49 @@ class DiscordHarness:
             app_permissions=app_permissions,
         )
         return payload
+
+    def _modal_components(
+        self,
+        custom_id: str,
+        modal: Mapping[str, Any],
+        values: Mapping[str, str | Sequence[str]],
+        *,
+        validate: bool,
+    ) -> list[dict[str, Any]]:
+        """The submitted components of a shown modal, in its layout, from ``{input custom_id: value}``."""
+        inputs = _modal_inputs(modal)
+        known = {c.get("custom_id") for _, c, _ in inputs}
+        unknown = set(values) - known
+        if unknown and validate:
+            raise ValueError(f"modal {custom_id!r} has no input {sorted(unknown)}; it has {sorted(known)}")
+        components: list[dict[str, Any]] = []
+        for kind, comp, label in inputs:
+            cid = comp.get("custom_id")
+            value = values.get(cid, comp.get("value") or "")
+            if validate and comp.get("type") == _TEXT_INPUT:
+                self._check_text_input(comp, value, (label or comp).get("label"))
+            components.append(self._submitted_component(kind, comp, label, value))
+        return components
+
+    @staticmethod
+    def _submitted_component(kind: str, comp: Mapping[str, Any], label: Any, value: Any) -> dict[str, Any]:
+        """One input as the submit carries it, wrapped as the modal showed it (Label, action row, bare)."""
+        cid = comp.get("custom_id")
+        if comp.get("type") == _TEXT_INPUT:
+            submitted: dict[str, Any] = {"type": 4, "custom_id": cid, "value": value}
+        else:
+            vals = [value] if isinstance(value, str) else list(value)
+            submitted = {"type": comp.get("type"), "custom_id": cid, "values": vals}
+        if comp.get("id") is not None:
+            submitted["id"] = comp["id"]
+        if kind == "label":
+            wrapper: dict[str, Any] = {"type": _LABEL, "component": submitted}
+            if label and label.get("id") is not None:
+                wrapper["id"] = label["id"]
+            return wrapper
+        if kind == "row":
+            return {"type": 1, "components": [submitted]}
+        return submitted
 
     @staticmethod
     def _check_text_input(comp: Mapping[str, Any], value: Any, label: Any) -> None:

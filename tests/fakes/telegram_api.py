@@ -41,7 +41,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -277,6 +277,199 @@ def _sort_entities(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return entities
 
 
+def _html_a_argument(attributes: dict[str, str], text: str, begin: int) -> str | None:
+    return attributes.get("href", "")
+
+
+def _html_code_argument(attributes: dict[str, str], text: str, begin: int) -> str | None:
+    css = attributes.get("class", "")
+    return css[len("language-") :] if css.startswith("language-") else None
+
+
+def _html_span_argument(attributes: dict[str, str], text: str, begin: int) -> str | None:
+    if attributes.get("class") != "tg-spoiler":
+        raise HtmlParseError(
+            f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(text, begin)}'
+        )
+    return None
+
+
+def _html_emoji_argument(attributes: dict[str, str], text: str, begin: int) -> str | None:
+    emoji_id = attributes.get("emoji-id", "")
+    if not emoji_id.isdigit() or int(emoji_id) >= 2**63:
+        raise HtmlParseError("Invalid custom emoji identifier specified")
+    return emoji_id
+
+
+def _html_blockquote_argument(attributes: dict[str, str], text: str, begin: int) -> str | None:
+    return "expandable" if "expandable" in attributes else None
+
+
+def _html_no_argument(attributes: dict[str, str], text: str, begin: int) -> str | None:
+    return None
+
+
+# A start tag's argument (link, language, emoji id...) from its attributes, per tag.
+_HTML_TAG_ARGUMENTS: dict[str, Callable[[dict[str, str], str, int], str | None]] = {
+    "a": _html_a_argument,
+    "code": _html_code_argument,
+    "span": _html_span_argument,
+    "tg-emoji": _html_emoji_argument,
+    "blockquote": _html_blockquote_argument,
+}
+
+
+class _HtmlParser:
+    """The state of one ``parse_html`` run: a cursor in ``text``, the output and the open tags."""
+
+    def __init__(self, text: str, strict_ampersand: bool) -> None:
+        self.text = text
+        self.n = len(text)
+        self.i = 0
+        self.strict_ampersand = strict_ampersand
+        self.out: list[str] = []
+        self.entities: list[dict[str, Any]] = []
+        self.stack: list[tuple[str, str | None, int]] = []
+        self.u16 = 0
+
+    def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        text, n = self.text, self.n
+        search = _HTML_SPECIAL_RE.search
+        while True:
+            match = search(text, self.i)
+            stop = match.start() if match else n
+            if stop > self.i:
+                self._emit(text[self.i : stop])
+            if match is None:
+                break
+            self.i = stop
+            if text[stop] == "&":
+                self._ampersand()
+            elif stop + 1 < n and text[stop + 1] == "/":
+                self._end_tag()
+            else:
+                self._start_tag()
+        if self.stack:
+            raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{self.stack[-1][0]}"')
+        return "".join(self.out), _merge_pre_code(self.entities)
+
+    def _emit(self, chunk: str) -> None:
+        self.out.append(chunk)
+        self.u16 += _u16len(chunk)
+
+    def _skip_spaces(self, j: int) -> int:
+        text, n = self.text, self.n
+        while j < n and text[j] in _SPACES:
+            j += 1
+        return j
+
+    def _skip_tag_name(self, j: int) -> int:
+        text, n = self.text, self.n
+        while j < n and text[j] not in _SPACES and text[j] != ">":
+            j += 1
+        return j
+
+    def _ampersand(self) -> None:
+        i = self.i
+        entity = _HTML_ENTITY_RE.match(self.text, i)
+        decoded = _decode_html_entity(entity) if entity else None
+        if decoded is None or entity is None:
+            if self.strict_ampersand:
+                raise HtmlParseError(
+                    f"Unescaped '&' at byte offset {_byte_offset(self.text, i)}: use &amp; "
+                    "(fake server: strict_ampersand)"
+                )
+            self._emit("&")
+            self.i = i + 1
+            return
+        self._emit(decoded)
+        self.i = entity.end()
+
+    def _end_tag(self) -> None:
+        text, n, begin = self.text, self.n, self.i
+        if not self.stack:
+            raise HtmlParseError(f"Unexpected end tag at byte offset {_byte_offset(text, begin)}")
+        j = self._skip_tag_name(begin + 2)
+        end_name = text[begin + 2 : j].lower()
+        j = self._skip_spaces(j)
+        if j >= n or text[j] != ">":
+            raise HtmlParseError(f"Unclosed end tag at byte offset {_byte_offset(text, begin)}")
+        tag, argument, start = self.stack.pop()
+        if end_name and end_name != tag:
+            raise HtmlParseError(
+                f"Unmatched end tag at byte offset {_byte_offset(text, begin)}, "
+                f'expected "</{tag}>", found "</{end_name}>"'
+            )
+        if self.u16 > start:
+            entity_dict = _html_tag_entity(tag, argument, start, self.u16 - start)
+            if entity_dict is not None:
+                self.entities.append(entity_dict)
+        self.i = j + 1
+
+    def _start_tag(self) -> None:
+        text, begin = self.text, self.i
+        j = self._skip_tag_name(begin + 1)
+        if j >= self.n:
+            raise HtmlParseError(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
+        tag = text[begin + 1 : j].lower()
+        if tag not in _HTML_TAGS:
+            raise HtmlParseError(f'Unsupported start tag "{tag}" at byte offset {_byte_offset(text, begin)}')
+        self.i = j
+        attributes = self._attributes(tag, begin)
+        argument = _HTML_TAG_ARGUMENTS.get(tag, _html_no_argument)(attributes, text, begin)
+        self.stack.append((tag, argument, self.u16))
+
+    def _attributes(self, tag: str, begin: int) -> dict[str, str]:
+        """Read a start tag's attributes up to and including its ``>``."""
+        attributes: dict[str, str] = {}
+        while True:
+            self.i = self._skip_spaces(self.i)
+            if self.i >= self.n:
+                raise HtmlParseError(f"Unclosed start tag at byte offset {_byte_offset(self.text, begin)}")
+            if self.text[self.i] == ">":
+                self.i += 1
+                return attributes
+            name, value = self._attribute(tag, begin)
+            attributes[name] = value
+
+    def _attribute(self, tag: str, begin: int) -> tuple[str, str]:
+        text, n = self.text, self.n
+        i = self.i
+        while i < n and text[i] not in _SPACES and text[i] not in "=>":
+            i += 1
+        name = text[self.i : i].lower()
+        if not name:
+            raise HtmlParseError(
+                f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(text, begin)}'
+            )
+        i = self._skip_spaces(i)
+        if i >= n or text[i] != "=":
+            self.i = i
+            return name, ""
+        i = self._skip_spaces(i + 1)
+        if i >= n:
+            raise HtmlParseError(f'Unclosed start tag "{tag}" at byte offset {_byte_offset(text, begin)}')
+        self.i = i
+        return name, self._attribute_value(begin)
+
+    def _attribute_value(self, begin: int) -> str:
+        text, n, i = self.text, self.n, self.i
+        quote = text[i]
+        if quote in "\"'":
+            close = text.find(quote, i + 1)
+            if close < 0:
+                raise HtmlParseError(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
+            self.i = close + 1
+            return _unescape_attribute(text[i + 1 : close])
+        while i < n and ((text[i].isascii() and text[i].isalnum()) or text[i] in ".-"):
+            i += 1
+        if i < n and text[i] not in _SPACES and text[i] != ">":
+            raise HtmlParseError(f"Unexpected end of name token at byte offset {_byte_offset(text, self.i)}")
+        value = text[self.i : i].lower()
+        self.i = i
+        return value
+
+
 def parse_html(text: str, *, strict_ampersand: bool = True) -> tuple[str, list[dict[str, Any]]]:
     """Parse Bot API HTML into ``(plain_text, entities)`` like TDLib does.
 
@@ -284,140 +477,7 @@ def parse_html(text: str, *, strict_ampersand: bool = True) -> tuple[str, list[d
     raw ``<``.  A raw ``&`` that starts no entity is refused too when ``strict_ampersand`` (the
     documented rule); the real server is lenient there and keeps it as text.
     """
-    out: list[str] = []
-    entities: list[dict[str, Any]] = []
-    stack: list[tuple[str, str | None, int]] = []
-    u16 = 0
-    n = len(text)
-    i = 0
-    search = _HTML_SPECIAL_RE.search
-    while True:
-        match = search(text, i)
-        stop = match.start() if match else n
-        if stop > i:
-            chunk = text[i:stop]
-            out.append(chunk)
-            u16 += _u16len(chunk)
-        if match is None:
-            break
-        i = stop
-        if text[i] == "&":
-            entity = _HTML_ENTITY_RE.match(text, i)
-            decoded = _decode_html_entity(entity) if entity else None
-            if decoded is None or entity is None:
-                if strict_ampersand:
-                    raise HtmlParseError(
-                        f"Unescaped '&' at byte offset {_byte_offset(text, i)}: use &amp; "
-                        "(fake server: strict_ampersand)"
-                    )
-                out.append("&")
-                u16 += 1
-                i += 1
-                continue
-            out.append(decoded)
-            u16 += _u16len(decoded)
-            i = entity.end()
-            continue
-        begin = i
-        i += 1
-        if i < n and text[i] == "/":
-            if not stack:
-                raise HtmlParseError(f"Unexpected end tag at byte offset {_byte_offset(text, begin)}")
-            j = i + 1
-            while j < n and text[j] not in _SPACES and text[j] != ">":
-                j += 1
-            end_name = text[i + 1 : j].lower()
-            while j < n and text[j] in _SPACES:
-                j += 1
-            if j >= n or text[j] != ">":
-                raise HtmlParseError(f"Unclosed end tag at byte offset {_byte_offset(text, begin)}")
-            tag, argument, start = stack.pop()
-            if end_name and end_name != tag:
-                raise HtmlParseError(
-                    f"Unmatched end tag at byte offset {_byte_offset(text, begin)}, "
-                    f'expected "</{tag}>", found "</{end_name}>"'
-                )
-            if u16 > start:
-                entity_dict = _html_tag_entity(tag, argument, start, u16 - start)
-                if entity_dict is not None:
-                    entities.append(entity_dict)
-            i = j + 1
-            continue
-        j = i
-        while j < n and text[j] not in _SPACES and text[j] != ">":
-            j += 1
-        if j >= n:
-            raise HtmlParseError(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
-        tag = text[i:j].lower()
-        if tag not in _HTML_TAGS:
-            raise HtmlParseError(f'Unsupported start tag "{tag}" at byte offset {_byte_offset(text, begin)}')
-        attributes: dict[str, str] = {}
-        i = j
-        while True:
-            while i < n and text[i] in _SPACES:
-                i += 1
-            if i >= n:
-                raise HtmlParseError(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
-            if text[i] == ">":
-                i += 1
-                break
-            name_start = i
-            while i < n and text[i] not in _SPACES and text[i] not in "=>":
-                i += 1
-            name = text[name_start:i].lower()
-            if not name:
-                raise HtmlParseError(
-                    f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(text, begin)}'
-                )
-            while i < n and text[i] in _SPACES:
-                i += 1
-            if i >= n or text[i] != "=":
-                attributes[name] = ""
-                continue
-            i += 1
-            while i < n and text[i] in _SPACES:
-                i += 1
-            if i >= n:
-                raise HtmlParseError(f'Unclosed start tag "{tag}" at byte offset {_byte_offset(text, begin)}')
-            quote = text[i]
-            if quote in "\"'":
-                close = text.find(quote, i + 1)
-                if close < 0:
-                    raise HtmlParseError(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
-                value = _unescape_attribute(text[i + 1 : close])
-                i = close + 1
-            else:
-                value_start = i
-                while i < n and ((text[i].isascii() and text[i].isalnum()) or text[i] in ".-"):
-                    i += 1
-                value = text[value_start:i].lower()
-                if i < n and text[i] not in _SPACES and text[i] != ">":
-                    raise HtmlParseError(
-                        f"Unexpected end of name token at byte offset {_byte_offset(text, value_start)}"
-                    )
-            attributes[name] = value
-        argument: str | None = None
-        if tag == "a":
-            argument = attributes.get("href", "")
-        elif tag == "code":
-            css = attributes.get("class", "")
-            argument = css[len("language-") :] if css.startswith("language-") else None
-        elif tag == "span":
-            if attributes.get("class") != "tg-spoiler":
-                raise HtmlParseError(
-                    f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(text, begin)}'
-                )
-        elif tag == "tg-emoji":
-            emoji_id = attributes.get("emoji-id", "")
-            if not emoji_id.isdigit() or int(emoji_id) >= 2**63:
-                raise HtmlParseError("Invalid custom emoji identifier specified")
-            argument = emoji_id
-        elif tag == "blockquote":
-            argument = "expandable" if "expandable" in attributes else None
-        stack.append((tag, argument, u16))
-    if stack:
-        raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
-    return "".join(out), _merge_pre_code(entities)
+    return _HtmlParser(text, strict_ampersand).parse()
 
 
 def _html_tag_entity(tag: str, argument: str | None, offset: int, length: int) -> dict[str, Any] | None:
@@ -487,144 +547,217 @@ def _skip_pre_header(text: str, i: int) -> tuple[int, str | None]:
     return i, language
 
 
-def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
-    """Parse MarkdownV2 into ``(plain_text, entities)`` with TDLib's errors (reserved characters...)."""
-    out: list[str] = []
-    entities: list[dict[str, Any]] = []
-    # [type, start_u16, byte index of the marker, index in out, argument]
-    stack: list[list[Any]] = []
-    u16 = 0
-    n = len(text)
-    i = 0
-    quote_start: int | None = None
-    while i < n:
-        c = text[i]
-        in_code = bool(stack) and stack[-1][0] in _CODE_TYPES
-        if not in_code and (i == 0 or text[i - 1] == "\n"):
-            if c == ">":
-                if quote_start is None:
-                    quote_start = u16
-                i += 1
+# Whether the character at the cursor closes the innermost open entity, per entity kind.
+_MD2_ENDS: dict[str, Callable[[str, str, str], bool]] = {
+    "bold": lambda c, nxt, nxt2: c == "*",
+    "italic": lambda c, nxt, nxt2: c == "_" and nxt != "_",
+    "code": lambda c, nxt, nxt2: c == "`",
+    "pre": lambda c, nxt, nxt2: c == "`" and nxt == "`" and nxt2 == "`",
+    "pre_code": lambda c, nxt, nxt2: c == "`" and nxt == "`" and nxt2 == "`",
+    "text_link": lambda c, nxt, nxt2: c == "]",
+    "custom_emoji": lambda c, nxt, nxt2: c == "]",
+    "underline": lambda c, nxt, nxt2: c == "_" and nxt == "_",
+    "strikethrough": lambda c, nxt, nxt2: c == "~",
+    "spoiler": lambda c, nxt, nxt2: c == "|" and nxt == "|",
+}
+
+
+def _md2_entity(kind: str, start: int, length: int, argument: str | None) -> dict[str, Any]:
+    entity: dict[str, Any] = {"type": kind, "offset": start, "length": length}
+    if kind == "pre_code":
+        entity["type"] = "pre"
+        entity["language"] = argument
+    elif kind == "text_link":
+        entity["url"] = argument
+    elif kind == "custom_emoji":
+        emoji_id = (argument or "").rpartition("id=")[2]
+        if not emoji_id.isdigit():
+            raise HtmlParseError("Invalid custom emoji identifier specified")
+        entity["custom_emoji_id"] = emoji_id
+    return entity
+
+
+class _MarkdownV2Parser:
+    """The state of one ``parse_markdown_v2`` run: a cursor in ``text``, the output, the open entities."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.n = len(text)
+        self.i = 0
+        self.out: list[str] = []
+        self.entities: list[dict[str, Any]] = []
+        # [type, start_u16, byte index of the marker, index in out, argument]
+        self.stack: list[list[Any]] = []
+        self.u16 = 0
+        self.quote_start: int | None = None
+
+    def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        text, n = self.text, self.n
+        while self.i < n:
+            i = self.i
+            c = text[i]
+            in_code = bool(self.stack) and self.stack[-1][0] in _CODE_TYPES
+            if not in_code and (i == 0 or text[i - 1] == "\n") and self._line_start(c):
                 continue
-            if quote_start is not None:
-                end = u16 - 1 if out and out[-1] == "\n" else u16
-                if end > quote_start:
-                    entities.append(
-                        {"type": "blockquote", "offset": quote_start, "length": end - quote_start}
-                    )
-                quote_start = None
-        if c == "\\" and i + 1 < n and 0 < ord(text[i + 1]) <= 126:
-            out.append(text[i + 1])
-            u16 += 1
-            i += 2
-            continue
-        if (in_code and c != "`") or (not in_code and c not in _MD2_RESERVED):
-            out.append(c)
-            u16 += 2 if ord(c) > 0xFFFF else 1
-            i += 1
-            continue
+            if c == "\\" and i + 1 < n and 0 < ord(text[i + 1]) <= 126:
+                self.out.append(text[i + 1])
+                self.u16 += 1
+                self.i += 2
+            elif (in_code and c != "`") or (not in_code and c not in _MD2_RESERVED):
+                self.out.append(c)
+                self.u16 += 2 if ord(c) > 0xFFFF else 1
+                self.i += 1
+            else:
+                self._marker(c)
+        if self.stack:
+            kind, _start, begin, _index, _arg = self.stack[-1]
+            raise HtmlParseError(
+                f"Can't find end of {_MD2_NAMES[kind]} entity at byte offset {_byte_offset(text, begin)}"
+            )
+        if self.quote_start is not None and self.u16 > self.quote_start:
+            self.entities.append(
+                {"type": "blockquote", "offset": self.quote_start, "length": self.u16 - self.quote_start}
+            )
+        return "".join(self.out), _sort_entities(self.entities)
+
+    def _line_start(self, c: str) -> bool:
+        """At a line start: a ``>`` opens or continues a quote (True: consumed), else the quote ends."""
+        if c == ">":
+            if self.quote_start is None:
+                self.quote_start = self.u16
+            self.i += 1
+            return True
+        if self.quote_start is not None:
+            end = self.u16 - 1 if self.out and self.out[-1] == "\n" else self.u16
+            if end > self.quote_start:
+                self.entities.append(
+                    {"type": "blockquote", "offset": self.quote_start, "length": end - self.quote_start}
+                )
+            self.quote_start = None
+        return False
+
+    def _marker(self, c: str) -> None:
+        text, n, i = self.text, self.n, self.i
         nxt = text[i + 1] if i + 1 < n else ""
         nxt2 = text[i + 2] if i + 2 < n else ""
-        top = stack[-1][0] if stack else None
-        if top == "bold":
-            is_end = c == "*"
-        elif top == "italic":
-            is_end = c == "_" and nxt != "_"
-        elif top == "code":
-            is_end = c == "`"
-        elif top in ("pre", "pre_code"):
-            is_end = c == "`" and nxt == "`" and nxt2 == "`"
-        elif top in ("text_link", "custom_emoji"):
-            is_end = c == "]"
-        elif top == "underline":
-            is_end = c == "_" and nxt == "_"
-        elif top == "strikethrough":
-            is_end = c == "~"
-        elif top == "spoiler":
-            is_end = c == "|" and nxt == "|"
+        if self.stack and _MD2_ENDS[self.stack[-1][0]](c, nxt, nxt2):
+            self._close(nxt)
         else:
-            is_end = False
-        if not is_end:
-            begin = i
-            argument = None
-            if c == "_":
-                if nxt == "_":
-                    kind = "underline"
-                    i += 1
-                else:
-                    kind = "italic"
-            elif c == "*":
-                kind = "bold"
-            elif c == "~":
-                kind = "strikethrough"
-            elif c == "|" and nxt == "|":
-                kind = "spoiler"
-                i += 1
-            elif c == "[":
-                kind = "text_link"
-            elif c == "`":
-                if nxt == "`" and nxt2 == "`":
-                    i, argument = _skip_pre_header(text, i + 3)
-                    kind = "pre_code" if argument else "pre"
-                    i -= 1
-                else:
-                    kind = "code"
-            elif c == "!" and nxt == "[":
-                kind = "custom_emoji"
-                i += 1
-            else:
-                raise HtmlParseError(
-                    f"Character '{c}' is reserved and must be escaped with the preceding '\\'"
-                )
-            stack.append([kind, u16, begin, len(out), argument])
-            i += 1
-            continue
-        kind, start, _begin, out_index, argument = stack.pop()
+            self._open(c, nxt, nxt2)
+
+    def _open(self, c: str, nxt: str, nxt2: str) -> None:
+        begin = self.i
+        opener = _MD2_OPENERS.get(c)
+        opened = opener(self, nxt, nxt2) if opener is not None else None
+        if opened is None:
+            raise HtmlParseError(f"Character '{c}' is reserved and must be escaped with the preceding '\\'")
+        kind, argument = opened
+        self.stack.append([kind, self.u16, begin, len(self.out), argument])
+        self.i += 1
+
+    def _open_underscore(self, nxt: str, nxt2: str) -> tuple[str, str | None] | None:
+        if nxt == "_":
+            self.i += 1
+            return "underline", None
+        return "italic", None
+
+    def _open_bold(self, nxt: str, nxt2: str) -> tuple[str, str | None] | None:
+        return "bold", None
+
+    def _open_strikethrough(self, nxt: str, nxt2: str) -> tuple[str, str | None] | None:
+        return "strikethrough", None
+
+    def _open_spoiler(self, nxt: str, nxt2: str) -> tuple[str, str | None] | None:
+        if nxt != "|":
+            return None
+        self.i += 1
+        return "spoiler", None
+
+    def _open_text_link(self, nxt: str, nxt2: str) -> tuple[str, str | None] | None:
+        return "text_link", None
+
+    def _open_code(self, nxt: str, nxt2: str) -> tuple[str, str | None] | None:
+        if nxt != "`" or nxt2 != "`":
+            return "code", None
+        self.i, argument = _skip_pre_header(self.text, self.i + 3)
+        self.i -= 1
+        return ("pre_code" if argument else "pre"), argument
+
+    def _open_custom_emoji(self, nxt: str, nxt2: str) -> tuple[str, str | None] | None:
+        if nxt != "[":
+            return None
+        self.i += 1
+        return "custom_emoji", None
+
+    def _close(self, nxt: str) -> None:
+        kind, start, _begin, out_index, argument = self.stack.pop()
         if kind in ("underline", "spoiler"):
-            i += 1
+            self.i += 1
         elif kind in ("pre", "pre_code"):
-            i += 2
+            self.i += 2
         elif kind in ("text_link", "custom_emoji"):
-            if nxt != "(":
-                argument = "".join(out[out_index:])
-            else:
+            argument = self._link_target(nxt, out_index)
+        if self.u16 > start:
+            self.entities.append(_md2_entity(kind, start, self.u16 - start, argument))
+        self.i += 1
+
+    def _link_target(self, nxt: str, out_index: int) -> str:
+        """After a link's ``]``: its ``(url)`` (the cursor left on the ``)``), else its own text."""
+        if nxt != "(":
+            return "".join(self.out[out_index:])
+        text, n = self.text, self.n
+        i = self.i + 2
+        url_begin = i
+        url: list[str] = []
+        while i < n and text[i] != ")":
+            if text[i] == "\\" and i + 1 < n and 0 < ord(text[i + 1]) <= 126:
+                url.append(text[i + 1])
                 i += 2
-                url_begin = i
-                url: list[str] = []
-                while i < n and text[i] != ")":
-                    if text[i] == "\\" and i + 1 < n and 0 < ord(text[i + 1]) <= 126:
-                        url.append(text[i + 1])
-                        i += 2
-                        continue
-                    url.append(text[i])
-                    i += 1
-                if i >= n:
-                    raise HtmlParseError(
-                        f"Can't find end of a URL at byte offset {_byte_offset(text, url_begin)}"
-                    )
-                argument = "".join(url)
-        if u16 > start:
-            entity: dict[str, Any] = {"type": kind, "offset": start, "length": u16 - start}
-            if kind == "pre_code":
-                entity["type"] = "pre"
-                entity["language"] = argument
-            elif kind == "text_link":
-                entity["url"] = argument
-            elif kind == "custom_emoji":
-                emoji_id = (argument or "").rpartition("id=")[2]
-                if not emoji_id.isdigit():
-                    raise HtmlParseError("Invalid custom emoji identifier specified")
-                entity["custom_emoji_id"] = emoji_id
-            entities.append(entity)
+                continue
+            url.append(text[i])
+            i += 1
+        if i >= n:
+            raise HtmlParseError(f"Can't find end of a URL at byte offset {_byte_offset(text, url_begin)}")
+        self.i = i
+        return "".join(url)
+
+
+# How a reserved character opens an entity (None: it cannot, and must have been escaped).
+_MD2_OPENERS: dict[str, Callable[[_MarkdownV2Parser, str, str], tuple[str, str | None] | None]] = {
+    "_": _MarkdownV2Parser._open_underscore,
+    "*": _MarkdownV2Parser._open_bold,
+    "~": _MarkdownV2Parser._open_strikethrough,
+    "|": _MarkdownV2Parser._open_spoiler,
+    "[": _MarkdownV2Parser._open_text_link,
+    "`": _MarkdownV2Parser._open_code,
+    "!": _MarkdownV2Parser._open_custom_emoji,
+}
+
+
+def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """Parse MarkdownV2 into ``(plain_text, entities)`` with TDLib's errors (reserved characters...)."""
+    return _MarkdownV2Parser(text).parse()
+
+
+def _md_copy_until(text: str, i: int, end_char: str, is_pre: bool, out: list[str]) -> tuple[int, int]:
+    """Copy an entity's text up to its closing marker; returns the marker's index and the UTF-16 length."""
+    n = len(text)
+    u16 = 0
+    while i < n and (text[i] != end_char or (is_pre and text[i + 1 : i + 3] != "``")):
+        out.append(text[i])
+        u16 += 2 if ord(text[i]) > 0xFFFF else 1
         i += 1
-    if stack:
-        kind, _start, begin, _index, _arg = stack[-1]
-        raise HtmlParseError(
-            f"Can't find end of {_MD2_NAMES[kind]} entity at byte offset {_byte_offset(text, begin)}"
-        )
-    if quote_start is not None and u16 > quote_start:
-        entities.append({"type": "blockquote", "offset": quote_start, "length": u16 - quote_start})
-    return "".join(out), _sort_entities(entities)
+    return i, u16
+
+
+def _md_link_url(text: str, i: int) -> tuple[str | None, int]:
+    """After a link's ``]`` at ``i``: its ``(url)`` and the index of the ``)``, or None and ``i``."""
+    if text[i + 1 : i + 2] != "(":
+        return None, i
+    close = text.find(")", i + 2)
+    if close < 0:
+        raise HtmlParseError(f"Can't find end of a URL at byte offset {_byte_offset(text, i + 2)}")
+    return text[i + 2 : close], close
 
 
 def parse_markdown(text: str) -> tuple[str, list[dict[str, Any]]]:
@@ -655,24 +788,14 @@ def parse_markdown(text: str) -> tuple[str, list[dict[str, Any]]]:
             is_pre = True
             i, language = _skip_pre_header(text, i + 2)
         start = u16
-        while i < n and (text[i] != end_char or (is_pre and text[i + 1 : i + 3] != "``")):
-            out.append(text[i])
-            u16 += 2 if ord(text[i]) > 0xFFFF else 1
-            i += 1
+        i, length = _md_copy_until(text, i, end_char, is_pre, out)
+        u16 += length
         if i >= n:
             raise HtmlParseError(
                 f"Can't find end of the entity starting at byte offset {_byte_offset(text, begin)}"
             )
         if c == "[":
-            url = None
-            if text[i + 1 : i + 2] == "(":
-                close = text.find(")", i + 2)
-                if close < 0:
-                    raise HtmlParseError(
-                        f"Can't find end of a URL at byte offset {_byte_offset(text, i + 2)}"
-                    )
-                url = text[i + 2 : close]
-                i = close
+            url, i = _md_link_url(text, i)
             if url and u16 > start:
                 entities.append({"type": "text_link", "offset": start, "length": u16 - start, "url": url})
         elif u16 > start:
@@ -707,6 +830,40 @@ def _trim(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str
     return result, clipped
 
 
+def _check_entity_range(offset: int, length: int, total: int) -> None:
+    if offset < 0:
+        raise ApiError(400, f"Bad Request: receive an entity with incorrect offset {offset}")
+    if length < 0:
+        raise ApiError(400, f"Bad Request: receive an entity with incorrect length {length}")
+    if offset > total:
+        raise ApiError(400, f"Bad Request: entity begins after the end of the text at UTF-16 offset {offset}")
+    if offset + length > total:
+        raise ApiError(
+            400,
+            f"Bad Request: entity beginning at UTF-16 offset {offset} ends after the end of the text "
+            f"at UTF-16 offset {offset + length}",
+        )
+
+
+def _check_entity(entity: Any, total: int) -> int:
+    """Validate one explicit entity against a text of ``total`` UTF-16 units; returns its length."""
+    if not isinstance(entity, dict):
+        raise ApiError(400, "Bad Request: can't parse MessageEntity: expected an Object")
+    kind = entity.get("type")
+    if kind not in _ENTITY_TYPES:
+        raise ApiError(400, "Bad Request: can't parse MessageEntity: Unsupported type specified")
+    offset, length = entity.get("offset"), entity.get("length")
+    for name, value in (("offset", offset), ("length", length)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ApiError(400, f'Bad Request: can\'t parse MessageEntity: Field "{name}" must be a Number')
+    assert isinstance(offset, int) and isinstance(length, int)
+    _check_entity_range(offset, length, total)
+    required = {"text_link": "url", "text_mention": "user", "custom_emoji": "custom_emoji_id"}.get(kind)
+    if required and required not in entity:
+        raise ApiError(400, f"Bad Request: can't parse MessageEntity: Can't find field \"{required}\"")
+    return length
+
+
 def _check_entities(text: str, entities: Any) -> list[dict[str, Any]]:
     """Validate explicit ``entities``/``caption_entities`` like the real API."""
     if not isinstance(entities, list):
@@ -714,36 +871,7 @@ def _check_entities(text: str, entities: Any) -> list[dict[str, Any]]:
     total = _u16len(text)
     checked: list[dict[str, Any]] = []
     for entity in entities:
-        if not isinstance(entity, dict):
-            raise ApiError(400, "Bad Request: can't parse MessageEntity: expected an Object")
-        kind = entity.get("type")
-        if kind not in _ENTITY_TYPES:
-            raise ApiError(400, "Bad Request: can't parse MessageEntity: Unsupported type specified")
-        offset, length = entity.get("offset"), entity.get("length")
-        for name, value in (("offset", offset), ("length", length)):
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise ApiError(
-                    400, f'Bad Request: can\'t parse MessageEntity: Field "{name}" must be a Number'
-                )
-        assert isinstance(offset, int) and isinstance(length, int)
-        if offset < 0:
-            raise ApiError(400, f"Bad Request: receive an entity with incorrect offset {offset}")
-        if length < 0:
-            raise ApiError(400, f"Bad Request: receive an entity with incorrect length {length}")
-        if offset > total:
-            raise ApiError(
-                400, f"Bad Request: entity begins after the end of the text at UTF-16 offset {offset}"
-            )
-        if offset + length > total:
-            raise ApiError(
-                400,
-                f"Bad Request: entity beginning at UTF-16 offset {offset} ends after the end of the text "
-                f"at UTF-16 offset {offset + length}",
-            )
-        required = {"text_link": "url", "text_mention": "user", "custom_emoji": "custom_emoji_id"}.get(kind)
-        if required and required not in entity:
-            raise ApiError(400, f"Bad Request: can't parse MessageEntity: Can't find field \"{required}\"")
-        if length:
+        if _check_entity(entity, total):
             checked.append(dict(entity))
     return _sort_entities(checked)
 
@@ -1065,7 +1193,48 @@ def _validate_inline_keyboard(rows: Any) -> dict[str, Any] | None:
     return {"inline_keyboard": normalized} if total else None
 
 
-def _validate_inline_button(button: Any) -> dict[str, Any]:
+def _check_callback_data_button(value: Any) -> None:
+    if not isinstance(value, str) or not 1 <= len(value.encode()) <= MAX_CALLBACK_DATA_BYTES:
+        raise ApiError(400, BUTTON_DATA_INVALID)
+
+
+def _check_url_button(value: Any) -> None:
+    _check_url(value, "url")
+
+
+def _check_web_app_button(value: Any) -> None:
+    url = value.get("url") if isinstance(value, dict) else None
+    if not isinstance(url, str) or not url.startswith("https://"):
+        raise ApiError(
+            400,
+            f"Bad Request: inline keyboard button Web App URL '{url}' is invalid: "
+            "Only HTTPS links are allowed",
+        )
+
+
+def _refuse_button_type(value: Any) -> None:
+    raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+
+
+def _check_copy_text_button(value: Any) -> None:
+    copied = value.get("text") if isinstance(value, dict) else None
+    if not isinstance(copied, str) or not 1 <= len(copied) <= 256:
+        raise ApiError(400, "Bad Request: BUTTON_COPY_TEXT_INVALID")
+
+
+# The check of an inline button's action value, per action field (the others are taken as they are).
+_INLINE_BUTTON_CHECKS: dict[str, Callable[[Any], None]] = {
+    "callback_data": _check_callback_data_button,
+    "url": _check_url_button,
+    "web_app": _check_web_app_button,
+    "pay": _refuse_button_type,
+    "callback_game": _refuse_button_type,
+    "copy_text": _check_copy_text_button,
+}
+
+
+def _inline_button_action(button: Any) -> str:
+    """Check a button's shape and text; returns its one action field."""
     prefix = "Bad Request: can't parse inline keyboard button: "
     if not isinstance(button, dict):
         raise ApiError(400, prefix + "InlineKeyboardButton must be an Object")
@@ -1078,27 +1247,15 @@ def _validate_inline_button(button: Any) -> dict[str, Any]:
         raise ApiError(400, TEXT_BUTTONS_UNALLOWED)
     if len(actions) > 1:
         raise ApiError(400, prefix + f"exactly one of the optional fields must be used, got {actions}")
-    action = actions[0]
+    return actions[0]
+
+
+def _validate_inline_button(button: Any) -> dict[str, Any]:
+    action = _inline_button_action(button)
     value = button[action]
-    if action == "callback_data":
-        if not isinstance(value, str) or not 1 <= len(value.encode()) <= MAX_CALLBACK_DATA_BYTES:
-            raise ApiError(400, BUTTON_DATA_INVALID)
-    elif action == "url":
-        _check_url(value, "url")
-    elif action == "web_app":
-        url = value.get("url") if isinstance(value, dict) else None
-        if not isinstance(url, str) or not url.startswith("https://"):
-            raise ApiError(
-                400,
-                f"Bad Request: inline keyboard button Web App URL '{url}' is invalid: "
-                "Only HTTPS links are allowed",
-            )
-    elif action in ("pay", "callback_game"):
-        raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
-    elif action == "copy_text":
-        copied = value.get("text") if isinstance(value, dict) else None
-        if not isinstance(copied, str) or not 1 <= len(copied) <= 256:
-            raise ApiError(400, "Bad Request: BUTTON_COPY_TEXT_INVALID")
+    check = _INLINE_BUTTON_CHECKS.get(action)
+    if check is not None:
+        check(value)
     result = {"text": button["text"], action: value}
     for extra in ("style", "icon_custom_emoji_id"):
         if extra in button:
@@ -1903,58 +2060,82 @@ class FakeTelegramServer:
                 data["reply_to_message"] = self._message_dict(target, with_reply=False)
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
-        kind = message.kind
-        if kind == "text":
-            data["text"] = message.plain_text
+        content = self._MESSAGE_CONTENT.get(message.kind)
+        if content is not None:
+            content(self, message, data)
+        if message.reply_markup:
+            data["reply_markup"] = message.reply_markup
+        return data
+
+    def _text_content(self, message: FakeMessage, data: dict[str, Any]) -> None:
+        data["text"] = message.plain_text
+        if message.entities:
+            data["entities"] = message.entities
+
+    def _caption_content(self, message: FakeMessage, data: dict[str, Any]) -> None:
+        if message.plain_text:
+            data["caption"] = message.plain_text
             if message.entities:
-                data["entities"] = message.entities
-        elif kind in ("photo", "document"):
-            file = message.file
-            assert file is not None
-            if kind == "photo":
-                data["photo"] = [
-                    {
-                        "file_id": file.file_id,
-                        "file_unique_id": file.file_unique_id,
-                        "file_size": file.size,
-                        "width": file.width,
-                        "height": file.height,
-                    }
-                ]
-            else:
-                document: dict[str, Any] = {"file_id": file.file_id, "file_unique_id": file.file_unique_id}
-                if file.filename:
-                    document["file_name"] = file.filename
-                if file.mime_type:
-                    document["mime_type"] = file.mime_type
-                document["file_size"] = file.size
-                data["document"] = document
-            if message.plain_text:
-                data["caption"] = message.plain_text
-                if message.entities:
-                    data["caption_entities"] = message.entities
-        elif kind == "sticker":
-            file = message.file
-            assert file is not None
-            data["sticker"] = {
+                data["caption_entities"] = message.entities
+
+    def _photo_content(self, message: FakeMessage, data: dict[str, Any]) -> None:
+        file = message.file
+        assert file is not None
+        data["photo"] = [
+            {
                 "file_id": file.file_id,
                 "file_unique_id": file.file_unique_id,
-                "type": "regular",
-                "width": 512,
-                "height": 512,
-                "is_animated": False,
-                "is_video": False,
-                "emoji": message.extra.get("emoji", "👍"),
                 "file_size": file.size,
+                "width": file.width,
+                "height": file.height,
             }
-        elif kind == "service" and "new_chat_members" in message.extra:
+        ]
+        self._caption_content(message, data)
+
+    def _document_content(self, message: FakeMessage, data: dict[str, Any]) -> None:
+        file = message.file
+        assert file is not None
+        document: dict[str, Any] = {"file_id": file.file_id, "file_unique_id": file.file_unique_id}
+        if file.filename:
+            document["file_name"] = file.filename
+        if file.mime_type:
+            document["mime_type"] = file.mime_type
+        document["file_size"] = file.size
+        data["document"] = document
+        self._caption_content(message, data)
+
+    def _sticker_content(self, message: FakeMessage, data: dict[str, Any]) -> None:
+        file = message.file
+        assert file is not None
+        data["sticker"] = {
+            "file_id": file.file_id,
+            "file_unique_id": file.file_unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": message.extra.get("emoji", "👍"),
+            "file_size": file.size,
+        }
+
+    def _service_content(self, message: FakeMessage, data: dict[str, Any]) -> None:
+        if "new_chat_members" in message.extra:
             data["new_chat_members"] = [
                 self._bot_dict() if uid == self.bot_id else self.users[uid].to_api()
                 for uid in message.extra["new_chat_members"]
             ]
-        if message.reply_markup:
-            data["reply_markup"] = message.reply_markup
-        return data
+
+    # What a message of each kind carries in the API's Message object, besides the common fields.
+    _MESSAGE_CONTENT: ClassVar[
+        dict[str, Callable[[FakeTelegramServer, FakeMessage, dict[str, Any]], None]]
+    ] = {
+        "text": _text_content,
+        "photo": _photo_content,
+        "document": _document_content,
+        "sticker": _sticker_content,
+        "service": _service_content,
+    }
 
     def _store(self, chat: FakeChat, *, from_id: int | None, kind: str, **fields: Any) -> FakeMessage:
         chat.last_message_id += 1
