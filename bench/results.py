@@ -111,7 +111,7 @@ def random_answer(question: Question, rng: random.Random) -> Any:
         return " ".join(rng.choices(WORDS, k=rng.randint(3, 12))).capitalize() + "."
     if question.type == "yes_no":
         return "yes" if rng.random() < 0.6 else "no"
-    ids = question.option_ids  # type: ignore[union-attr]
+    ids = question.option_ids  # type: ignore[union-attr]  # (the remaining types all have options)
     return rng.choices(ids, weights=range(len(ids), 0, -1))[0]
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.events import (
     ButtonPress,
@@ -81,7 +82,7 @@ class ConsoleAdapter:
 
     # -- people act ----------------------------------------------------------------------------------------
 
-    def _event_base(self, person: str, chat: str) -> dict[str, object]:
+    def _event_base(self, person: str, chat: str) -> dict[str, Any]:
         ref = chat_ref(chat)
         return {
             "sender": Person(PLATFORM, person, person.capitalize(), None),
@@ -96,22 +97,22 @@ class ConsoleAdapter:
         command = parse_command(text)
         event: Event
         if command is not None:
-            event = Command(name=command[0], args=command[1], **base)  # type: ignore[arg-type]
+            event = Command(name=command[0], args=command[1], **base)
         else:
-            event = TextMessage(text=text, **base)  # type: ignore[arg-type]
+            event = TextMessage(text=text, **base)
         await self.runtime.dispatch(event)
 
     async def upload(self, person: str, chat: str, filename: str, data: bytes) -> None:
         """A person sends a file's content."""
         base = self._event_base(person, chat)
-        await self.runtime.dispatch(FileUpload(filename=filename, data=data, **base))  # type: ignore[arg-type]
+        await self.runtime.dispatch(FileUpload(filename=filename, data=data, **base))
 
     async def upload_file(self, person: str, chat: str, path: Path) -> None:
         """A person sends a file from disk (the shell's `/upload PATH`): its size on disk is checked before
         anything is read, and reading stops past the limit (a file may grow, or be a pipe)."""
         data = await asyncio.to_thread(read_at_most, path)
         base = self._event_base(person, chat)
-        upload = FileUpload(filename=path.name, data=data or b"", too_large=data is None, **base)  # type: ignore[arg-type]
+        upload = FileUpload(filename=path.name, data=data or b"", too_large=data is None, **base)
         await self.runtime.dispatch(upload)
 
     async def press(self, person: str, chat: str, message: ConsoleMessage, button: Button) -> None:
@@ -124,7 +125,7 @@ class ConsoleAdapter:
         """Press a button by its raw action id (forged ids included: tests need that)."""
         base = self._event_base(person, chat)
         ref = MessageRef(chat_ref(chat), str(message_id)) if message_id is not None else None
-        await self.runtime.dispatch(ButtonPress(action=action, message=ref, **base))  # type: ignore[arg-type]
+        await self.runtime.dispatch(ButtonPress(action=action, message=ref, **base))
 
     # -- the bot answers -------------------------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ async def mirror(client: discord.Client, entry: CalendarEntry) -> MessageRef | N
     if existing is None:
         if entry.cancelled:
             return None
+        # (discord.py's overloads want literal entity types; ours come from one dict)
         created = await guild.create_scheduled_event(**_fields(entry))  # type: ignore[call-overload]
         return MessageRef(entry.community, str(created.id))
     if existing.status is not discord.EventStatus.scheduled:
@@ -67,6 +68,7 @@ async def mirror(client: discord.Client, entry: CalendarEntry) -> MessageRef | N
     else:
         fields = _fields(entry)
         del fields["privacy_level"]
+        # (discord.py's overloads want literal entity types; ours come from one dict)
         await existing.edit(**fields)  # type: ignore[arg-type]
     return None
 

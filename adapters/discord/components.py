@@ -34,6 +34,7 @@ class Router(Protocol):
 
 
 def _router(interaction: discord.Interaction) -> Router:
+    # (CivicClient sets it; discord.py types the client as its base class)
     return interaction.client.router  # type: ignore[attr-defined]
 
 

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import io
 import logging
+from collections.abc import Awaitable
 
 import aiohttp
 import discord
@@ -137,9 +138,9 @@ class DiscordOutlet:
     def _language(self, exchange: Exchange | None) -> str:
         return exchange.language if exchange is not None else self.language
 
-    async def _guard(self, call: object) -> None:
+    async def _guard(self, call: Awaitable[object]) -> None:
         try:
-            await call  # type: ignore[misc]
+            await call
         except FAILURES as error:
             raise delivery_error(error) from error
 

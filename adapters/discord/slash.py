@@ -74,6 +74,7 @@ def _callback(
         await handler(interaction, spec, spec.from_form(values))
 
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    # (discord.py reads these attributes off the callback; a function does not declare them)
     callback.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter("interaction", kind, annotation=discord.Interaction),

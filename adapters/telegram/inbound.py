@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -92,7 +93,7 @@ class UpdateReader:
     async def _text(self, update: Update, message: Message, user: User) -> Event | None:
         text = message.text or ""
         chat = message.chat
-        base = {
+        base: dict[str, Any] = {
             "sender": person(user),
             "chat": chat_ref(chat, user),
             "chat_title": chat.title,
@@ -104,11 +105,11 @@ class UpdateReader:
                 return None  # addressed to another bot
             name, args = command
             admin = chat.type != Chat.PRIVATE and await self.admins.is_admin(chat.id, user.id)
-            return Command(name=name, args=args, sender_is_admin=admin, **base)  # type: ignore[arg-type]
+            return Command(name=name, args=args, sender_is_admin=admin, **base)
         action = self._prompt_answered(message)
         if action is not None:
-            return TypedAnswer(action=action, text=text, **base)  # type: ignore[arg-type]
-        return TextMessage(text=text, **base)  # type: ignore[arg-type]
+            return TypedAnswer(action=action, text=text, **base)
+        return TextMessage(text=text, **base)
 
     def _command(self, text: str) -> tuple[str, str] | None:
         """(name, args) for `/name[@bot] args` — a line break after the name counts as a space; ("", "")
