@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import IntEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +31,9 @@ if TYPE_CHECKING:
     from bot.context import Context
     from bot.engine import Engine
     from bot.events import FileUpload, MessageRef
-    from bot.formatting import Block
+    from bot.formatting import Block, Piece
     from bot.replies import Reply
-    from storage.personal_data import Account
+    from storage.erasure import Account
 
 
 def N_(message: str) -> str:
@@ -105,13 +106,54 @@ class Card:
     refresh: Callable[[Engine, str], Awaitable[Sequence[Reply]]] | None = None
 
 
+class Place(IntEnum):
+    """Where a part of /mydata goes: its headings, in the order residents know. Parts in the same place keep
+    the features' order (bot/features.py); adjacent parts under the same heading are listed as one."""
+
+    PROFILE = 10
+    COMMUNITIES = 20
+    VOTES = 30
+    CONSULTATIONS = 40
+    DRAFTS = 50
+    EVENTS = 60
+    MESSAGES = 70
+    ANNOUNCEMENTS = 80
+    CREATED = 90  # "What you created": each feature lists its own
+    AUDIT = 100
+    FLOW = 110
+    OTHER = 1000  # a feature's own headings, after these
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A part of /mydata: `items` listed under `heading` (translated; nothing is shown when there are none),
+    then `blocks`."""
+
+    place: int
+    heading: str = ""
+    items: Sequence[Iterable[Piece] | Piece] = ()
+    blocks: Sequence[Block] = ()
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What a feature's erase changed that others see, acted on once /forget's transaction is committed."""
+
+    refresh: Sequence[str] = ()  # tracked messages whose text changes (`kind:id`, as `Refresh` names them)
+    edits: Sequence[Reply] = ()  # posted messages rewritten, to edit where they are
+    told: Sequence[str] = ()  # what the resident is told (translated), in the features' order
+    keys: Sequence[str] = ()  # keys that sealed erased rows: destroyed once the erasure is committed
+    then: Callable[[], None] | None = None  # e.g. cached copies to drop, once committed
+
+
 @dataclass(frozen=True)
 class PersonalData:
-    """What the feature stores about a person beyond the built-in tables (storage/personal_data.py covers
-    those, column by column): `shown` is what /mydata lists, `erase` runs inside /forget's one transaction."""
+    """What the feature stores about a person (its storage part covers its tables, column by column, with
+    tests/test_personal_data_coverage.py): `shown` is what /mydata lists, `erase` runs inside /forget's one
+    transaction, in the features' order, and says what others see changed."""
 
-    shown: Callable[[Context, Account], Awaitable[Sequence[Block]]]
-    erase: Callable[[AsyncSession, Account], Awaitable[None]]
+    shown: Callable[[Context, Account], Awaitable[Sequence[Shown]]]
+    erase: Callable[[Context, AsyncSession, Account], Awaitable[Erasure | None]]
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ from storage import audit, outbox
 from storage.consultation_results import MIN_GROUP
 from storage.database import Database
 from storage.drafts import draft_key_name, draft_key_prefix
+from storage.erasure import ERASED
 from storage.keystore import KeyStore
-from storage.personal_data import ERASED
 from storage.sealing import Unreadable, seal, unseal
 from storage.tables import (
     AnswerRow,

@@ -370,13 +370,15 @@ async def test_keys_of_closed_consultations_left_by_a_crash_are_destroyed_at_the
 
 async def test_forget_destroys_the_key_of_a_resident_s_sealed_draft(db: Database):
     """/forget erases Bob's draft row and destroys its key: a copy of the row no longer opens."""
-    from storage.personal_data import Account, erase, gather
+    from storage.consultations_personal_data import gather
+    from storage.personal_data import Account, erase
 
     consultation = await anonymous_consultation(db)
     cid = consultation.id or 0
     await start_draft(db, consultation, "bob", "mon idée")
     bob = Account("console", "bob", "console:private:bob")
-    [(shown, _)] = (await gather(db, bob)).drafts
+    async with db.read() as session:
+        [(shown, _)] = (await gather(db, session, bob)).drafts
     assert shown.answers == '{"texte": "mon idée"}', "/mydata shows the draft, opened"
     async with db.read() as session:
         copy = await session.get(ConsultationDraft, (cid, "console", "bob"))

@@ -17,9 +17,9 @@ from bot.actions import ActionSigner, Undeclared
 from bot.context import Context
 from bot.engine import Engine
 from bot.events import ChatRef
-from bot.feature import N_, CommandSpec, Feature, Jobs, PersonalData, Registry
+from bot.feature import N_, CommandSpec, Feature, Jobs, PersonalData, Place, Registry, Shown
 from bot.features import FEATURES
-from bot.formatting import Block, b, doc, p, ul
+from bot.formatting import doc, p
 from bot.guided import save_step
 from bot.replies import Reply, Send
 from storage.personal_data import Account
@@ -76,11 +76,10 @@ class IdeasBox:
                 replies.append(Send(to=ChatRef.private(platform, user_id), body=body))
         return replies
 
-    async def shown(self, ctx: Context, account: Account) -> Sequence[Block]:
-        mine = self.ideas.get(account.identity)
-        return [p(b("Vos idées")), ul(*mine)] if mine else []
+    async def shown(self, ctx: Context, account: Account) -> Sequence[Shown]:
+        return [Shown(Place.OTHER, "Vos idées", self.ideas.get(account.identity, []))]
 
-    async def erase(self, session: AsyncSession, account: Account) -> None:
+    async def erase(self, ctx: Context, session: AsyncSession, account: Account) -> None:
         self.ideas.pop(account.identity, None)
 
     def feature(self) -> Feature:

@@ -9,7 +9,7 @@ from bot.authority import Target
 from bot.commands import forget, help, lang, mydata, results, start
 from bot.context import Context
 from bot.events import MessageRef
-from bot.feature import N_, Card, CommandSpec, Feature, Parameter
+from bot.feature import N_, Card, CommandSpec, Feature, Parameter, PersonalData
 from bot.polls.feature import NUMBER
 
 if TYPE_CHECKING:
@@ -90,4 +90,6 @@ MY_DATA = Feature(
     ),
     buttons={"x": forget.on_button},
     deep_links={"mydata": _mydata, "forget": _forget},
+    # the resident's own rows; last in bot/features.py, so that their erasure comes after the features'
+    personal_data=PersonalData(shown=mydata.shown, erase=forget.erase_resident),
 )

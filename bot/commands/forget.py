@@ -1,18 +1,18 @@
 """/forget: erase or anonymize everything that names the resident, in one transaction (what becomes of each
-kind of row: storage.personal_data, and the README's "Personal data"). Afterwards only what they do next is
-stored again."""
+kind of row: each feature's personal-data hook and its storage part, and the README's "Personal data").
+Afterwards only what they do next is stored again."""
 
 from __future__ import annotations
 
-import json
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands.mydata import account
 from bot.context import Context
-from bot.events import MessageRef
+from bot.feature import Erasure
 from bot.formatting import b, doc, p
-from bot.outbox.codec import reply_from_json
-from bot.replies import Edit, Refresh, Send
+from bot.replies import Refresh
 from storage import personal_data
+from storage.erasure import Account
 
 
 async def handle(ctx: Context, args: str) -> None:
@@ -41,46 +41,39 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
     if fields != ["yes"]:
         ctx.notice(t._("Nothing was erased."))
         return
-    erased = await erase(ctx)
+    erasures = await erase(ctx)
     ctx.notice(t._("Your data is erased."))
-    lines = [
-        t.n_(
-            "Done: your profile is erased and {count} vote in open polls was withdrawn.",
-            "Done: your profile is erased and {count} votes in open polls were withdrawn.",
-            erased.withdrawn,
-        )
-    ]
-    if erased.answers_withdrawn:
-        lines.append(
-            t.n_(
-                "Your answers to {count} open consultation were withdrawn.",
-                "Your answers to {count} open consultations were withdrawn.",
-                erased.answers_withdrawn,
-            )
-        )
+    lines = [line for erasure in erasures for line in erasure.told]
     lines.append(t._("Nothing about you is stored any more, until you use civicbot again."))
     ctx.say(doc(*(p(line) for line in lines)))
 
 
-async def erase(ctx: Context) -> personal_data.Erased:
-    """Erase the sender's data, then show others what changed: poll cards without their vote or name,
-    event counts without their answer, posted results announcements without their name."""
-    engine = ctx.engine
-    erased = await personal_data.erase(
-        engine.db,
-        account(ctx),
-        key=engine.erasure_key,
-        announcements=engine.polls.announcements,
-        also=[hooks.erase for hooks in engine.registry.personal_data],  # the features' own data
-    )
-    engine.forget_cached(ctx.identity)
-    for poll_id in erased.created_polls:
-        engine.polls.forget(poll_id)  # its cached author
-    ctx.replies.extend(Refresh(key=f"poll:{poll_id}") for poll_id in erased.polls)
-    ctx.replies.extend(Refresh(key=f"meeting:{meeting_id}") for meeting_id in erased.meetings)
-    for row in erased.rewritten:
-        announcement = reply_from_json(json.loads(row.payload))
-        if isinstance(announcement, Send) and row.message_id is not None:
-            target = MessageRef(announcement.to, row.message_id)
-            ctx.replies.append(Edit(target=target, body=announcement.body, buttons=announcement.buttons))
-    return erased
+async def erase(ctx: Context) -> list[Erasure]:
+    """Erase the sender's data, each feature its own (its personal-data hook, bot/feature.py) in one
+    transaction, then show others what changed: poll cards without their vote or name, event counts without
+    their answer, posted results announcements without their name."""
+    who = account(ctx)
+    hooks = ctx.engine.registry.personal_data
+
+    async def erase_all(session: AsyncSession) -> tuple[list[Erasure], list[str]]:
+        erasures = [erasure for h in hooks if (erasure := await h.erase(ctx, session, who)) is not None]
+        return erasures, [key for erasure in erasures for key in erasure.keys]
+
+    erasures = await personal_data.forgetting(ctx.engine.db, erase_all)
+    for erasure in erasures:
+        if erasure.then is not None:
+            erasure.then()
+    ctx.replies.extend(Refresh(key=key) for erasure in erasures for key in erasure.refresh)
+    ctx.replies.extend(edit for erasure in erasures for edit in erasure.edits)
+    return erasures
+
+
+async def erase_resident(ctx: Context, session: AsyncSession, who: Account) -> Erasure:
+    """The resident's own rows (last: the features before find the resident's id)."""
+    await personal_data.erase_resident(session, who, ctx.engine.erasure_key)
+    identity = who.identity
+
+    def forget_cached() -> None:
+        ctx.engine.forget_cached(identity)
+
+    return Erasure(then=forget_cached)

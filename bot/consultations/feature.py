@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.authority import Role, Target
 from bot.consultations import commands as consultations
-from bot.consultations import flow
+from bot.consultations import flow, personal_data
 from bot.consultations.importing import import_upload
 from bot.context import Context
 from bot.feature import N_, CommandSpec, Feature, Jobs
@@ -77,4 +77,5 @@ FEATURE = Feature(
     deep_links={"c_": _take_part},
     jobs=Jobs(prefixes=("consultation-close:", "consultation-open:"), wanted=_deadlines, run_due=_due),
     upload=import_upload,
+    personal_data=personal_data.PERSONAL_DATA,
 )

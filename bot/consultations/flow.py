@@ -22,7 +22,7 @@ from bot.events import ButtonPress
 from bot.formatting import Piece, Rich, b, doc, i, p, ul
 from bot.replies import AskInput, Button, Edit, Keyboard, Send
 from storage import consultations as store
-from storage.personal_data import participation_pseudonym
+from storage.erasure import participation_pseudonym
 from storage.state import clear_conversation, save_conversation
 from storage.tables import ConsultationDraft
 

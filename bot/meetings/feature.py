@@ -10,7 +10,7 @@ from bot.authority import Role, Target
 from bot.events import MessageRef
 from bot.feature import N_, Card, CommandSpec, Feature, Jobs
 from bot.meetings import commands as meetings
-from bot.meetings import guided, reminders, service
+from bot.meetings import guided, personal_data, reminders, service
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -92,6 +92,7 @@ FEATURE = Feature(
         "meeting": Card(delivered=_card_delivered, refresh=_card),
         "meeting-calendar": Card(delivered=_calendar_delivered),
     },
+    personal_data=personal_data.PERSONAL_DATA,
 )
 
 REMINDERS = Feature(

@@ -10,7 +10,7 @@ from bot.authority import Role, Target
 from bot.context import Context
 from bot.events import MessageRef
 from bot.feature import N_, Card, CommandSpec, Feature, Jobs, Parameter
-from bot.polls import close, guided
+from bot.polls import close, guided, personal_data
 from bot.polls import commands as poll
 from bot.polls.spec import MAX_OPTION, MAX_OPTIONS, form_arguments
 from storage import polls as poll_store
@@ -108,4 +108,5 @@ FEATURE = Feature(
     deep_links={"poll": _guided_poll},
     jobs=Jobs(prefixes=("poll-close:",), wanted=_deadlines, run_due=_close_due),
     cards={"poll": Card(delivered=_delivered, refresh=_card)},
+    personal_data=personal_data.PERSONAL_DATA,
 )
