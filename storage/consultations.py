@@ -144,21 +144,6 @@ async def add_launch(
         )
 
 
-async def record_launch_message(
-    db: Database, consultation_id: int, platform: str, chat_id: str, message_id: str
-) -> None:
-    async with db.write() as session:
-        await session.exec(
-            update(ConsultationLaunch)
-            .where(
-                col(ConsultationLaunch.consultation_id) == consultation_id,
-                col(ConsultationLaunch.platform) == platform,
-                col(ConsultationLaunch.chat_id) == chat_id,
-            )
-            .values(message_id=message_id)
-        )
-
-
 async def launches(db: Database, consultation_id: int) -> list[ConsultationLaunch]:
     async with db.read() as session:
         query = select(ConsultationLaunch).where(ConsultationLaunch.consultation_id == consultation_id)
@@ -241,7 +226,6 @@ __all__ = [
     "new_submission_id",
     "open_consultation_deadlines",
     "receipt_hash",
-    "record_launch_message",
     "save_consultation",
     "save_draft",
     "submission_by_receipt",

@@ -25,7 +25,6 @@ from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import consultations_personal_data, meetings_personal_data, polls_personal_data
 from storage.database import Database
 from storage.erasure import ERASED as ERASED
 from storage.erasure import ERASED_ACTOR as ERASED_ACTOR
@@ -132,48 +131,3 @@ async def forgetting(db: Database, erase: Callable[[AsyncSession], Awaitable[tup
     await db.keys.destroy(*keys)
     await db.shred()
     return changed
-
-
-@dataclass(frozen=True, slots=True)
-class Erased:
-    """What `erase` changed that others see."""
-
-    withdrawn: int  # open polls whose vote was withdrawn
-    answers_withdrawn: int  # open named consultations whose answers were withdrawn
-    polls: list[int]  # polls whose cards change (a vote withdrawn, or a name removed)
-    meetings: list[int]  # events whose counts change
-    created_polls: list[int]  # polls that no longer have an author
-    rewritten: list[OutboxMessage]  # sent announcements whose text changed (to edit where they were posted)
-
-
-async def erase(
-    db: Database,
-    account: Account,
-    *,
-    key: bytes,
-    announcements: Announcements,
-    also: Sequence[Callable[[AsyncSession, Account], Awaitable[None]]] = (),
-) -> Erased:
-    """Erase or anonymize everything the built-in features store that names `account`, in one transaction,
-    as /forget does through the features' hooks. `key` makes the pseudonyms that stand for them where a
-    trace must stay; `announcements` renders a closed poll's results announcements as they read now, to
-    rewrite those waiting or kept; `also` erases what other stores hold, in the same transaction."""
-
-    async def erase_all(session: AsyncSession) -> tuple[Erased, list[str]]:
-        polls = await polls_personal_data.erase(db, session, account, announcements)
-        consultations = await consultations_personal_data.erase(session, account, key)
-        meetings = await meetings_personal_data.erase(session, account)
-        await erase_resident(session, account, key)
-        for erase_theirs in also:
-            await erase_theirs(session, account)
-        erased = Erased(
-            withdrawn=polls.withdrawn,
-            answers_withdrawn=consultations.answers_withdrawn,
-            polls=polls.polls,
-            meetings=meetings,
-            created_polls=polls.created,
-            rewritten=polls.rewritten,
-        )
-        return erased, consultations.keys
-
-    return await forgetting(db, erase_all)

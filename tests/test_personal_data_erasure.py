@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage import consultations as store
-from storage.personal_data import Account, erase, participation_pseudonym, pseudonym
+from storage import consultations_personal_data
+from storage.personal_data import Account, forgetting, participation_pseudonym, pseudonym
 from storage.tables import Consultation, Participation
 
 KEY = b"k" * 32
@@ -41,10 +42,6 @@ async def _answer(db, consultation: Consultation, user_id: str) -> None:
     )
 
 
-async def _no_announcements(session, poll_id):  # type: ignore[no-untyped-def]
-    return []
-
-
 async def test_after_forget_an_anonymous_consultation_still_refuses_a_second_submission(db):
     anonymous = await _consultation(db, "anonyme", anonymous=True)
     named = await _consultation(db, "nominative", anonymous=False)
@@ -52,7 +49,11 @@ async def test_after_forget_an_anonymous_consultation_still_refuses_a_second_sub
         await _answer(db, consultation, "dave")
     await _answer(db, anonymous, "bob")
 
-    erased = await erase(db, DAVE, key=KEY, announcements=_no_announcements)
+    async def forget_dave(session):  # type: ignore[no-untyped-def]  # (what /forget runs for consultations)
+        erased = await consultations_personal_data.erase(session, DAVE, KEY)
+        return erased, erased.keys
+
+    erased = await forgetting(db, forget_dave)
 
     assert erased.answers_withdrawn == 1, "his named answers to the open consultation"
     with pytest.raises(store.AlreadySubmitted):
