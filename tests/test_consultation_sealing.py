@@ -196,6 +196,7 @@ def physical_order(data: bytes, truth: dict[str, str]) -> list[str]:
     return sorted(truth.values(), key=lambda words: data.find(words.encode()))
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # (PostgreSQL's channels: the next test)
 async def test_no_ordering_in_the_files_tells_which_resident_wrote_which_answers_on_sqlite(
     db: Database, db_url: str
 ):
@@ -203,8 +204,6 @@ async def test_no_ordering_in_the_files_tells_which_resident_wrote_which_answers
     author of the i-th answers, in each order the file has: where each text lies in the file, the b-tree
     order of the submissions' ids. A random match of 12 gets 7 or more right with probability 8.3e-5:
     more than 6 right fails."""
-    if not db.is_sqlite:
-        pytest.skip("the SQLite file's channels (PostgreSQL's have their own test)")
     consultation, truth = await twelve_residents(db)
     async with db.read() as session:
         query = text("SELECT user_id FROM participation WHERE consultation_id = :c ORDER BY rowid")
@@ -222,6 +221,7 @@ async def test_no_ordering_in_the_files_tells_which_resident_wrote_which_answers
         assert correct(participants, order, truth) <= 6, channel
 
 
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 async def test_no_transaction_id_row_address_or_page_tells_which_resident_wrote_which_answers_on_postgresql(
     db: Database,
 ):
@@ -232,8 +232,6 @@ async def test_no_transaction_id_row_address_or_page_tells_which_resident_wrote_
     for a random match: more than 6 fails. Knowing the batch each participant's sealed row went to (its dead
     version's `xmax`), matching inside each batch (5 then 7 residents) gets 9 or more right with
     probability 2.0e-4: more than 8 fails, and every batch must mix at least k = 5 residents."""
-    if not db.is_postgres:
-        pytest.skip("PostgreSQL's channels (the SQLite file's have their own test)")
     consultation, truth = await twelve_residents(db)
     cid = consultation.id
     async with db.read() as session:
