@@ -407,6 +407,7 @@ _PATTERNS: dict[tuple[str, bool], str] = {
     ("en", True): "EEEE, MMMM d, y 'at' h:mm a",
 }
 _SHORT_PATTERNS = {"fr": "dd/MM HH:mm", "en": "MM/dd h:mm a"}
+_DAY_PATTERNS = {"fr": "d MMMM y", "en": "MMMM d, y"}
 _TIME_PATTERNS = {"fr": "H 'h' mm", "en": "h:mm a"}
 
 
@@ -436,6 +437,14 @@ def format_short(instant: datetime, *, tz: str = "Europe/Paris", language: str =
         raise ValueError("instant must be an aware datetime")
     lang = _lang(language)
     return format_datetime(instant, _SHORT_PATTERNS[lang], tzinfo=_zone(tz), locale=lang)
+
+
+def format_day(instant: datetime, *, tz: str = "Europe/Paris", language: str = "fr") -> str:
+    """The day in words with its year, "26 novembre 2026" (fr) / "November 26, 2026" (en), in ``tz``."""
+    if instant.tzinfo is None:
+        raise ValueError("instant must be an aware datetime")
+    lang = _lang(language)
+    return format_datetime(instant, _DAY_PATTERNS[lang], tzinfo=_zone(tz), locale=lang)
 
 
 def format_time(instant: datetime, *, tz: str = "Europe/Paris", language: str = "fr") -> str:

@@ -43,7 +43,8 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
         return
     erasures = await erase(ctx)
     ctx.notice(t._("Your data is erased."))
-    lines = [line for erasure in erasures for line in erasure.told]
+    lines = [t._("Done: your profile is erased.")]
+    lines.extend(line for erasure in erasures for line in erasure.told)
     lines.append(t._("Nothing about you is stored any more, until you use civicbot again."))
     ctx.say(doc(*(p(line) for line in lines)))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bot.context import Context
+from bot.dates import format_day
 from bot.feature import Place, Shown
 from bot.formatting import Block, Piece, b, doc, i, p, ul
 from bot.outbox.summary import state, summary
@@ -75,7 +76,10 @@ async def shown(ctx: Context, who: Account) -> Sequence[Shown]:
             t._("Account: {identity}", identity=ctx.identity),
             t._("Language: {language}", language=resident.language or t._("not chosen")),
             reminders,
-            t._("First contact: {date}", date=resident.created_at.date().isoformat()),
+            t._(
+                "First contact: {date}",
+                date=format_day(resident.created_at, tz=ctx.engine.settings.timezone, language=t.language),
+            ),
         ]
         parts.append(Shown(Place.PROFILE, t._("Profile"), profile))
     parts.append(

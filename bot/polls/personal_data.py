@@ -63,15 +63,17 @@ async def erase(ctx: Context, session: AsyncSession, account: Account) -> Erasur
         for poll_id in erased.created:
             engine.polls.forget(poll_id)  # its cached author
 
-    told = ctx.t.n_(
-        "Done: your profile is erased and {count} vote in open polls was withdrawn.",
-        "Done: your profile is erased and {count} votes in open polls were withdrawn.",
-        erased.withdrawn,
-    )
+    told = [  # (nothing to say when no vote was withdrawn: "0 votes were withdrawn" reads as a fault)
+        ctx.t.n_(
+            "{count} vote in open polls was withdrawn.",
+            "{count} votes in open polls were withdrawn.",
+            erased.withdrawn,
+        )
+    ]
     return Erasure(
         refresh=[f"poll:{poll_id}" for poll_id in erased.polls],
         edits=edits,
-        told=[told],
+        told=told if erased.withdrawn else [],
         then=forget_authors,
     )
 

@@ -42,7 +42,9 @@ async def test_forget_withdraws_open_votes_and_unlinks_closed_ones(driver):
     await driver.send("bob", "/forget", chat="@bob")
     assert "Effacer" in last(driver, "@bob")
     await driver.press("bob", "Oui, effacer mes données", chat="@bob")
-    assert "2 votes" in last(driver, "@bob")
+    told = last(driver, "@bob").text
+    assert "C'est fait : votre profil est effacé." in told
+    assert "2 votes dans des sondages en cours ont été retirés." in told
 
     square = driver.messages("square")
     closed_card = normalized(square[0].text)
@@ -61,6 +63,21 @@ async def test_forget_withdraws_open_votes_and_unlinks_closed_ones(driver):
     await driver.send("alice", "/results 1")
     assert "A : 1 (100 %)" in normalized(last(driver).text)
     assert "Bob" not in last(driver).text
+
+
+async def test_forget_without_any_vote_says_the_profile_is_erased_and_counts_no_zero(driver):
+    await driver.send("carol", "/start", chat="@carol")
+    await driver.send("carol", "/forget", chat="@carol")
+    await driver.press("carol", "Oui, effacer mes données", chat="@carol")
+    told = last(driver, "@carol").text
+    assert told.startswith("C'est fait : votre profil est effacé.")
+    assert "0 vote" not in told and "retiré" not in told, "no line about votes nobody cast"
+
+
+async def test_mydata_gives_the_day_of_first_contact_in_words(driver):
+    await driver.send("carol", "/start", chat="@carol")
+    await driver.send("carol", "/mydata", chat="@carol")
+    assert "Premier contact : 26 novembre 2026" in last(driver, "@carol").text
 
 
 async def test_forget_can_be_declined(driver):
