@@ -14,7 +14,7 @@ from bot.i18n import translator
 from bot.meetings.card import card_buttons, render_card
 from bot.meetings.commands import delivery_failures
 from bot.meetings.ics import calendar_bytes, event_file, uid
-from bot.meetings.offsets import OffsetError, label, labels, parse_offsets
+from bot.meetings.offsets import OffsetError, label, labels, parse_offsets, spoken
 from bot.meetings.reminders import reminder_time
 from bot.meetings.spec import EventSpecError, parse_changes, parse_event_command, split_id
 from storage.meetings import Counts, Undelivered
@@ -193,7 +193,9 @@ def test_the_card_gives_the_date_in_words_and_the_counts_and_loses_its_buttons_w
     assert all(signer.verify(b.action) for row in buttons for b in row)
     cancelled = meeting(cancelled_at=NOW, version=2)
     assert card_buttons(cancelled, signer, EN) == ()
-    assert render_card(cancelled, Counts(), EN, now=NOW).plain.startswith("Cancelled")
+    assert render_card(cancelled, Counts(), EN, now=NOW).plain.startswith("Event cancelled")
+    french = render_card(cancelled, Counts(), translator("fr"), now=NOW).plain
+    assert french.startswith("Événement annulé"), "the banner says what the cancellation notice says"
 
 
 def test_a_date_next_year_shows_its_year():
@@ -246,4 +248,18 @@ def test_delivery_failures_name_each_community_message_with_its_reason_and_count
     assert "2 private messages could not be delivered" in shown
     assert "blocked by the user" not in shown, "private reasons stay private"
     french = render(delivery_failures(failed[:1], translator("fr")), PLAIN)
-    assert "le rappel 24h avant" in french
+    assert "le rappel 24 h avant" in french, "offsets read like the times beside them (« 19 h 00 »)"
+
+
+@pytest.mark.parametrize(
+    ("offset", "french", "english"),
+    [
+        (timedelta(hours=24), "24 h", "24h"),
+        (timedelta(hours=1, minutes=30), "1 h 30", "1h 30m"),
+        (timedelta(minutes=45), "45 min", "45m"),
+        ("2h", "2 h", "2h"),
+    ],
+)
+def test_a_reminder_offset_reads_in_the_style_of_its_language(offset, french, english):
+    assert spoken(offset, "fr") == french
+    assert spoken(offset, "en") == english

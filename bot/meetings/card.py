@@ -60,7 +60,7 @@ def counts_line(counts: Counts, t: Translator) -> str:
 
 def render_card(meeting: Meeting, counts: Counts, t: Translator, *, now: datetime) -> Rich:
     cancelled = meeting.cancelled_at is not None
-    body = doc(p(b(t._("Cancelled")))) if cancelled else doc()
+    body = doc(p(b(t._("Event cancelled")))) if cancelled else doc()
     for part in details(meeting, t, now=now):
         body += part
     if cancelled:

@@ -11,7 +11,7 @@ from bot.formatting import Rich, b, doc, i, p, ul
 from bot.i18n import Translator
 from bot.meetings import guided, ics, service
 from bot.meetings.card import counts_line, render_card
-from bot.meetings.offsets import label, parse_offsets
+from bot.meetings.offsets import parse_offsets, spoken
 from bot.meetings.reminders import reminder_time, setting_offsets
 from bot.meetings.spec import EventSpecError, parse_changes, parse_event_command, split_id, usage
 from bot.replies import Send
@@ -193,22 +193,29 @@ async def _details(ctx: Context, meeting: Meeting) -> Rich:
         at = reminder_time(meeting.starts_at, offset, meeting.timezone)
         when = format_when(at, tz=meeting.timezone, language=t.language, now=now)
         if at < meeting.created_at:
-            lines.append(t._("{offset} before: skipped, the event was announced later", offset=label(offset)))
+            lines.append(
+                t._(
+                    "{offset} before: skipped, the event was announced later",
+                    offset=spoken(offset, t.language),
+                )
+            )
         elif at <= now:
-            lines.append(t._("{offset} before: sent {when}", offset=label(offset), when=when))
+            lines.append(t._("{offset} before: sent {when}", offset=spoken(offset, t.language), when=when))
         else:
-            lines.append(t._("{offset} before: {when}", offset=label(offset), when=when))
+            lines.append(t._("{offset} before: {when}", offset=spoken(offset, t.language), when=when))
     body += doc(p(b(t._("Reminders"))), ul(*lines) if lines else p(t._("No reminders.")))
     people = await store.attendees(engine.db, meeting.id or 0)
     unreachable = sum(1 for person in people if not person.reachable)
     muted = sum(1 for person in people if person.reachable and person.muted)
-    facts = [
-        t.n_(
-            "{count} resident who answered cannot be reminded privately (no private chat with me).",
-            "{count} residents who answered cannot be reminded privately (no private chat with me).",
-            unreachable,
-        ),
-    ]
+    facts = []  # (a count of nobody says nothing: « 0 habitant … ne peut pas » reads as a fault)
+    if unreachable:
+        facts.append(
+            t.n_(
+                "{count} resident who answered cannot be reminded privately (no private chat with me).",
+                "{count} residents who answered cannot be reminded privately (no private chat with me).",
+                unreachable,
+            )
+        )
     if muted:
         facts.append(
             t.n_(
@@ -217,7 +224,8 @@ async def _details(ctx: Context, meeting: Meeting) -> Rich:
                 muted,
             )
         )
-    body += doc(ul(*facts))
+    if facts:
+        body += doc(ul(*facts))
     failed = await store.failures(engine.db, meeting.id or 0)
     return body + delivery_failures(failed, t) if failed else body
 
@@ -247,7 +255,7 @@ def delivery_failures(failed: list[store.Undelivered], t: Translator) -> Rich:
 
 def _what(failure: store.Undelivered, t: Translator) -> str:
     if failure.kind == "reminder":
-        return t._("the reminder {offset} before", offset=failure.offset)
+        return t._("the reminder {offset} before", offset=spoken(failure.offset, t.language))
     if failure.kind == "edit":
         return t._("the notice of a change")
     return t._("the notice of the cancellation")

@@ -46,6 +46,26 @@ def label(offset: timedelta) -> str:
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
+def spoken(offset: timedelta | str, language: str) -> str:
+    """How an offset reads in a message, in the style of the language's times: "24 h", "1 h 30", "45 min"
+    in French (as « 19 h 00 » beside it), "24h", "1h 30m", "45m" in English. A stored label ("24h") is read
+    back."""
+    if isinstance(offset, str):
+        found = parse_offsets(offset)
+        if len(found) != 1:
+            return offset
+        offset = found[0]
+    minutes = int(offset.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if language == "fr":
+        if not hours:
+            return f"{rest} min"
+        return f"{hours} h" if not rest else f"{hours} h {rest:02d}"
+    if not hours:
+        return f"{rest}m"
+    return f"{hours}h" if not rest else f"{hours}h {rest}m"
+
+
 def labels(offsets: tuple[timedelta, ...]) -> str:
     """What is stored for an event: "24h,1h"; "" means no reminders (None in the table means the default)."""
     return ",".join(label(o) for o in offsets)
