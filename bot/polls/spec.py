@@ -129,14 +129,16 @@ def check_deadline(text: str, *, now: datetime, timezone: str, t: Translator) ->
 
 def _take_deadline(words: list[str], *, now: datetime, timezone: str, t: Translator) -> tuple[datetime, int]:
     """The longest run of leading words (up to 5) that reads as a date; the rest is the question."""
-    saw_past = False
+    past: str | None = None  # the longest run that reads as a date already gone
     for count in range(min(5, len(words)), 0, -1):
+        run = " ".join(words[:count])
         try:
-            return parse_when(" ".join(words[:count]), now=now, tz=timezone, language=t.language), count
+            return parse_when(run, now=now, tz=timezone, language=t.language), count
         except WhenError as error:
-            saw_past = saw_past or error.code == "past"
-    if saw_past:
-        raise PollSpecError(t._("The closing date “{when}” is already past.", when=" ".join(words[:2])))
+            if error.code == "past" and past is None:
+                past = run
+    if past is not None:  # (quoted as read: the question's words that follow are not part of it)
+        raise PollSpecError(t._("The closing date “{when}” is already past.", when=past))
     return check_deadline(words[0], now=now, timezone=timezone, t=t), 1
 
 

@@ -18,6 +18,7 @@ from tests.scenarios.test_micro_polls import normalized
         ("/poll " + "x" * 301 + " | Oui | Non", "301 caractères"),
         ("/poll --closes n'importe-quand Question ? | Oui | Non", "date de clôture"),
         ('/poll --closes "2020-01-01 10:00" Question ? | Oui | Non', "déjà passée"),
+        ("/poll --closes hier Test D ? | Oui | Non", "La date de clôture « hier » est déjà passée"),
         ("/poll Pas de séparateur", "/poll Question ? | Option 1 | Option 2"),
         ("/poll --secret Question ? | Oui | Non", "--secret"),
     ],
