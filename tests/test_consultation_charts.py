@@ -11,7 +11,13 @@ from babel.numbers import format_decimal, format_percent
 
 from bench.charts import sample_results
 from bench.results import example_definition
-from bot.consultations.charts import consultation_charts, question_chart, render_png
+from bot.consultations.charts import (
+    TITLE_WRAP,
+    consultation_charts,
+    question_chart,
+    render_png,
+    wrapped_lines,
+)
 from bot.consultations.definition import load_definition
 from bot.consultations.results import Bar, render_results, scale_label
 from bot.i18n import translator
@@ -214,3 +220,18 @@ def test_the_message_says_fewer_than_k_answers_instead_of_a_mean() -> None:
     assert "42" not in text and "moyenne" not in text and "médiane" not in text
     assert "50 %" not in text.replace("\u202f", " ").replace("\xa0", " ")
     assert text.count("ne sont pas publiés") == 1, "the message says why, once"
+
+
+@pytest.mark.parametrize(
+    ("title", "kept"),
+    [
+        ("Le bal de la fête du village dure jusqu à 23 h ?", "23 h ?"),
+        ("Quelle heure pour la réunion publique : 19 h 00 ?", "19 h 00 ?"),
+        ("Le bal de la fête du village peut durer 23 h ?", "23 h ?"),
+    ],
+)
+def test_a_chart_title_never_parts_a_number_from_its_unit_nor_leaves_a_question_mark_alone(title, kept):
+    lines = wrapped_lines(title, TITLE_WRAP, 8)
+    assert " ".join(lines) == title, "nothing lost"
+    assert any(kept in line for line in lines), lines
+    assert not any(line.startswith(("h", "?", "00")) for line in lines), lines

@@ -15,6 +15,7 @@ parsed as math (a "$" in an option stays a "$").
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -62,8 +63,21 @@ def _line_height(size: int) -> float:
     return size * 1.32 / 72
 
 
-def _wrap(text: str, width: int, max_lines: int) -> list[str]:
-    lines = textwrap.wrap(text, width) or [""]
+# spaces a line must not break at: between a number and what it counts ("23 h", "19 h 00", "5 km", "12 %"),
+# cut apart they read as two numbers or a lone unit; and French typography's spaces before ? ! : ; » and
+# after «, which would leave a mark alone at the start of a line
+_UNBREAKABLE = re.compile(
+    r"(?<=\d) (?=(?:h|min|s|€|%|°|km|m|kg|ans?|\d{2})(?!\w))"
+    r"|(?<=\d h) (?=\d{2}(?!\w))"
+    r"|(?<=\S) (?=[?!:;»](?!\w))"
+    r"|(?<=«) "
+)
+
+
+def wrapped_lines(text: str, width: int, max_lines: int) -> list[str]:
+    """`text` in lines of at most `width` characters (at most `max_lines`, the last shortened with …)."""
+    glued = _UNBREAKABLE.sub("\u00a0", text)  # textwrap breaks at ASCII spaces only
+    lines = [line.replace("\u00a0", " ") for line in textwrap.wrap(glued, width)] or [""]
     if len(lines) > max_lines:
         lines = [
             *lines[: max_lines - 1],
@@ -77,7 +91,7 @@ def render_png(title: str, subtitle: str, chart_bars: list[Bar], note: str | Non
     texts: list[_Text] = []
     rectangles: list[tuple[float, float, float, str]] = []  # top (inches from top), x, width, colour
     y = MARGIN
-    for line in _wrap(title, TITLE_WRAP, 8):
+    for line in wrapped_lines(title, TITLE_WRAP, 8):
         texts.append(_Text(y, MARGIN, line, TITLE_SIZE, INK, bold=True))
         y += _line_height(TITLE_SIZE)
     y += 0.08
@@ -86,7 +100,7 @@ def render_png(title: str, subtitle: str, chart_bars: list[Bar], note: str | Non
     longest = max((bar.value for bar in chart_bars), default=0) or 1
     room = WIDTH - 2 * MARGIN - VALUE_ROOM
     for bar in chart_bars:
-        for line in _wrap(bar.label, LABEL_WRAP, 2):
+        for line in wrapped_lines(bar.label, LABEL_WRAP, 2):
             texts.append(_Text(y, MARGIN, line, LABEL_SIZE, INK))
             y += _line_height(LABEL_SIZE)
         y += 0.04
@@ -100,7 +114,7 @@ def render_png(title: str, subtitle: str, chart_bars: list[Bar], note: str | Non
         y += BAR_HEIGHT + 0.28
     if note:
         y += 0.05
-        for line in _wrap(note, NOTE_WRAP, 3):
+        for line in wrapped_lines(note, NOTE_WRAP, 3):
             texts.append(_Text(y, MARGIN, line, NOTE_SIZE, MUTED))
             y += _line_height(NOTE_SIZE)
     height = y + MARGIN - 0.2
