@@ -234,7 +234,9 @@ class Engine:
                     ctx.t._("Unknown command /{name}. Send /help to see what I can do.", name=event.name[:32])
                 )
             return
-        refusal = await authority.check_command(ctx, spec.name, spec.role, spec.targets, event.args)
+        refusal = await authority.check_command(
+            ctx, spec.name_in(ctx.t.language), spec.role, spec.targets, event.args
+        )
         if refusal is not None:
             ctx.say(refusal)
             return

@@ -73,7 +73,7 @@ class CommandSpec:
     summary: str  # English msgid, translated for display
     handler: CommandHandler
     role: Role = Role.ANYONE  # who may use it; the engine checks it before the handler runs
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # its French name first: how /help and its answers name it in French
     arguments: str = ""  # msgid describing the arguments, for /help and slash commands
     private_only: bool = False
     extra: dict[str, str] = field(default_factory=dict)
@@ -84,6 +84,10 @@ class CommandSpec:
     @property
     def organizer(self) -> bool:
         return self.role is Role.ORGANIZER
+
+    def name_in(self, language: str) -> str:
+        """The name a person speaking `language` types: /sondage in French, /poll in English."""
+        return self.aliases[0] if language == "fr" and self.aliases else self.name
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ async def test_a_member_without_rights_is_refused_and_permissions_or_the_role_ma
 ):
     async with discord_driver(tmp_path, discord_organizer_role="Conseil") as discord:
         await discord.send("bob", "/poll Question ? | Oui | Non")
-        assert "Désolé, seuls les organisateurs peuvent utiliser /poll." in last(discord).text
+        assert "Désolé, seuls les organisateurs peuvent utiliser /sondage." in last(discord).text
         assert discord.messages("square")[-1].buttons == []
 
         server = discord.server
@@ -154,7 +154,7 @@ async def test_a_dm_message_continues_a_flow_and_the_answers_are_escaped_markdow
     await discord.send("alice", "/poll", chat="@alice")
     await discord.send("alice", "/cancel", chat="@alice")
     await discord.send("alice", "*pas* une __commande__", chat="@alice")  # a plain DM message
-    assert "/help" in last(discord, "@alice").text
+    assert "/aide" in last(discord, "@alice").text
     await discord.send("alice", "/poll **Gras** ? ~~barré~~ _souligné_ # titre | `Oui` | Non")
     card = discord.bot_messages("square")[-1]["content"]
     assert "\\*\\*Gras\\*\\*" in card and "\\~\\~barré\\~\\~" in card and "\\_souligné\\_" in card

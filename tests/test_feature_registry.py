@@ -111,7 +111,9 @@ async def box(tmp_path: Path) -> AsyncIterator[tuple[ConsoleDriver, IdeasBox]]:
 async def test_a_feature_added_in_one_place_has_its_command_flow_button_job_and_personal_data(box):
     driver, ideas = box
     await driver.send("bob", "/help", chat="@bob")
-    assert "/idea — Suggest an idea" in last(driver, "@bob").text, "its command is in /help"
+    assert "/idee — Suggest an idea" in last(driver, "@bob").text, (
+        "its command is in /help, by its French name"
+    )
 
     await driver.send("bob", "/start idea", chat="@bob")  # its deep link opens its guided flow
     assert last(driver, "@bob").text == "Quelle est votre idée ?"

@@ -17,6 +17,8 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
+from bot.feature import Registry
+from bot.features import FEATURES
 from bot.i18n import translator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,10 +75,11 @@ def _placeholders(text: str) -> set[str]:
 
 
 def _commands(text: str) -> set[str]:
-    """Slash commands and option flags: `/poll`, `/lang`, `--closes` (never translated)."""
-    return set(re.findall(r"(?<![\w/])/[a-z]+\b", text)) | set(re.findall(r"--[a-z]+\b", text))
+    """Slash commands and option flags: `/poll`, `/event_edit`, `--closes` (flags are never translated)."""
+    return set(re.findall(r"(?<![\w/])/[a-z_]+\b", text)) | set(re.findall(r"--[a-z]+\b", text))
 
 
+REGISTRY = Registry(FEATURES)
 TEMPLATE_CATALOG = _read(TEMPLATE)
 FRENCH_CATALOG = _read(FRENCH, locale="fr")
 FRENCH_ENTRIES = _entries(FRENCH_CATALOG)
@@ -142,9 +145,17 @@ def test_translation_keeps_surrounding_whitespace_and_line_breaks(message: Messa
         assert form.count("\n") == source.count("\n")
 
 
+def _in_french(command: str) -> str:
+    """A command as French speakers type it (its French name, declared by its feature); a flag unchanged."""
+    spec = REGISTRY.command(command.removeprefix("/")) if command.startswith("/") else None
+    return f"/{spec.name_in('fr')}" if spec is not None else command
+
+
 @_each_french_entry()
-def test_translation_keeps_commands_and_option_flags(message: Message) -> None:
-    expected = set().union(*map(_commands, _sources(message)))
+def test_translation_names_each_command_in_french_and_keeps_option_flags(message: Message) -> None:
+    """French speakers read /sondage, /clore, /aide… where English speakers read /poll, /close, /help: a
+    translation names the same commands, under their French names, and keeps every option flag."""
+    expected = {_in_french(command) for command in set().union(*map(_commands, _sources(message)))}
     for form in _forms(message):
         assert _commands(form) == expected
 

@@ -13,7 +13,7 @@ async def handle(ctx: Context, args: str) -> None:
     for spec in ctx.engine.registry.commands():
         if spec.organizer and not organizer:
             continue
-        usage = f"/{spec.name}" + (f" {t._(spec.arguments)}" if spec.arguments else "")
+        usage = f"/{spec.name_in(t.language)}" + (f" {t._(spec.arguments)}" if spec.arguments else "")
         items.append([code(usage), " — ", t._(spec.summary)])
     blocks: list[Block] = [p(b(t._("What I can do"))), ul(*items)]
     if organizer:

@@ -29,7 +29,7 @@ async def _vote(ctx: Context, fields: list[str]) -> None:
 
 async def _guided_poll(ctx: Context, _rest: str) -> None:
     if not await ctx.engine.is_organizer(ctx):  # a deep link is no way around the organizer check
-        ctx.say(ctx.t._("Sorry, only organizers can use /{name}.", name="poll"))
+        ctx.say(ctx.t._("Sorry, only organizers can use /{name}.", name=POLL.name_in(ctx.t.language)))
         return
     await poll.handle(ctx, "")
 
@@ -76,22 +76,23 @@ NUMBER = Parameter(
     "number", N_("Poll number (the latest poll of this channel when empty)"), max_length=20, french="numero"
 )
 
+POLL = CommandSpec(
+    "poll",
+    N_("Create a poll"),
+    poll.handle,
+    role=Role.ORGANIZER,
+    aliases=("sondage",),
+    arguments=N_(
+        "[--multi] [--public] [--hidden] [--private-results] [--closes WHEN] Question? | Option 1 | Option 2"
+    ),
+    form=FORM,
+    from_form=form_arguments,
+)
+
 FEATURE = Feature(
     name="polls",
     commands=(
-        CommandSpec(
-            "poll",
-            N_("Create a poll"),
-            poll.handle,
-            role=Role.ORGANIZER,
-            aliases=("sondage",),
-            arguments=N_(
-                "[--multi] [--public] [--hidden] [--private-results] [--closes WHEN] "
-                "Question? | Option 1 | Option 2"
-            ),
-            form=FORM,
-            from_form=form_arguments,
-        ),
+        POLL,
         CommandSpec(
             "close",
             N_("Close a poll"),

@@ -19,7 +19,7 @@ from tests.scenarios.test_micro_polls import normalized
         ("/poll --closes n'importe-quand Question ? | Oui | Non", "date de clôture"),
         ('/poll --closes "2020-01-01 10:00" Question ? | Oui | Non', "déjà passée"),
         ("/poll --closes hier Test D ? | Oui | Non", "La date de clôture « hier » est déjà passée"),
-        ("/poll Pas de séparateur", "/poll Question ? | Option 1 | Option 2"),
+        ("/poll Pas de séparateur", "/sondage Question ? | Option 1 | Option 2"),
         ("/poll --secret Question ? | Oui | Non", "--secret"),
     ],
 )
@@ -140,3 +140,13 @@ async def test_look_alike_invisible_and_control_characters_and_endless_numbers(d
     assert "Votre idée ?" in last(driver, "@bob")
     await driver.send("bob", "Des\u200b bancs \u202eà l'ombre", chat="@bob")
     assert "« Des bancs à l'ombre »" in last(driver, "@bob")
+
+
+async def test_french_speakers_read_the_commands_under_their_french_names(driver):
+    await driver.send("bob", "/clore")
+    assert "Désolé, seuls les organisateurs peuvent utiliser /clore." in last(driver).text
+    await driver.send("alice", "/clore", chat="@alice")
+    assert "/resultats 12" in last(driver, "@alice").text
+    await driver.send("alice", "/aide", chat="@alice")
+    shown = last(driver, "@alice").text
+    assert "/sondage" in shown and "/clore" in shown and "/poll" not in shown

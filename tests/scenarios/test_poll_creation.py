@@ -77,4 +77,4 @@ async def test_an_organizer_can_cancel_a_guided_poll(driver):
     await driver.send("alice", "/cancel", chat="@alice")
     assert "Rien n'a été publié" in last(driver, "@alice")
     await driver.send("alice", "Une question perdue ?", chat="@alice")
-    assert "/help" in last(driver, "@alice")
+    assert "/aide" in last(driver, "@alice")
