@@ -15,7 +15,7 @@ from bot import authority
 from bot.consultations.publishing import record_access, results_replies
 from bot.consultations.service import State
 from bot.context import Context
-from bot.dates import format_time
+from bot.dates import format_time, format_when
 from bot.events import ChatRef
 from bot.formatting import Rich, b, doc, i, p
 from bot.replies import Reply, Send
@@ -81,7 +81,15 @@ async def consultation_results(ctx: Context, slug: str) -> None:
             ctx.replies.extend([tracked, *rest])
         return
     if not await authority.may_manage(ctx, loaded.row.community_id, loaded.row.created_by):
-        ctx.say(t._("The results of this consultation are not public."))
+        if loaded.row.results_public:  # public at the close: say when
+            when = format_when(
+                loaded.row.closes_at, tz=loaded.row.timezone, language=t.language, now=engine.clock.now()
+            )
+            ctx.say(
+                t._("The results of this consultation will be published at its close, {when}.", when=when)
+            )
+        else:
+            ctx.say(t._("The results of this consultation are not public."))
         return
 
     async def privately(chat: ChatRef) -> list[Reply]:

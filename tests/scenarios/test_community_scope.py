@@ -31,7 +31,7 @@ async def test_an_organizer_of_another_community_cannot_read_export_launch_or_re
     await driver.send("oscar", "/consultations", chat="@oscar")
     assert "place-test" not in last(driver, "@oscar")
     await driver.send("oscar", "/resultats place-test", chat="@oscar")
-    assert "ne sont pas publics" in last(driver, "@oscar")
+    assert "seront publiés à sa clôture" in last(driver, "@oscar"), "public at the close, not before"
     await driver.send("oscar", "/exporter place-test", chat="@oscar")
     assert OTHER_COMMUNITY in last(driver, "@oscar")
     await driver.send("oscar", "/lancer place-test", chat="annex")

@@ -49,7 +49,7 @@ async def test_interim_results_go_to_organizers_in_private_audited_and_small_fig
     before = len(driver.messages("square"))
 
     await driver.send("bob", "/resultats place-test")
-    assert "Les résultats de cette consultation ne sont pas publics." in last(driver)
+    assert "seront publiés à sa clôture, dimanche 20 décembre à 18 h 00." in last(driver), "said when"
     await driver.send("alice", "/resultats place-test")
     said = driver.messages("square")[before:]
     assert len(said) == 2, "a resident's refusal and one short line: no result in the group"
