@@ -10,7 +10,10 @@ from storage.state import clear_conversation, load_conversation
 
 async def handle(ctx: Context, args: str) -> None:
     payload = args.strip()
-    link = ctx.engine.registry.deep_link(payload) if ctx.chat.is_private else None
+    link = ctx.engine.registry.deep_link(payload) if payload else None
+    if link is not None and not ctx.chat.is_private:  # (a door to the private chat, typed in a group)
+        ctx.invite_to_private(ctx.t._("This continues in a private chat with me."), payload)
+        return
     if link is not None:  # declared by the features (bot/feature.py)
         handler, rest = link
         await handler(ctx, rest)

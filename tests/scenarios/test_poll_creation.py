@@ -72,6 +72,14 @@ async def test_poll_without_arguments_in_a_community_invites_to_a_private_chat(d
     assert "Quelle est votre question ?" in last(driver, "@alice")
 
 
+async def test_start_poll_typed_in_a_community_opens_the_guided_poll_in_private(driver):
+    await driver.send("alice", "/start poll")
+    invitation = last(driver)
+    assert "La suite se passe en conversation privée" in invitation, "not the welcome"
+    await driver.press("alice", invitation.buttons[0])
+    assert "Quelle est votre question ?" in last(driver, "@alice")
+
+
 async def test_an_organizer_can_cancel_a_guided_poll(driver):
     await driver.send("alice", "/poll", chat="@alice")
     await driver.send("alice", "/cancel", chat="@alice")
