@@ -145,7 +145,9 @@ def consultation_import(path: Path = typer.Argument(..., exists=True, dir_okay=F
 def results(
     consultation: str = typer.Argument(..., help="The consultation's id"),
     format: str = typer.Option("text", "--format", help="text, csv, json or png"),
-    output: Path | None = typer.Option(None, "--output", help="A file (a folder for png); stdout by default"),
+    output: Path | None = typer.Option(
+        None, "--output", help="A file (stdout by default); for png, the folder of the charts (required)"
+    ),
 ) -> None:
     """A consultation's results from the shell, as /results and /export give them."""
     from bot.consultations.publishing import results_files
@@ -153,6 +155,9 @@ def results(
 
     if format not in ("text", "csv", "json", "png"):
         typer.echo("--format is one of text, csv, json, png", err=True)
+        raise typer.Exit(2)
+    if format == "png" and output is None:  # one file per chart: never scattered in the current folder
+        typer.echo("--format png writes one file per chart: give their folder with --output", err=True)
         raise typer.Exit(2)
 
     async def work(application: App) -> int:

@@ -79,3 +79,13 @@ def test_the_outbox_command_counts_messages_by_state(shell):
     result = shell.invoke(app, ["outbox"])
     assert result.exit_code == 0
     assert "pending" in result.output and "failed" in result.output
+
+
+def test_charts_asked_for_without_a_folder_are_refused_rather_than_scattered_here(shell, tmp_path):
+    assert shell.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert shell.invoke(app, ["consultation", "import", str(EXAMPLE)]).exit_code == 0
+    before = set(tmp_path.iterdir())
+    charts = shell.invoke(app, ["results", "place-du-marche", "--format", "png"])
+    assert charts.exit_code == 2
+    assert "--output" in charts.output
+    assert set(tmp_path.iterdir()) == before, "no PNG written in the current folder"
