@@ -166,7 +166,6 @@ async def test_a_name_no_feature_declares_is_refused_where_it_is_used(box):
         registry.require_flow("survey")
     with pytest.raises(Undeclared, match="tracked message kind"):
         await driver.app.engine.refresh("petition:3")
-    registry.jobs[-1].wanted  # noqa: B018 (the ideas' jobs are registered)
     bad = Registry((Feature("late", jobs=Jobs(prefixes=("late:",), wanted=_wrong_job, run_due=_nothing)),))
     with pytest.raises(Undeclared, match="none of its feature's prefixes"):
         await bad.wanted(driver.app.engine)
