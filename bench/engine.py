@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.common import median, percentile, report, throwaway_database
 from bot.app import App
-from bot.events import ButtonPress, ChatRef, Command, Event, MessageRef, Person
+from bot.inbound import ButtonPress, ChatRef, Command, Inbound, MessageRef, Person
 from bot.replies import Reply, Send
 from config.settings import Settings
 
@@ -32,7 +32,7 @@ class CountingOutlet:
         self.notices = 0
         self._next = 0
 
-    async def deliver(self, reply: Reply, *, event: Event | None) -> MessageRef | None:
+    async def deliver(self, reply: Reply, *, event: Inbound | None) -> MessageRef | None:
         if isinstance(reply, Send):
             self._next += 1
             return MessageRef(reply.to, str(self._next))
@@ -42,7 +42,7 @@ class CountingOutlet:
             self.notices += 1
         return None
 
-    async def finish(self, event: Event) -> None:
+    async def finish(self, event: Inbound) -> None:
         return None
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import report, throwaway_database
-from bot.events import ChatRef, Event, MessageRef
 from bot.formatting import doc
+from bot.inbound import ChatRef, Inbound, MessageRef
 from bot.outbox.codec import reply_to_json
 from bot.replies import DeliveryError, Reply, Send
 from config.settings import Settings
@@ -39,7 +39,7 @@ class Sink:
         self.first = self.last = 0.0
         self._allowance_at = 0.0
 
-    async def deliver(self, reply: Reply, *, event: Event | None) -> MessageRef | None:
+    async def deliver(self, reply: Reply, *, event: Inbound | None) -> MessageRef | None:
         assert isinstance(reply, Send)
         if self.limit:
             now = time.monotonic()
@@ -52,7 +52,7 @@ class Sink:
         self.first = self.first or self.last
         return MessageRef(reply.to, str(len(self.received)))
 
-    async def finish(self, event: Event) -> None:
+    async def finish(self, event: Inbound) -> None:
         return None
 
 

@@ -41,8 +41,8 @@ from adapters.telegram.prompts import Prompts
 from adapters.telegram.secrecy import guard_logs
 from bench.common import median, report, throwaway_database
 from bot.app import App
-from bot.events import ChatRef
 from bot.formatting import doc
+from bot.inbound import ChatRef
 from bot.replies import DeliveryError, Send
 from config.settings import Settings
 from storage import polls as poll_store

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from bot.events import ChatKind
-from storage import meetings as meeting_store
+from bot.inbound import ChatKind
+from storage import events as event_store
 from storage import residents as resident_store
 from storage.polls import latest_poll_in_chat
 from storage.tables import Community
@@ -167,18 +167,16 @@ async def _check_poll(ctx: Context, poll_id: int, role: Role) -> str | None:
     return None
 
 
-async def _check_event(ctx: Context, meeting_id: int, role: Role) -> str | None:
-    meeting = await meeting_store.get_meeting(ctx.engine.db, meeting_id)
-    manages = meeting is not None and (await organizer_scope(ctx)).covers(
-        meeting.community_id, meeting.created_by
-    )
+async def _check_event(ctx: Context, event_id: int, role: Role) -> str | None:
+    event = await event_store.get_event(ctx.engine.db, event_id)
+    manages = event is not None and (await organizer_scope(ctx)).covers(event.community_id, event.created_by)
     sender = ctx.event.sender
-    if meeting is None or not (
+    if event is None or not (
         manages
-        or await _reads_any(ctx, [(meeting.platform, meeting.chat_id)])
-        or await meeting_store.has_answered(ctx.engine.db, meeting_id, sender.platform, sender.user_id)
+        or await _reads_any(ctx, [(event.platform, event.chat_id)])
+        or await event_store.has_answered(ctx.engine.db, event_id, sender.platform, sender.user_id)
     ):
-        return ctx.t._("There is no event no. {id}.", id=meeting_id)
+        return ctx.t._("There is no event no. {id}.", id=event_id)
     if role is Role.ORGANIZER and not manages:
         return ctx.t._("Sorry, only organizers of the community where this event is posted can change it.")
     return None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.events import ButtonPress, ChatRef, Event
 from bot.formatting import Rich, doc
 from bot.i18n import Translator
+from bot.inbound import ButtonPress, ChatRef, Inbound
 from bot.replies import Button, Invite, Keyboard, Notice, Reply, Send
 from storage.residents import find_resident
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 @dataclass
 class Context:
     engine: Engine
-    event: Event
+    event: Inbound
     t: Translator
     replies: list[Reply] = field(default_factory=list)
 

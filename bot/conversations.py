@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
-from bot.events import TextMessage, TypedAnswer
+from bot.inbound import TextMessage, TypedAnswer
 from storage.state import load_conversation
 
 

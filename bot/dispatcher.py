@@ -1,7 +1,7 @@
 """The dispatcher drains the outbox through the adapters, one message at a time per worker.
 
 Pacing: a `Pacer` per platform with no initial burst, so a broadcast runs at the platform's limit from the
-first message without meeting a 429. The rows' state marks go through `storage.outbox_queue`. A transient
+first message without event a 429. The rows' state marks go through `storage.outbox_queue`. A transient
 failure (429, timeout, 5xx) is retried with exponential backoff, honouring the platform's retry_after; a
 permanent one (blocked bot, DMs closed, chat gone) is final and marks the resident unreachable. A message
 still waiting after its `not_after` (a reminder for an event that has started) is dropped, not sent late.

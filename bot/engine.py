@@ -12,9 +12,18 @@ from bot.clock import Clock, SystemClock
 from bot.consultations.service import ConsultationService
 from bot.context import Context
 from bot.conversations import continue_conversation
-from bot.events import ButtonPress, ChatKind, Command, Event, FileUpload, MessageRef, TextMessage, TypedAnswer
 from bot.feature import Feature, Registry
 from bot.i18n import normalize_language, translator
+from bot.inbound import (
+    ButtonPress,
+    ChatKind,
+    Command,
+    FileUpload,
+    Inbound,
+    MessageRef,
+    TextMessage,
+    TypedAnswer,
+)
 from bot.polls.service import PollService
 from bot.replies import Reply
 from bot.reposts import RepostGuard
@@ -85,7 +94,7 @@ class Engine:
 
     # -- language -------------------------------------------------------------------------------------
 
-    def language_for(self, event: Event) -> str:
+    def language_for(self, event: Inbound) -> str:
         """The resident's own choice, else (in a community) the community's, else the platform's hint,
         else the default."""
         chosen = self._languages.get(event.sender.identity)
@@ -113,7 +122,7 @@ class Engine:
 
     # -- who is who -----------------------------------------------------------------------------------
 
-    async def resident(self, event: Event) -> Resident:
+    async def resident(self, event: Inbound) -> Resident:
         resident = await resident_store.ensure_resident(
             self.db,
             platform=event.sender.platform,
@@ -125,7 +134,7 @@ class Engine:
         self._residents[event.sender.identity] = resident.id
         return resident
 
-    async def resident_id(self, event: Event) -> int:
+    async def resident_id(self, event: Inbound) -> int:
         known = self._residents.get(event.sender.identity)
         if known is not None:
             return known
@@ -147,7 +156,7 @@ class Engine:
         """An organizer of the group the person writes in; in private, of at least one community."""
         return await authority.is_organizer(ctx)
 
-    async def _track_chat(self, event: Event) -> None:
+    async def _track_chat(self, event: Inbound) -> None:
         """Remember communities, their administrators, and residents who opened a private chat."""
         if event.chat.kind is ChatKind.COMMUNITY:
             cached = self._communities.get(event.chat.key)
@@ -184,7 +193,7 @@ class Engine:
                 )
             self._private_open.add(event.sender.identity)
 
-    async def _remember_member(self, community_id: int, event: Event) -> None:
+    async def _remember_member(self, community_id: int, event: Inbound) -> None:
         """A resident who writes in a community may look up its polls and events in private."""
         key = (community_id, event.sender.identity)
         if key not in self._members:
@@ -205,7 +214,7 @@ class Engine:
 
     # -- events ---------------------------------------------------------------------------------------
 
-    async def handle(self, event: Event) -> list[Reply]:
+    async def handle(self, event: Inbound) -> list[Reply]:
         """Everything the event calls for, as replies. Never raises for bad input: a person always gets
         a clear answer, and nothing is stored from a refused request."""
         ctx = Context(self, event, translator(self.language_for(event)))
@@ -267,7 +276,7 @@ class Engine:
         return list(await card.refresh(self, rest)) if card.refresh is not None else []
 
 
-def _about_personal_data(event: Event, registry: Registry) -> bool:
+def _about_personal_data(event: Inbound, registry: Registry) -> bool:
     """/mydata or /forget, typed or opened by their deep link: looking at or erasing one's data is no reason
     to store anything, so that an erasure sticks (only what the resident does next is stored again)."""
     if not isinstance(event, Command):

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
     from bot.context import Context
     from bot.engine import Engine
-    from bot.events import FileUpload, MessageRef
     from bot.formatting import Block, Piece
+    from bot.inbound import FileUpload, MessageRef
     from bot.replies import Reply
     from storage.erasure import Account
 

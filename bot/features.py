@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from bot.commands.feature import BASICS, MY_DATA, RESULTS
 from bot.consultations.feature import FEATURE as CONSULTATIONS
+from bot.events.feature import FEATURE as EVENTS
+from bot.events.feature import REMINDERS
 from bot.feature import Feature
-from bot.meetings.feature import FEATURE as EVENTS
-from bot.meetings.feature import REMINDERS
 from bot.polls.feature import FEATURE as POLLS
 
 FEATURES: tuple[Feature, ...] = (BASICS, POLLS, RESULTS, CONSULTATIONS, EVENTS, REMINDERS, MY_DATA)

@@ -33,9 +33,9 @@ from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 
 from bot.clock import Clock
-from bot.events import ButtonPress, ChatKind, ChatRef, Event, TextMessage
 from bot.formatting import doc
 from bot.i18n import Translator, translator
+from bot.inbound import ButtonPress, ChatKind, ChatRef, Inbound, TextMessage
 from bot.replies import AskInput, Invite, Notice, Reply, Send
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class Verdict(StrEnum):
     IGNORE = "ignore"  # answer nothing, store nothing
 
 
-def _is_chatter(event: Event) -> bool:
+def _is_chatter(event: Inbound) -> bool:
     """Plain messages in a community: the bot answers them only inside a flow the person started, so
     they count only when answered."""
     return isinstance(event, TextMessage) and event.chat.kind is ChatKind.COMMUNITY
@@ -146,7 +146,7 @@ class FloodGuard:
         # one "slow down" per pause: while it is spent, the person is ignored
         self._pause = RateLimitItemPerSecond(1, limits.pause_seconds)
 
-    def _person_limit(self, event: Event, organizer: bool) -> RateLimitItem:
+    def _person_limit(self, event: Inbound, organizer: bool) -> RateLimitItem:
         if organizer:
             return self.limits.organizer
         return self.limits.private if event.chat.is_private else self.limits.person
@@ -154,7 +154,7 @@ class FloodGuard:
     def paused(self, identity: str) -> bool:
         return not self._limiter.test(self._pause, "pause", identity)
 
-    def admit(self, event: Event, *, organizer: bool) -> Verdict:
+    def admit(self, event: Inbound, *, organizer: bool) -> Verdict:
         """Decide, before any handler runs, whether this event is handled."""
         identity = event.sender.identity
         if self.paused(identity):
@@ -182,7 +182,9 @@ class FloodGuard:
             return Verdict.IGNORE  # its answer could not be posted: do not act on it either
         return Verdict.SERVE
 
-    def charge(self, event: Event, replies: list[Reply], *, organizer: bool, verdict: Verdict) -> list[Reply]:
+    def charge(
+        self, event: Inbound, replies: list[Reply], *, organizer: bool, verdict: Verdict
+    ) -> list[Reply]:
         """Count what was answered, and drop the messages a community has no room left for."""
         if verdict is Verdict.SERVE and _is_chatter(event) and replies:
             self._limiter.hit(
@@ -204,7 +206,7 @@ class FloodGuard:
                 )
         return kept
 
-    def slow_down(self, event: Event, t: Translator) -> Reply:
+    def slow_down(self, event: Inbound, t: Translator) -> Reply:
         """The one polite warning: a toast for a tap, a message otherwise."""
         minutes, seconds = divmod(self.limits.pause_seconds, 60)
         if seconds:
@@ -223,7 +225,7 @@ class FloodGuard:
             return Notice(text=text, alert=True)
         return Send(to=event.chat, body=doc(text))
 
-    async def screen(self, event: Event, engine: Engine) -> list[Reply]:
+    async def screen(self, event: Inbound, engine: Engine) -> list[Reply]:
         """What the event gets once the limits have had their say: the engine's replies, one warning, or
         nothing."""
         organizer = engine.is_global_admin(event.sender.identity) or event.sender_is_admin

@@ -7,8 +7,8 @@ from typing import Any
 
 from bot import authority
 from bot.context import Context
-from bot.events import ButtonPress
 from bot.formatting import Rich, b, doc, i, p
+from bot.inbound import ButtonPress
 from bot.replies import AskInput, Edit, InputKind, Keyboard, Send
 from storage import residents as resident_store
 from storage.state import clear_conversation, load_conversation, save_conversation

@@ -1,7 +1,7 @@
 """The settings typed before a command's text (`/poll --multi --closes demain 18h Question ? | A | B`,
 `/event --reminders 24h,1h Title | …`): each is `--name`, `--name=value` or `--name value`, and may be typed
 in several spellings (English and French, with and without accents). The commands' parsers (bot/polls/spec.py,
-bot/meetings/spec.py) read them with `leading`, and name them with `Flags`, which also says how the engine
+bot/events/spec.py) read them with `leading`, and name them with `Flags`, which also says how the engine
 writes one (a form's values become the line the parser reads: `CommandSpec.from_form`)."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.events import ChatRef
+from bot.inbound import ChatRef
 from config.settings import Settings
 from storage.tables import CommunityAdmin, Resident
 

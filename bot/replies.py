@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.events import ChatRef, MessageRef
 from bot.formatting import Rich
+from bot.inbound import ChatRef, MessageRef
 
 
 @dataclass(frozen=True, slots=True)

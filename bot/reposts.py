@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.events import MessageRef
+from bot.inbound import MessageRef
 
 WINDOW = timedelta(hours=1)
 

@@ -10,9 +10,9 @@ from collections import OrderedDict
 from typing import Protocol
 
 from bot.engine import Engine
-from bot.events import Event, MessageRef
 from bot.flood import FloodGuard
 from bot.formatting import PLAIN, render
+from bot.inbound import Inbound, MessageRef
 from bot.replies import AskInput, CalendarEntry, DeliveryError, Edit, Invite, Notice, Refresh, Reply, Send
 
 log = logging.getLogger(__name__)
@@ -23,13 +23,13 @@ class Outlet(Protocol):
 
     platform: str
 
-    async def deliver(self, reply: Reply, *, event: Event | None) -> MessageRef | None:
+    async def deliver(self, reply: Reply, *, event: Inbound | None) -> MessageRef | None:
         """Carry out one reply. `event` is the event being answered when the reply belongs to it (the
         adapter may then use the interaction: a toast, an interaction response). Returns the posted
         message for a Send. Raises DeliveryError when the platform refused it."""
         ...
 
-    async def finish(self, event: Event) -> None:
+    async def finish(self, event: Inbound) -> None:
         """Every reply to `event` was delivered: acknowledge the interaction if nothing else did."""
         ...
 
@@ -53,7 +53,7 @@ class Runtime:
     def attach(self, outlet: Outlet) -> None:
         self.outlets[outlet.platform] = outlet
 
-    async def dispatch(self, event: Event) -> list[Reply]:
+    async def dispatch(self, event: Inbound) -> list[Reply]:
         """Handle one event and deliver everything it calls for. Returns the replies (for drivers)."""
         replies = await self.flood.screen(event, self.engine)  # the engine's answer, within the limits
         await self.deliver(replies, event=event)
@@ -62,14 +62,14 @@ class Runtime:
             await outlet.finish(event)
         return replies
 
-    async def deliver(self, replies: list[Reply], *, event: Event | None = None) -> None:
+    async def deliver(self, replies: list[Reply], *, event: Inbound | None = None) -> None:
         for reply in replies:
             if isinstance(reply, Refresh):
                 await self.request_refresh(reply.key)
                 continue
             await self._deliver_one(reply, event)
 
-    def _platform_of(self, reply: Reply, event: Event | None) -> str | None:
+    def _platform_of(self, reply: Reply, event: Inbound | None) -> str | None:
         if isinstance(reply, (Send, Invite, AskInput)):
             return reply.to.platform
         if isinstance(reply, Edit):
@@ -92,7 +92,7 @@ class Runtime:
             self._remember(reply.target, _fingerprint(reply))
         return ref
 
-    async def _deliver_one(self, reply: Reply, event: Event | None) -> None:
+    async def _deliver_one(self, reply: Reply, event: Inbound | None) -> None:
         platform = self._platform_of(reply, event)
         outlet = self.outlets.get(platform or "")
         if outlet is None:

@@ -6,7 +6,7 @@ name (a public poll's closing announcement lists voters). `tests/test_personal_d
 every column of every table as naming a resident or not, so that a new one cannot be forgotten.
 
 Each feature handles what it stores (its personal-data hooks, bot/feature.py), with its storage part:
-storage/polls_personal_data.py, storage/consultations_personal_data.py, storage/meetings_personal_data.py;
+storage/polls_personal_data.py, storage/consultations_personal_data.py, storage/events_personal_data.py;
 this module holds the resident's own rows (profile, communities, messages to their private chat, audit
 entries, the guided flow in progress), /forget's one transaction (`forgetting`), and `erase`, which erases
 what all the built-in features store at once, for callers without an engine.

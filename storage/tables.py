@@ -335,10 +335,10 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class Meeting(SQLModel, table=True):
-    """A public meeting announced in a community ("Réunion publique — budget 2027")."""
+class Event(SQLModel, table=True):
+    """A public event announced in a community ("Réunion publique — budget 2027")."""
 
-    __tablename__ = "meeting"
+    __tablename__ = "event"
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
     place: str = Field(max_length=200)
@@ -363,11 +363,11 @@ class Meeting(SQLModel, table=True):
 
 
 class Rsvp(SQLModel, table=True):
-    """A resident's answer to a meeting: yes, maybe or no (one per resident, changed by tapping another)."""
+    """A resident's answer to an event: yes, maybe or no (one per resident, changed by tapping another)."""
 
     __tablename__ = "rsvp"
-    meeting_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
+    event_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
     )
     platform: str = Field(primary_key=True, max_length=16)
     user_id: str = Field(primary_key=True, max_length=64)

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 
 from bot.app import App
 from bot.clock import ManualClock
-from bot.events import Event, MessageRef
-from bot.meetings.reminders import decide_due
+from bot.events.reminders import decide_due
+from bot.inbound import Inbound, MessageRef
 from bot.replies import Reply, Send
 from config.settings import Settings
 
@@ -31,12 +31,12 @@ class Recorder:
     def __init__(self) -> None:
         self.rows: list[int] = []
 
-    async def deliver(self, reply: Reply, *, event: Event | None) -> MessageRef | None:
+    async def deliver(self, reply: Reply, *, event: Inbound | None) -> MessageRef | None:
         assert isinstance(reply, Send) and reply.idempotency_key is not None
         self.rows.append(int(reply.idempotency_key.removeprefix("civicbot-")))
         return MessageRef(reply.to, str(len(self.rows)))
 
-    async def finish(self, event: Event) -> None:
+    async def finish(self, event: Inbound) -> None:
         return None
 
     def take(self) -> list[int]:

@@ -19,9 +19,9 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.context import Context
 from bot.engine import Engine
-from bot.events import ButtonPress, ChatRef, Command, Event, Person
 from bot.features import FEATURES
 from bot.i18n import translator
+from bot.inbound import ButtonPress, ChatRef, Command, Inbound, Person
 from bot.polls.spec import PollSpec
 from bot.replies import Notice, Reply, Send
 from config.settings import Settings
@@ -86,7 +86,7 @@ async def ballots(engine: Engine, poll_id: int) -> list[Ballot]:
         return list((await session.exec(select(Ballot).where(Ballot.poll_id == poll_id))).all())
 
 
-def context(engine: Engine, event: Event) -> Context:
+def context(engine: Engine, event: Inbound) -> Context:
     """What a handler gets for `event`, in English."""
     return Context(engine, event, translator("en"))
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from storage import meetings as store
+from storage import events as store
 from tests.drivers.discord import GUILD_ID, DiscordDriver, discord_driver
 from tests.fakes.discord_api import PERM_CREATE_EVENTS, PERM_MANAGE_EVENTS
 
-MEETING = "/event Réunion publique — budget 2027 | samedi 19h | Salle des fêtes | Venez avec vos questions"
+EVENT = "/event Réunion publique — budget 2027 | samedi 19h | Salle des fêtes | Venez avec vos questions"
 SATURDAY_7PM_UTC = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)  # 19:00 in Paris
 
 
@@ -32,7 +32,7 @@ async def discord(tmp_path: Path) -> AsyncIterator[DiscordDriver]:
 
 
 async def test_an_event_is_also_created_in_the_servers_events_with_its_time_and_place(discord):
-    await discord.send("alice", MEETING)
+    await discord.send("alice", EVENT)
 
     [event] = scheduled_events(discord)
     assert event["name"] == "Réunion publique — budget 2027"
@@ -41,13 +41,13 @@ async def test_an_event_is_also_created_in_the_servers_events_with_its_time_and_
     assert event["entity_metadata"]["location"] == "Salle des fêtes"
     assert event["description"] == "Venez avec vos questions"
     assert event["entity_type"] == 3 and event["privacy_level"] == 2 and event["status"] == 1
-    meeting = await store.get_meeting(discord.app.db, 1)
-    assert meeting is not None and meeting.native_event_id == event["id"]
+    stored = await store.get_event(discord.app.db, 1)
+    assert stored is not None and stored.native_event_id == event["id"]
     assert "Réunion publique" in discord.messages("square")[-1].text, "the card is posted as everywhere"
 
 
 async def test_an_edit_moves_the_servers_event_and_a_cancellation_cancels_it(discord):
-    await discord.send("alice", MEETING)
+    await discord.send("alice", EVENT)
     await discord.send("alice", "/event_edit 1 Budget 2027 | dimanche 18h | Mairie, salle 2")
 
     [event] = scheduled_events(discord)
@@ -63,18 +63,18 @@ async def test_an_edit_moves_the_servers_event_and_a_cancellation_cancels_it(dis
 
 
 async def test_an_event_a_moderator_deleted_on_discord_comes_back_with_the_next_edit(discord):
-    await discord.send("alice", MEETING)
+    await discord.send("alice", EVENT)
     discord.server.scheduled_events.clear()
     await discord.send("alice", "/event_edit 1 place Mairie")
     [event] = scheduled_events(discord)
     assert event["entity_metadata"]["location"] == "Mairie"
-    meeting = await store.get_meeting(discord.app.db, 1)
-    assert meeting is not None and meeting.native_event_id == event["id"]
+    stored = await store.get_event(discord.app.db, 1)
+    assert stored is not None and stored.native_event_id == event["id"]
 
 
 async def test_create_events_is_enough_for_the_events_the_bot_made(tmp_path: Path):
     async with discord_driver(tmp_path, bot_permissions=PERM_CREATE_EVENTS) as discord:
-        await discord.send("alice", MEETING)
+        await discord.send("alice", EVENT)
         await discord.send("alice", "/event_cancel 1")
         [event] = scheduled_events(discord)
         assert event["status"] == 4
@@ -82,7 +82,7 @@ async def test_create_events_is_enough_for_the_events_the_bot_made(tmp_path: Pat
 
 async def test_without_the_permission_only_the_card_announces_the_event(tmp_path: Path):
     async with discord_driver(tmp_path) as discord:
-        await discord.send("alice", MEETING)
+        await discord.send("alice", EVENT)
         await discord.send("alice", "/event_edit 1 place Mairie")
         await discord.send("alice", "/event_cancel 1")
         assert scheduled_events(discord) == []

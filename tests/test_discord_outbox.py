@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.events import ChatRef
 from bot.formatting import doc
+from bot.inbound import ChatRef
 from bot.replies import Send
 from tests.drivers.discord import CHANNELS, DiscordDriver, discord_driver
 

@@ -160,7 +160,7 @@ class CivicClient(discord.Client):
             await asyncio.sleep(self.slow_delay)
             await interaction.response.send_message("finally")
 
-        @self.tree.command(name="event", description="Plan a meeting")
+        @self.tree.command(name="event", description="Plan an event")
         async def event(interaction: discord.Interaction, name: str) -> None:
             await interaction.response.defer(thinking=True)
             assert interaction.guild is not None

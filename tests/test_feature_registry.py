@@ -16,11 +16,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.actions import ActionSigner, Undeclared
 from bot.context import Context
 from bot.engine import Engine
-from bot.events import ChatRef
 from bot.feature import N_, CommandSpec, Feature, Jobs, PersonalData, Place, Registry, Shown
 from bot.features import FEATURES
 from bot.formatting import doc, p
 from bot.guided import save_step
+from bot.inbound import ChatRef
 from bot.replies import Reply, Send
 from storage.personal_data import Account
 from storage.state import clear_conversation

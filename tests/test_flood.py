@@ -11,10 +11,10 @@ from limits import parse
 from pydantic import ValidationError
 
 from bot.clock import ManualClock
-from bot.events import ButtonPress, ChatRef, Command, Event, MessageRef, Person, TextMessage
 from bot.flood import FloodGuard, FloodLimits, Verdict
 from bot.formatting import PLAIN, doc, render
 from bot.i18n import translator
+from bot.inbound import ButtonPress, ChatRef, Command, Inbound, MessageRef, Person, TextMessage
 from bot.replies import Edit, Notice, Reply, Send
 from config.settings import Settings
 
@@ -49,7 +49,7 @@ def guard(clock: ManualClock) -> FloodGuard:
     return FloodGuard(DEFAULTS, clock)
 
 
-def verdicts(guard: FloodGuard, event: Event, times: int, *, organizer: bool = False) -> list[Verdict]:
+def verdicts(guard: FloodGuard, event: Inbound, times: int, *, organizer: bool = False) -> list[Verdict]:
     return [guard.admit(event, organizer=organizer) for _ in range(times)]
 
 
@@ -166,10 +166,10 @@ async def test_an_ignored_event_reaches_no_handler_and_a_warned_one_neither(guar
         def is_global_admin(self, identity: str) -> bool:
             return False
 
-        def language_for(self, event: Event) -> str:
+        def language_for(self, event: Inbound) -> str:
             return "en"
 
-        async def handle(self, event: Event) -> list[Reply]:
+        async def handle(self, event: Inbound) -> list[Reply]:
             self.handled += 1
             return [answer(event.chat)]
 

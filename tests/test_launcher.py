@@ -18,12 +18,12 @@ from typer.testing import CliRunner
 from adapters import cli, launcher
 from bot.app import App
 from bot.clock import ManualClock
-from bot.events import ChatRef, Event, MessageRef
 from bot.formatting import PLAIN, doc, render
+from bot.inbound import ChatRef, Inbound, MessageRef
 from bot.outbox.codec import reply_to_json
 from bot.replies import Reply, Send
 from config.settings import Settings
-from storage import meetings as meeting_store
+from storage import events as event_store
 from storage import outbox as outbox_store
 from storage.database import Database
 
@@ -110,14 +110,14 @@ class FakePlatform:
     async def stop(self) -> None:
         self.stopped = True
 
-    async def deliver(self, reply: Reply, *, event: Event | None) -> MessageRef | None:
+    async def deliver(self, reply: Reply, *, event: Inbound | None) -> MessageRef | None:
         assert isinstance(reply, Send)
         self.delivered.append(reply)
         self.got_delivery.set()
         await asyncio.sleep(self.answer_after)
         return MessageRef(reply.to, str(len(self.delivered)))
 
-    async def finish(self, event: Event) -> None:
+    async def finish(self, event: Inbound) -> None:
         return None
 
 
@@ -230,9 +230,9 @@ async def test_a_scheduler_process_decides_a_due_reminder_and_a_dispatcher_proce
     settings: Settings, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = datetime.now(UTC)
-    await meeting_store.create_meeting(  # in half an hour; its one-hour reminder fell due while nothing ran
+    await event_store.create_event(  # in half an hour; its one-hour reminder fell due while nothing ran
         database,
-        title="Public meeting",
+        title="Public event",
         place="Village hall",
         description="",
         starts_at=now + timedelta(minutes=30),
@@ -260,7 +260,7 @@ async def test_a_scheduler_process_decides_a_due_reminder_and_a_dispatcher_proce
     assert dispatcher.platform is not None and dispatcher.platform.started == [False], "sending only"
     [reply] = dispatcher.platform.delivered
     assert isinstance(reply, Send) and reply.to.chat_id == "square"
-    assert "Public meeting" in render(reply.body, PLAIN)
+    assert "Public event" in render(reply.body, PLAIN)
 
 
 async def test_a_dispatcher_stopped_while_a_send_is_in_flight_lets_it_finish_and_records_it_sent(

@@ -104,3 +104,47 @@ async def test_an_open_poll_s_key_leaves_the_database_for_the_key_store_at_the_u
             await database.dispose()
     assert database.keys.get("poll-7") == key
     assert ("poll_key",) not in tables
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_an_event_announced_before_the_upgrade_keeps_its_answers_history_and_pending_card(
+    backend: str, tmp_path: Path
+) -> None:
+    """The word "meeting" left the schema: an event announced before, its residents' answers, its audit
+    history and a card still waiting in the outbox all read as an event after the upgrade."""
+    from alembic import command
+
+    from storage.events import Counts, counts, get_event
+
+    async with database_url(backend, tmp_path, fresh=True) as url:
+        database = Database(url, key_dir=tmp_path / "keys")
+        try:
+            async with database.write_engine.begin() as connection:
+                await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0005"))
+                for statement in (
+                    "INSERT INTO meeting (id, title, place, description, starts_at, timezone, language, "
+                    "platform, chat_id, version, created_at) VALUES (3, 'Réunion publique', 'Mairie', '', "
+                    "'2026-12-10 18:00:00', 'Europe/Paris', 'fr', 'console', 'place', 1, "
+                    "'2026-12-01 09:00:00')",
+                    "INSERT INTO rsvp (meeting_id, platform, user_id, answer) "
+                    "VALUES (3, 'console', 'alice', 'yes')",
+                    "INSERT INTO audit_entry (at, actor, action, object_type, object_id, detail) VALUES "
+                    "('2026-12-01 09:00:00', 'console:mayor', 'meeting.create', 'meeting', '3', '')",
+                    "INSERT INTO outbox (dedup_key, platform, recipient, payload, state, attempts, "
+                    "next_attempt_at, created_at) VALUES ('event:3:card', 'console', 'console:c:place', "
+                    "'{\"track\": \"meeting-calendar:3\"}', 'pending', 0, '2026-12-01 09:00:00', "
+                    "'2026-12-01 09:00:00')",
+                ):
+                    await connection.exec_driver_sql(statement)
+            await database.migrate()
+            event = await get_event(database, 3)
+            answers = await counts(database, 3)
+            async with database.read() as session:
+                history = (await session.exec(text("SELECT action, object_type FROM audit_entry"))).all()  # type: ignore[call-overload]
+                payload = (await session.exec(text("SELECT payload FROM outbox"))).one()  # type: ignore[call-overload]
+        finally:
+            await database.dispose()
+    assert event is not None and event.title == "Réunion publique"
+    assert answers == Counts(yes=1)
+    assert [tuple(row) for row in history] == [("event.create", "event")]
+    assert payload[0] == '{"track": "event-calendar:3"}'

@@ -11,8 +11,8 @@ import pytest
 from bot.app import App
 from bot.clock import ManualClock
 from bot.dispatcher import Dispatcher, Pacer
-from bot.events import ChatRef, Event, MessageRef
 from bot.formatting import doc
+from bot.inbound import ChatRef, Inbound, MessageRef
 from bot.outbox.codec import reply_from_json, reply_to_json
 from bot.replies import DeliveryError, Reply, Send
 from config.settings import Settings
@@ -32,7 +32,7 @@ class Sink:
         self.received: list[str] = []
         self.failures: dict[str, list[DeliveryError]] = {}
 
-    async def deliver(self, reply: Reply, *, event: Event | None) -> MessageRef | None:
+    async def deliver(self, reply: Reply, *, event: Inbound | None) -> MessageRef | None:
         assert isinstance(reply, Send)
         queued = self.failures.get(reply.to.chat_id)
         if queued:
@@ -40,7 +40,7 @@ class Sink:
         self.received.append(reply.to.chat_id)
         return MessageRef(reply.to, str(len(self.received)))
 
-    async def finish(self, event: Event) -> None:
+    async def finish(self, event: Inbound) -> None:
         return None
 
 

@@ -11,8 +11,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.events import ChatRef
 from bot.formatting import doc
+from bot.inbound import ChatRef
 from bot.outbox.codec import reply_to_json
 from bot.replies import Send
 from storage import outbox

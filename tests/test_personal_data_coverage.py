@@ -14,8 +14,8 @@ from sqlalchemy import update
 from sqlmodel import SQLModel, col, select
 
 import storage.tables  # noqa: F401  (every table registers itself in SQLModel.metadata)
-from bot.events import ChatRef
 from bot.formatting import doc
+from bot.inbound import ChatRef
 from bot.outbox.codec import reply_to_json
 from bot.replies import Send
 from storage.ballots import voter_key
@@ -30,7 +30,7 @@ from storage.tables import (
     Consultation,
     ConsultationDraft,
     Conversation,
-    Meeting,
+    Event,
     OutboxMessage,
     Participation,
     Poll,
@@ -193,7 +193,7 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "created_at": NOBODY,
         "sent_at": NOBODY,
     },
-    "meeting": {
+    "event": {
         "id": NOBODY,
         "title": NOBODY,
         "place": NOBODY,
@@ -212,7 +212,7 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "native_event_id": NOBODY,
         "community_id": NOBODY,
     },
-    "rsvp": {"meeting_id": WITH_ROW, "platform": WITH_ROW, "user_id": ACCOUNT, "answer": WITH_ROW},
+    "rsvp": {"event_id": WITH_ROW, "platform": WITH_ROW, "user_id": ACCOUNT, "answer": WITH_ROW},
 }
 
 NAMING = (ACCOUNT, RESIDENT_ID, VOTER)
@@ -297,7 +297,7 @@ async def fill(driver) -> None:
         residents = {r.user_id: r for r in (await session.exec(select(Resident))).all()}
         consultations = {c.slug: c for c in (await session.exec(select(Consultation))).all()}
         square = (await session.exec(select(Community).where(Community.chat_id == "square"))).one()
-        meeting = (await session.exec(select(Meeting).order_by(col(Meeting.id)))).first()
+        event = (await session.exec(select(Event).order_by(col(Event.id)))).first()
         # the second closed poll's announcement is still waiting to be sent
         await session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)
@@ -354,7 +354,7 @@ async def fill(driver) -> None:
                 body = doc(f"Rappel pour {name.capitalize()} : Réunion")
                 session.add(
                     OutboxMessage(
-                        dedup_key=f"event:{meeting.id}:reminder:{state}:console:{name}",
+                        dedup_key=f"event:{event.id}:reminder:{state}:console:{name}",
                         platform="console",
                         recipient=chat.key,
                         payload=encode_payload(reply_to_json(Send(to=chat, body=body))),
@@ -364,10 +364,10 @@ async def fill(driver) -> None:
                     )
                 )
         dave, bob = residents["dave"].id, residents["bob"].id
-        for table in (Poll, Consultation, Meeting):
+        for table in (Poll, Consultation, Event):
             await session.exec(update(table).values(created_by=dave))  # type: ignore[call-overload]
         await session.exec(update(Poll).where(col(Poll.id) == 4).values(created_by=bob))  # type: ignore[call-overload]
-        await session.exec(update(Meeting).where(col(Meeting.id) == 2).values(created_by=bob))  # type: ignore[call-overload]
+        await session.exec(update(Event).where(col(Event.id) == 2).values(created_by=bob))  # type: ignore[call-overload]
         await session.exec(  # type: ignore[call-overload]
             update(Consultation).where(Consultation.slug == "anonyme").values(created_by=bob)
         )

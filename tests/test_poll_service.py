@@ -14,8 +14,8 @@ import pytest
 from sqlmodel import col, select
 
 from bot import authority
-from bot.events import ChatRef, MessageRef
 from bot.i18n import translator
+from bot.inbound import ChatRef, MessageRef
 from bot.outbox.codec import reply_from_json
 from bot.polls.card import results_lines
 from bot.polls.service import SCHEDULER

@@ -29,13 +29,13 @@ from sqlmodel import col, select
 
 from bot.app import App
 from bot.clock import ManualClock
-from bot.meetings.reminders import decide_due
+from bot.events.reminders import decide_due
 from config.settings import Settings
 from storage.tables import OutboxMessage
 from tests.databases import database_url
 from tests.drivers.console import make_driver
 from tests.launcher_worker import Recorder
-from tests.scenarios.test_meetings import SATURDAY_7PM, speak_english
+from tests.scenarios.test_events import SATURDAY_7PM, speak_english
 
 pytestmark = pytest.mark.postgres
 
@@ -223,7 +223,7 @@ async def test_two_processes_deciding_reminders_at_the_same_instant_queue_and_de
     await announce(
         url,
         tmp_path,
-        "/event Public meeting | samedi 19h | Village hall",
+        "/event Public event | samedi 19h | Village hall",
         "/event Market committee | samedi 19h | Town hall",
         "/event Neighbourhood walk | samedi 19h | Church square",
     )
@@ -248,7 +248,7 @@ async def test_the_same_race_twenty_times_over_never_queues_or_sends_a_reminder_
     await announce(
         url,
         tmp_path,
-        *(f"/event --reminders 5h,4h,3h,2h,1h Public meeting | {day} 19:00 | Village hall" for day in days),
+        *(f"/event --reminders 5h,4h,3h,2h,1h Public event | {day} 19:00 | Village hall" for day in days),
     )
     delivered: list[int] = []
     for event, day in enumerate(days, start=1):

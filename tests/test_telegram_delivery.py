@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.events import ChatRef, MessageRef, TypedAnswer
 from bot.formatting import b, doc, p
+from bot.inbound import ChatRef, MessageRef, TypedAnswer
 from bot.replies import AskInput, Attachment, Button, Edit, Invite, Send
 from storage.residents import find_resident
 from tests.drivers.telegram import GROUPS, running_bot

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.events import ChatRef, Command, Person
 from bot.i18n import translator
+from bot.inbound import ChatRef, Command, Person
 from bot.text import TextRefused, clean, clean_name, comparison_key, look_alike
 
 

@@ -13,19 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.events import (
+from bot.formatting import PLAIN, render
+from bot.inbound import (
     ButtonPress,
     ChatKind,
     ChatRef,
     Command,
-    Event,
     FileUpload,
+    Inbound,
     MessageRef,
     Person,
     TextMessage,
     parse_command,
 )
-from bot.formatting import PLAIN, render
 from bot.replies import AskInput, Attachment, Button, DeliveryError, Edit, Invite, Notice, Reply, Send
 from bot.runtime import Runtime
 from bot.uploads import MAX_UPLOAD_BYTES, announced_too_large
@@ -95,7 +95,7 @@ class ConsoleAdapter:
         """A person types a line in a chat: a command or plain text."""
         base = self._event_base(person, chat)
         command = parse_command(text)
-        event: Event
+        event: Inbound
         if command is not None:
             event = Command(name=command[0], args=command[1], **base)
         else:
@@ -160,7 +160,7 @@ class ConsoleAdapter:
         path.write_bytes(attachment.data)
         return f"{path} — {attachment.alt_text}"
 
-    async def deliver(self, reply: Reply, *, event: Event | None) -> MessageRef | None:
+    async def deliver(self, reply: Reply, *, event: Inbound | None) -> MessageRef | None:
         if isinstance(reply, Send):
             files = [self._save(reply.attachment)] if reply.attachment else []
             quote = self._first_line(reply.reply_to) if reply.reply_to is not None else None
@@ -190,7 +190,7 @@ class ConsoleAdapter:
             return MessageRef(reply.to, str(message.id))
         return None
 
-    async def finish(self, event: Event) -> None:
+    async def finish(self, event: Inbound) -> None:
         return None
 
 

@@ -1,6 +1,6 @@
 """civicbot's events mirrored as Discord scheduled events, where the bot may manage them.
 
-A server whose members look at its Events tab sees the meeting there too, with its time, place and
+A server whose members look at its Events tab sees the event there too, with its time, place and
 description, kept in step with `/event_edit` and `/event_cancel`. The bot needs Manage Events (or Create
 Events, which lets it manage the entries it made); without it the card alone announces the event and
 nothing is attempted. Entries are "external" events (a place, not a voice channel), which Discord requires
@@ -14,7 +14,7 @@ import logging
 import discord
 
 from adapters.discord.markdown import neutralize
-from bot.events import MessageRef
+from bot.inbound import MessageRef
 from bot.replies import CalendarEntry
 
 log = logging.getLogger(__name__)

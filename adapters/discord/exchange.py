@@ -18,8 +18,8 @@ from typing import Any
 import discord
 
 from adapters.discord.markdown import NO_MENTIONS, Layout, escape
-from bot.events import ChatRef
 from bot.i18n import translator
+from bot.inbound import ChatRef
 
 log = logging.getLogger(__name__)
 

@@ -19,18 +19,18 @@ from adapters.discord import ids
 from adapters.discord.components import answer_modal, claimed_by_item, submitted_text
 from adapters.discord.exchange import DEFER_AFTER, Exchange, claim
 from bot.engine import Engine
-from bot.events import (
+from bot.feature import CommandSpec
+from bot.inbound import (
     ButtonPress,
     ChatRef,
     Command,
-    Event,
     FileUpload,
+    Inbound,
     MessageRef,
     Person,
     TextMessage,
     TypedAnswer,
 )
-from bot.feature import CommandSpec
 from bot.runtime import Runtime
 from bot.uploads import announced_too_large, read_limited
 from config.settings import Settings
@@ -87,11 +87,11 @@ class Router:
             "origin": interaction,
         }
 
-    def _exchange(self, interaction: discord.Interaction, event: Event) -> Exchange:
+    def _exchange(self, interaction: discord.Interaction, event: Inbound) -> Exchange:
         chat, _ = chat_of(interaction)
         return Exchange(interaction, where=chat, language=self.engine.language_for(event))
 
-    async def _run(self, event: Event, exchange: Exchange | None) -> None:
+    async def _run(self, event: Inbound, exchange: Exchange | None) -> None:
         if exchange is not None:
             exchange.arm(self.defer_after)
         try:
@@ -189,7 +189,7 @@ class Router:
             "chat": ChatRef.private(PLATFORM, str(message.author.id)),
             "origin": message,
         }
-        event: Event
+        event: Inbound
         attachment = message.attachments[0] if message.attachments else None
         if attachment is not None:
             data = None if announced_too_large(attachment.size) else await download(attachment)

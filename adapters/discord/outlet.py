@@ -29,9 +29,9 @@ from adapters.discord.components import (
 from adapters.discord.exchange import Exchange, exchange_of, message_kwargs
 from adapters.discord.ids import Prompt
 from adapters.discord.markdown import NO_MENTIONS, Layout, layout_edit, layout_message
-from bot.events import ChatRef, Event, MessageRef
 from bot.formatting import Rich, doc, link, p
 from bot.i18n import translator
+from bot.inbound import ChatRef, Inbound, MessageRef
 from bot.replies import (
     AskInput,
     Attachment,
@@ -96,7 +96,7 @@ class DiscordOutlet:
         self.language = language  # for the few words of the adapter's own in replies with no event
         self.logged_in = asyncio.Event()
 
-    async def deliver(self, reply: Reply, *, event: Event | None) -> MessageRef | None:
+    async def deliver(self, reply: Reply, *, event: Inbound | None) -> MessageRef | None:
         exchange = exchange_of(event.origin) if event is not None else None
         if isinstance(reply, Notice):
             if exchange is not None:
@@ -130,7 +130,7 @@ class DiscordOutlet:
                 raise delivery_error(error) from error
         return None
 
-    async def finish(self, event: Event) -> None:
+    async def finish(self, event: Inbound) -> None:
         exchange = exchange_of(event.origin)
         if exchange is not None:
             await exchange.finish()

@@ -19,12 +19,12 @@ from telegram import Bot, CallbackQuery, Chat, File, Message, Update, User
 
 from adapters.telegram.admins import AdminDirectory
 from adapters.telegram.prompts import Prompts
-from bot.events import (
+from bot.inbound import (
     ButtonPress,
     ChatRef,
     Command,
-    Event,
     FileUpload,
+    Inbound,
     MessageRef,
     Person,
     TextMessage,
@@ -59,7 +59,7 @@ class UpdateReader:
         self.admins = admins
         self.prompts = prompts
 
-    async def event(self, update: Update) -> Event | None:
+    async def event(self, update: Update) -> Inbound | None:
         if update.callback_query is not None:
             return self.button(update, update.callback_query)
         message = update.message
@@ -90,7 +90,7 @@ class UpdateReader:
             origin=update,
         )
 
-    async def _text(self, update: Update, message: Message, user: User) -> Event | None:
+    async def _text(self, update: Update, message: Message, user: User) -> Inbound | None:
         text = message.text or ""
         chat = message.chat
         base: dict[str, Any] = {

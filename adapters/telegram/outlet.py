@@ -32,8 +32,8 @@ from adapters.telegram.limiter import retry_seconds
 from adapters.telegram.prompts import Prompts
 from adapters.telegram.rendering import CAPTION_LIMIT, chunk
 from adapters.telegram.secrecy import Redactor
-from bot.events import ChatRef, Event, MessageRef
 from bot.formatting import Rich, doc, p
+from bot.inbound import ChatRef, Inbound, MessageRef
 from bot.replies import AskInput, Attachment, DeliveryError, Edit, Invite, Keyboard, Notice, Reply, Send
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def keyboard(buttons: Keyboard) -> InlineKeyboardMarkup | None:
     )
 
 
-def callback_query(event: Event | None) -> CallbackQuery | None:
+def callback_query(event: Inbound | None) -> CallbackQuery | None:
     origin = event.origin if event is not None else None
     return origin.callback_query if isinstance(origin, Update) else None
 
@@ -76,7 +76,7 @@ class TelegramOutlet:
 
     # -- the runtime's Outlet protocol -------------------------------------------------------------------
 
-    async def deliver(self, reply: Reply, *, event: Event | None) -> MessageRef | None:
+    async def deliver(self, reply: Reply, *, event: Inbound | None) -> MessageRef | None:
         try:
             if isinstance(reply, Send):
                 return await self._send_once(reply)
@@ -94,7 +94,7 @@ class TelegramOutlet:
             raise self._delivery_error(error) from None
         return None
 
-    async def finish(self, event: Event) -> None:
+    async def finish(self, event: Inbound) -> None:
         """Every callback query gets an answer, so the person's spinner stops even when nothing was said."""
         query = callback_query(event)
         if query is not None:
@@ -211,7 +211,7 @@ class TelegramOutlet:
                 if "message is not modified" not in again.message.lower():
                     raise
 
-    async def _notice(self, notice: Notice, event: Event | None) -> None:
+    async def _notice(self, notice: Notice, event: Inbound | None) -> None:
         query = callback_query(event)
         if query is None:
             log.debug("a notice without a button press to answer was dropped")
@@ -243,7 +243,7 @@ class TelegramOutlet:
         assert message is not None
         return MessageRef(invite.to, str(message.message_id))
 
-    async def _ask(self, ask: AskInput, event: Event | None) -> MessageRef:
+    async def _ask(self, ask: AskInput, event: Inbound | None) -> MessageRef:
         """In private a plain question (the next message answers it); in a group a ForceReply, so the
         person's app opens a reply to it, and the reply is recognised as the answer. A prompt with its
         own buttons (go back, skip) shows them instead of the ForceReply (a message has one markup);

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from bot.authority import Target
 from bot.commands import forget, help, lang, mydata, results, start
 from bot.context import Context
-from bot.events import MessageRef
 from bot.feature import N_, Card, CommandSpec, Feature, Parameter, PersonalData
+from bot.inbound import MessageRef
 from bot.polls.feature import NUMBER
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from bot.consultations.publishing import record_access, results_replies
 from bot.consultations.service import State
 from bot.context import Context
 from bot.dates import format_time, format_when
-from bot.events import ChatRef
 from bot.formatting import Rich, b, doc, i, p
+from bot.inbound import ChatRef
 from bot.replies import Reply, Send
 
 RESULTS_LINK = "r_"  # `/start r_<argument>` in private: the invitation's way back to these results

@@ -25,7 +25,7 @@ async def handle(ctx: Context, args: str) -> None:
             p(
                 t._(
                     "I help your town hall and your neighbors ask questions and listen to the answers: "
-                    "polls in one tap, consultations, public meetings."
+                    "polls in one tap, consultations, events."
                 )
             ),
             p(t._("Send /help to see the commands. Your data: /mydata. Language: /lang en or /lang fr.")),

@@ -18,8 +18,8 @@ from bot.consultations.questions import Question
 from bot.consultations.questions.base import Accept
 from bot.consultations.service import Loaded
 from bot.context import Context
-from bot.events import ButtonPress
 from bot.formatting import Piece, Rich, b, doc, i, p, ul
+from bot.inbound import ButtonPress
 from bot.replies import AskInput, Button, Edit, Keyboard, Send
 from storage import consultations as store
 from storage.erasure import participation_pseudonym

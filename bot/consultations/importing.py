@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot import authority
 from bot.consultations.messages import DefinitionErrors
 from bot.context import Context
-from bot.events import FileUpload
 from bot.formatting import b, code, doc, p, ul
+from bot.inbound import FileUpload
 from bot.uploads import MAX_UPLOAD_BYTES
 from storage.consultations import ConsultationLocked, ConsultationTaken
 

@@ -14,9 +14,9 @@ from bot.consultations.charts import consultation_charts
 from bot.consultations.export import export_attachments, export_csv, export_json, results_as_text
 from bot.consultations.loaded import Loaded, State
 from bot.consultations.results import consultation_results, format_number, render_results
-from bot.events import ChatRef
 from bot.formatting import Rich, b, doc, i, p
 from bot.i18n import Translator
+from bot.inbound import ChatRef
 from bot.replies import Reply, Send
 from storage import audit
 from storage import consultations as store

@@ -14,9 +14,9 @@ from bot.consultations.loading import load_definition
 from bot.consultations.model import definition_to_json
 from bot.consultations.publishing import closed_notice, results_replies
 from bot.dates import format_when
-from bot.events import ChatRef
 from bot.formatting import Rich, b, doc, i, p
 from bot.i18n import Translator, translator
+from bot.inbound import ChatRef
 from bot.outbox.codec import reply_to_json
 from bot.private_results import organizers_to_notify
 from bot.replies import Invite, Reply, Send

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from bot.events import ChatKind, ChatRef, MessageRef
 from bot.formatting import Block, Bold, BulletList, Code, Inline, Italic, Link, Paragraph, Plain, Rich
+from bot.inbound import ChatKind, ChatRef, MessageRef
 from bot.replies import Attachment, Button, Edit, Invite, Keyboard, Reply, Send
 
 

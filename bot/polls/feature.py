@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from bot.authority import Role, Target
 from bot.context import Context
-from bot.events import MessageRef
 from bot.feature import N_, Card, CommandSpec, Feature, Jobs, Parameter
+from bot.inbound import MessageRef
 from bot.polls import close, guided, personal_data
 from bot.polls import commands as poll
 from bot.polls.spec import MAX_OPTION, MAX_OPTIONS, form_arguments

@@ -11,7 +11,6 @@ from typing import Any
 
 from bot.context import Context
 from bot.dates import format_when
-from bot.events import ChatRef
 from bot.formatting import b, doc, i, p, ul
 from bot.guided import (
     allowed_communities,
@@ -24,6 +23,7 @@ from bot.guided import (
     show_community_picker,
     show_panel,
 )
+from bot.inbound import ChatRef
 from bot.polls.spec import (
     MAX_OPTIONS,
     MAX_QUESTION,

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Context
-from bot.events import MessageRef
 from bot.feature import Erasure, PersonalData, Place, Shown
+from bot.inbound import MessageRef
 from bot.outbox.codec import reply_from_json
 from bot.outbox.summary import state, summary
 from bot.replies import Edit, Reply, Send

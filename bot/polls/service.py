@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Context
-from bot.events import ChatRef, MessageRef
 from bot.formatting import Rich, b, doc, i, p
 from bot.i18n import Translator, translator
+from bot.inbound import ChatRef, MessageRef
 from bot.outbox.codec import reply_to_json
 from bot.polls.card import card_buttons, render_card, results_lines
 from bot.polls.spec import PollSpec

@@ -28,7 +28,7 @@ from adapters.discord import DiscordPlatform, ids
 from bot.app import App
 from bot.clock import ManualClock
 from bot.dates import WhenError, parse_when
-from bot.events import parse_command
+from bot.inbound import parse_command
 from bot.polls.spec import (
     FLAG_CLOSES,
     FLAG_HIDDEN,

@@ -75,12 +75,12 @@ async def test_a_deadline_in_hours_counts_elapsed_hours_across_the_change(
 
 
 @pytest.mark.parametrize(("start", "six_pm", "next_seven_pm"), CHANGES)
-async def test_the_day_before_reminder_of_a_meeting_after_the_change_comes_at_the_same_local_hour(
+async def test_the_day_before_reminder_of_a_event_after_the_change_comes_at_the_same_local_hour(
     driver, start, six_pm, next_seven_pm
 ):
     driver.clock.set(start)
-    meeting_day = local_day(next_seven_pm)
-    await driver.send("alice", f"/event Réunion publique | {meeting_day} 19:00 | Salle des fêtes")
+    event_day = local_day(next_seven_pm)
+    await driver.send("alice", f"/event Réunion publique | {event_day} 19:00 | Salle des fêtes")
     await driver.press("bob", "Je viens")
     await driver.send("bob", "/start", chat="@bob")  # bob can be reminded in private
     square_before = len(driver.messages("square"))

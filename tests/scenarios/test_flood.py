@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.drivers.base import last
-from tests.scenarios.test_meetings import deliver_outbox
+from tests.scenarios.test_events import deliver_outbox
 
 SLOW_DOWN = "Please slow down: I will answer you again in 1 minute."
 HELP = "What I can do"

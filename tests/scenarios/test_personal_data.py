@@ -7,7 +7,7 @@ from datetime import timedelta
 from tests.drivers.base import last, texts
 from tests.scenarios.consultation_fixture import with_changes
 from tests.scenarios.test_consultations import answer_all, import_and_launch
-from tests.scenarios.test_meetings import SATURDAY_7PM, deliver_outbox, run_due
+from tests.scenarios.test_events import SATURDAY_7PM, deliver_outbox, run_due
 from tests.scenarios.test_micro_polls import normalized
 
 

@@ -7,17 +7,17 @@ from zoneinfo import ZoneInfo, available_timezones
 from bot import authority
 from bot.context import Context
 from bot.dates import format_when
+from bot.events import guided, ics, service
+from bot.events.card import counts_line, render_card
+from bot.events.offsets import parse_offsets, spoken
+from bot.events.reminders import reminder_time, setting_offsets
+from bot.events.spec import EventSpecError, parse_changes, parse_event_command, split_id, usage
 from bot.formatting import Rich, b, doc, i, p, ul
 from bot.i18n import Translator
-from bot.meetings import guided, ics, service
-from bot.meetings.card import counts_line, render_card
-from bot.meetings.offsets import parse_offsets, spoken
-from bot.meetings.reminders import reminder_time, setting_offsets
-from bot.meetings.spec import EventSpecError, parse_changes, parse_event_command, split_id, usage
 from bot.replies import Send
-from storage import meetings as store
+from storage import events as store
 from storage import residents as resident_store
-from storage.tables import Meeting
+from storage.tables import Event
 
 # -- /event ------------------------------------------------------------------------------------------------
 
@@ -46,34 +46,34 @@ async def event(ctx: Context, args: str) -> None:
 # -- /event_edit and /event_cancel -------------------------------------------------------------------------
 
 
-async def _managed(ctx: Context, args: str, command: str) -> tuple[Meeting, str] | None:
+async def _managed(ctx: Context, args: str, command: str) -> tuple[Event, str] | None:
     """The event named first in `args` if this person may change it, and the rest of `args`."""
     t = ctx.t
     try:
-        meeting_id, rest = split_id(args, t, command)
+        event_id, rest = split_id(args, t, command)
     except EventSpecError as error:
         ctx.say(str(error))
         return None
-    meeting = await service.resolve(ctx, meeting_id)
-    if meeting is None:
+    event = await service.resolve(ctx, event_id)
+    if event is None:
         return None
-    if meeting.cancelled_at is not None:
+    if event.cancelled_at is not None:
         ctx.say(
-            t._("Event no. {id} is already cancelled.", id=meeting.id)
+            t._("Event no. {id} is already cancelled.", id=event.id)
             if command == "event_cancel"
-            else t._("Event no. {id} is cancelled; it can no longer be changed.", id=meeting.id)
+            else t._("Event no. {id} is cancelled; it can no longer be changed.", id=event.id)
         )
         return None
-    if ctx.engine.clock.now() >= meeting.starts_at:
-        ctx.say(t._("Event no. {id} has already started; it can no longer be changed.", id=meeting.id))
+    if ctx.engine.clock.now() >= event.starts_at:
+        ctx.say(t._("Event no. {id} has already started; it can no longer be changed.", id=event.id))
         return None
-    return meeting, rest
+    return event, rest
 
 
-def _in_its_community(ctx: Context, meeting: Meeting) -> bool:
+def _in_its_community(ctx: Context, event: Event) -> bool:
     return not ctx.chat.is_private and (ctx.chat.platform, ctx.chat.chat_id) == (
-        meeting.platform,
-        meeting.chat_id,
+        event.platform,
+        event.chat_id,
     )
 
 
@@ -82,20 +82,20 @@ async def event_edit(ctx: Context, args: str) -> None:
     found = await _managed(ctx, args, "event_edit")
     if found is None:
         return
-    meeting, rest = found
+    event, rest = found
     try:
-        changes = parse_changes(rest, now=ctx.engine.clock.now(), timezone=meeting.timezone, t=t)
+        changes = parse_changes(rest, now=ctx.engine.clock.now(), timezone=event.timezone, t=t)
     except EventSpecError as error:
         ctx.say(str(error))
         return
-    version = meeting.version
-    updated = await service.edit(ctx, meeting, changes)
+    version = event.version
+    updated = await service.edit(ctx, event, changes)
     if updated is None:
-        ctx.say(t._("Event no. {id} is cancelled; it can no longer be changed.", id=meeting.id))
+        ctx.say(t._("Event no. {id} is cancelled; it can no longer be changed.", id=event.id))
     elif updated.version == version:
-        ctx.say(t._("Nothing changed: event no. {id} already says that.", id=meeting.id))
-    elif not _in_its_community(ctx, meeting):
-        ctx.say(t._("Event no. {id} is updated; those who answered are told.", id=meeting.id))
+        ctx.say(t._("Nothing changed: event no. {id} already says that.", id=event.id))
+    elif not _in_its_community(ctx, event):
+        ctx.say(t._("Event no. {id} is updated; those who answered are told.", id=event.id))
 
 
 async def event_cancel(ctx: Context, args: str) -> None:
@@ -103,12 +103,12 @@ async def event_cancel(ctx: Context, args: str) -> None:
     found = await _managed(ctx, args, "event_cancel")
     if found is None:
         return
-    meeting, _ = found
-    cancelled = await service.cancel(ctx, meeting)
+    event, _ = found
+    cancelled = await service.cancel(ctx, event)
     if cancelled is None:
-        ctx.say(t._("Event no. {id} is already cancelled.", id=meeting.id))
-    elif not _in_its_community(ctx, meeting):
-        ctx.say(t._("Event no. {id} is cancelled; those who answered are told.", id=meeting.id))
+        ctx.say(t._("Event no. {id} is already cancelled.", id=event.id))
+    elif not _in_its_community(ctx, event):
+        ctx.say(t._("Event no. {id} is cancelled; those who answered are told.", id=event.id))
 
 
 # -- /events -----------------------------------------------------------------------------------------------
@@ -120,15 +120,13 @@ async def _visible_chats(ctx: Context) -> list[tuple[str, str]] | None:
     return None if scope.everywhere else [(c.platform, c.chat_id) for c in scope.communities]
 
 
-async def _line(ctx: Context, meeting: Meeting) -> list[str]:
+async def _line(ctx: Context, event: Event) -> list[str]:
     t = ctx.t
-    counts = await store.counts(ctx.engine.db, meeting.id or 0)
-    when = format_when(
-        meeting.starts_at, tz=meeting.timezone, language=t.language, now=ctx.engine.clock.now()
-    )
+    counts = await store.counts(ctx.engine.db, event.id or 0)
+    when = format_when(event.starts_at, tz=event.timezone, language=t.language, now=ctx.engine.clock.now())
     return [
-        t._("no. {id}", id=meeting.id),
-        f" — {meeting.title} — {when} — {meeting.place}\n",
+        t._("no. {id}", id=event.id),
+        f" — {event.title} — {when} — {event.place}\n",
         counts_line(counts, t),
     ]
 
@@ -141,9 +139,9 @@ async def events(ctx: Context, args: str) -> None:
         if not argument.isdigit() or len(argument) > 12:
             ctx.say(t._("Give an event number, for example /events 3."))
             return
-        meeting = await service.resolve(ctx, int(argument))
-        if meeting is not None:
-            ctx.say(await _details(ctx, meeting))
+        event = await service.resolve(ctx, int(argument))
+        if event is not None:
+            ctx.say(await _details(ctx, event))
         return
     now = engine.clock.now()
     if not ctx.chat.is_private:
@@ -176,23 +174,21 @@ async def events(ctx: Context, args: str) -> None:
     )
 
 
-async def _details(ctx: Context, meeting: Meeting) -> Rich:
+async def _details(ctx: Context, event: Event) -> Rich:
     """The card, and for those who manage it: the reminders, who cannot be reminded, delivery failures."""
     t = ctx.t
     engine = ctx.engine
     now = engine.clock.now()
-    body = render_card(meeting, await store.counts(engine.db, meeting.id or 0), t, now=now)
-    if not await service.may_manage(ctx, meeting) or meeting.cancelled_at is not None:
+    body = render_card(event, await store.counts(engine.db, event.id or 0), t, now=now)
+    if not await service.may_manage(ctx, event) or event.cancelled_at is not None:
         return body
     default = setting_offsets(engine.settings.reminder_offsets, "reminder_offsets")
-    offsets = (
-        default if meeting.reminder_offsets is None else parse_offsets(meeting.reminder_offsets or "none")
-    )
+    offsets = default if event.reminder_offsets is None else parse_offsets(event.reminder_offsets or "none")
     lines = []
     for offset in offsets:
-        at = reminder_time(meeting.starts_at, offset, meeting.timezone)
-        when = format_when(at, tz=meeting.timezone, language=t.language, now=now)
-        if at < meeting.created_at:
+        at = reminder_time(event.starts_at, offset, event.timezone)
+        when = format_when(at, tz=event.timezone, language=t.language, now=now)
+        if at < event.created_at:
             lines.append(
                 t._(
                     "{offset} before: skipped, the event was announced later",
@@ -204,7 +200,7 @@ async def _details(ctx: Context, meeting: Meeting) -> Rich:
         else:
             lines.append(t._("{offset} before: {when}", offset=spoken(offset, t.language), when=when))
     body += doc(p(b(t._("Reminders"))), ul(*lines) if lines else p(t._("No reminders.")))
-    people = await store.attendees(engine.db, meeting.id or 0)
+    people = await store.attendees(engine.db, event.id or 0)
     unreachable = sum(1 for person in people if not person.reachable)
     muted = sum(1 for person in people if person.reachable and person.muted)
     facts = []  # (a count of nobody says nothing: « 0 habitant … ne peut pas » reads as a fault)
@@ -226,7 +222,7 @@ async def _details(ctx: Context, meeting: Meeting) -> Rich:
         )
     if facts:
         body += doc(ul(*facts))
-    failed = await store.failures(engine.db, meeting.id or 0)
+    failed = await store.failures(engine.db, event.id or 0)
     return body + delivery_failures(failed, t) if failed else body
 
 

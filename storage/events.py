@@ -1,8 +1,8 @@
-"""Meetings and their RSVPs, and the reads and writes reminders need.
+"""Events and their RSVPs, and the reads and writes reminders need.
 
 Every decision that sends something (an edit's notifications, a cancellation, a reminder) writes its
 outbox rows in the transaction of the decision: the caller passes a `build` function that turns the
-meeting as stored and the people concerned into `Outgoing` messages, and this module enqueues them
+event as stored and the people concerned into `Outgoing` messages, and this module enqueues them
 before committing. What was decided is then either entirely on disk or not at all.
 """
 
@@ -26,7 +26,7 @@ from storage.tables import (
     Consultation,
     ConsultationDraft,
     ConsultationLaunch,
-    Meeting,
+    Event,
     OutboxMessage,
     Poll,
     PollPost,
@@ -52,19 +52,19 @@ class Recipient:
 
     platform: str
     user_id: str
-    answer: str | None  # their RSVP, for meeting attendees
+    answer: str | None  # their RSVP, for event attendees
     language: str | None
     reachable: bool  # wrote to the bot in private and no private message failed for good since
     muted: bool  # /reminders off
 
 
-Build = Callable[[Meeting, list[Recipient]], Sequence[Outgoing]]
+Build = Callable[[Event, list[Recipient]], Sequence[Outgoing]]
 
 
-# -- meetings ---------------------------------------------------------------------------------------------
+# -- events ---------------------------------------------------------------------------------------------
 
 
-async def create_meeting(
+async def create_event(
     db: Database,
     *,
     title: str,
@@ -79,10 +79,10 @@ async def create_meeting(
     created_by: int | None,
     actor: str,
     now: datetime,
-) -> Meeting:
-    """Write the meeting and its audit entry in one transaction."""
+) -> Event:
+    """Write the event and its audit entry in one transaction."""
     async with db.write() as session:
-        meeting = Meeting(
+        event = Event(
             title=title,
             place=place,
             description=description,
@@ -96,48 +96,48 @@ async def create_meeting(
             created_by=created_by,
             community_id=await community_id_in(session, platform, chat_id),
         )
-        session.add(meeting)
+        session.add(event)
         await session.flush()
-        assert meeting.id is not None
+        assert event.id is not None
         audit.record(
             session,
             at=now,
             actor=actor,
-            action="meeting.create",
-            object_type="meeting",
-            object_id=meeting.id,
+            action="event.create",
+            object_type="event",
+            object_id=event.id,
             detail=f"starts {starts_at.isoformat()}, in {platform}:{chat_id}"
             + (f", reminders {reminder_offsets or 'none'}" if reminder_offsets is not None else ""),
         )
-    return meeting
+    return event
 
 
-async def get_meeting(db: Database, meeting_id: int) -> Meeting | None:
+async def get_event(db: Database, event_id: int) -> Event | None:
     async with db.read() as session:
-        return await session.get(Meeting, meeting_id)
+        return await session.get(Event, event_id)
 
 
 async def record_platform_id(
-    db: Database, meeting_id: int, *, message_id: str | None = None, native_event_id: str | None = None
+    db: Database, event_id: int, *, message_id: str | None = None, native_event_id: str | None = None
 ) -> None:
     """Remember what the platform called the event's card, or its own calendar entry for it."""
     values = {"message_id": message_id, "native_event_id": native_event_id}
     async with db.write() as session:
         await session.exec(
-            update(Meeting)
-            .where(col(Meeting.id) == meeting_id)
+            update(Event)
+            .where(col(Event.id) == event_id)
             .values({name: value for name, value in values.items() if value is not None})
         )
 
 
 async def upcoming(
     db: Database, chats: Iterable[tuple[str, str]] | None, *, now: datetime, with_cancelled: bool = False
-) -> list[Meeting]:
-    """Meetings not started yet, soonest first, in the given communities (None: everywhere)."""
+) -> list[Event]:
+    """Events not started yet, soonest first, in the given communities (None: everywhere)."""
     async with db.read() as session:
-        query = select(Meeting).where(Meeting.starts_at > now)
+        query = select(Event).where(Event.starts_at > now)
         if not with_cancelled:
-            query = query.where(col(Meeting.cancelled_at).is_(None))
+            query = query.where(col(Event.cancelled_at).is_(None))
         if chats is not None:
             pairs = list(chats)
             if not pairs:
@@ -145,69 +145,69 @@ async def upcoming(
             query = query.where(
                 or_(
                     *(
-                        and_(col(Meeting.platform) == platform, col(Meeting.chat_id) == chat)
+                        and_(col(Event.platform) == platform, col(Event.chat_id) == chat)
                         for platform, chat in pairs
                     )
                 )
             )
-        query = query.order_by(col(Meeting.starts_at), col(Meeting.id))
+        query = query.order_by(col(Event.starts_at), col(Event.id))
         return list((await session.exec(query)).all())
 
 
-async def update_meeting(
-    db: Database, meeting_id: int, values: dict[str, object], *, actor: str, now: datetime, build: Build
-) -> Meeting | None:
+async def update_event(
+    db: Database, event_id: int, values: dict[str, object], *, actor: str, now: datetime, build: Build
+) -> Event | None:
     """Apply an organizer's edit (a new version), audit it and queue its notifications, in one transaction.
-    None when the meeting is gone or cancelled. Pending reminders for an old start time are dropped: the
+    None when the event is gone or cancelled. Pending reminders for an old start time are dropped: the
     reminders of the new time are new decisions."""
     async with db.write() as session:
         # locked: two simultaneous edits must not both become the same version (their notifications would
         # share dedup keys); SQLite's BEGIN IMMEDIATE already serializes writers
-        meeting = await session.get(Meeting, meeting_id, with_for_update=True)
-        if meeting is None or meeting.cancelled_at is not None:
+        event = await session.get(Event, event_id, with_for_update=True)
+        if event is None or event.cancelled_at is not None:
             return None
-        old_start = meeting.starts_at
+        old_start = event.starts_at
         for name, value in values.items():
-            setattr(meeting, name, value)
-        meeting.version += 1
-        session.add(meeting)
-        if meeting.starts_at != old_start:
-            await _drop_pending(session, f"event:{meeting_id}:reminder:")
+            setattr(event, name, value)
+        event.version += 1
+        session.add(event)
+        if event.starts_at != old_start:
+            await _drop_pending(session, f"event:{event_id}:reminder:")
         audit.record(
             session,
             at=now,
             actor=actor,
-            action="meeting.edit",
-            object_type="meeting",
-            object_id=meeting_id,
-            detail=f"version {meeting.version}: " + ", ".join(sorted(values)),
+            action="event.edit",
+            object_type="event",
+            object_id=event_id,
+            detail=f"version {event.version}: " + ", ".join(sorted(values)),
         )
         await session.flush()
-        await enqueue(session, build(meeting, await _people(session, meeting_id, COMING)), now=now)
-    return meeting
+        await enqueue(session, build(event, await _people(session, event_id, COMING)), now=now)
+    return event
 
 
-async def cancel_meeting(
-    db: Database, meeting_id: int, *, actor: str, now: datetime, build: Build
-) -> Meeting | None:
+async def cancel_event(
+    db: Database, event_id: int, *, actor: str, now: datetime, build: Build
+) -> Event | None:
     """Cancel once: None when already cancelled (or gone). Reminders still waiting in the outbox are dropped,
     so nothing more is sent about it once its cancellation is announced."""
     async with db.write() as session:
         result = await session.exec(
-            update(Meeting)
-            .where(col(Meeting.id) == meeting_id, col(Meeting.cancelled_at).is_(None))
-            .values(cancelled_at=now, version=Meeting.version + 1)
+            update(Event)
+            .where(col(Event.id) == event_id, col(Event.cancelled_at).is_(None))
+            .values(cancelled_at=now, version=Event.version + 1)
         )
         if result.rowcount != 1:
             return None
-        meeting = await session.get(Meeting, meeting_id, populate_existing=True)
-        assert meeting is not None
-        await _drop_pending(session, f"event:{meeting_id}:reminder:")
+        event = await session.get(Event, event_id, populate_existing=True)
+        assert event is not None
+        await _drop_pending(session, f"event:{event_id}:reminder:")
         audit.record(
-            session, at=now, actor=actor, action="meeting.cancel", object_type="meeting", object_id=meeting_id
+            session, at=now, actor=actor, action="event.cancel", object_type="event", object_id=event_id
         )
-        await enqueue(session, build(meeting, await _people(session, meeting_id, COMING)), now=now)
-    return meeting
+        await enqueue(session, build(event, await _people(session, event_id, COMING)), now=now)
+    return event
 
 
 async def _drop_pending(session: AsyncSession, prefix: str) -> None:
@@ -225,40 +225,40 @@ async def _drop_pending(session: AsyncSession, prefix: str) -> None:
 # -- RSVPs ------------------------------------------------------------------------------------------------
 
 
-async def set_rsvp(db: Database, meeting_id: int, platform: str, user_id: str, answer: str) -> str | None:
+async def set_rsvp(db: Database, event_id: int, platform: str, user_id: str, answer: str) -> str | None:
     """Record a resident's answer; returns their previous one (None the first time). One row per resident,
     whatever the timing of the taps (an upsert)."""
     assert answer in ANSWERS
     async with db.write() as session:
-        previous = await session.get(Rsvp, (meeting_id, platform, user_id))
+        previous = await session.get(Rsvp, (event_id, platform, user_id))
         before = previous.answer if previous is not None else None
         if before != answer:
             statement = dialect_insert(db.is_postgres)(Rsvp).values(
-                meeting_id=meeting_id, platform=platform, user_id=user_id, answer=answer
+                event_id=event_id, platform=platform, user_id=user_id, answer=answer
             )
             statement = statement.on_conflict_do_update(
-                index_elements=["meeting_id", "platform", "user_id"], set_={"answer": answer}
+                index_elements=["event_id", "platform", "user_id"], set_={"answer": answer}
             )
             await session.exec(statement)
     return before
 
 
-async def counts(db: Database, meeting_id: int) -> Counts:
+async def counts(db: Database, event_id: int) -> Counts:
     async with db.read() as session:
         rows = await session.exec(
-            select(Rsvp.answer, func.count()).where(Rsvp.meeting_id == meeting_id).group_by(col(Rsvp.answer))
+            select(Rsvp.answer, func.count()).where(Rsvp.event_id == event_id).group_by(col(Rsvp.answer))
         )
         found = dict(rows.all())
     return Counts(yes=found.get(YES, 0), maybe=found.get(MAYBE, 0), no=found.get(NO, 0))
 
 
-async def attendees(db: Database, meeting_id: int) -> list[Recipient]:
+async def attendees(db: Database, event_id: int) -> list[Recipient]:
     """Those who answered yes or maybe, with whether a private message can reach them."""
     async with db.read() as session:
-        return await _people(session, meeting_id, COMING)
+        return await _people(session, event_id, COMING)
 
 
-async def _people(session: AsyncSession, meeting_id: int, answers: Sequence[str]) -> list[Recipient]:
+async def _people(session: AsyncSession, event_id: int, answers: Sequence[str]) -> list[Recipient]:
     query = (
         select(Rsvp, Resident)
         .join(
@@ -266,7 +266,7 @@ async def _people(session: AsyncSession, meeting_id: int, answers: Sequence[str]
             and_(col(Resident.platform) == col(Rsvp.platform), col(Resident.user_id) == col(Rsvp.user_id)),
             isouter=True,
         )
-        .where(Rsvp.meeting_id == meeting_id, col(Rsvp.answer).in_(list(answers)))
+        .where(Rsvp.event_id == event_id, col(Rsvp.answer).in_(list(answers)))
         .order_by(col(Rsvp.platform), col(Rsvp.user_id))
     )
     return [
@@ -291,21 +291,21 @@ def _person(platform: str, user_id: str, answer: str | None, resident: Resident 
     )
 
 
-async def rsvps_of(db: Database, platform: str, user_id: str) -> list[tuple[Meeting, str]]:
+async def rsvps_of(db: Database, platform: str, user_id: str) -> list[tuple[Event, str]]:
     """A resident's answers (for /mydata)."""
     async with db.read() as session:
         query = (
-            select(Meeting, Rsvp.answer)
-            .join(Rsvp, col(Rsvp.meeting_id) == col(Meeting.id))
+            select(Event, Rsvp.answer)
+            .join(Rsvp, col(Rsvp.event_id) == col(Event.id))
             .where(Rsvp.platform == platform, Rsvp.user_id == user_id)
-            .order_by(col(Meeting.starts_at))
+            .order_by(col(Event.starts_at))
         )
-        return [(meeting, answer) for meeting, answer in await _all(session, query)]
+        return [(event, answer) for event, answer in await _all(session, query)]
 
 
-async def has_answered(db: Database, meeting_id: int, platform: str, user_id: str) -> bool:
+async def has_answered(db: Database, event_id: int, platform: str, user_id: str) -> bool:
     async with db.read() as session:
-        return await session.get(Rsvp, (meeting_id, platform, user_id)) is not None
+        return await session.get(Rsvp, (event_id, platform, user_id)) is not None
 
 
 async def set_muted(db: Database, resident_id: int, muted: bool) -> None:
@@ -318,8 +318,8 @@ async def set_muted(db: Database, resident_id: int, muted: bool) -> None:
 # -- reminders --------------------------------------------------------------------------------------------
 
 
-async def reminder_candidates(db: Database, *, now: datetime) -> list[Meeting]:
-    """Meetings that may still need a reminder: not cancelled, not started."""
+async def reminder_candidates(db: Database, *, now: datetime) -> list[Event]:
+    """Events that may still need a reminder: not cancelled, not started."""
     return await upcoming(db, None, now=now)
 
 
@@ -334,21 +334,21 @@ async def existing_keys(db: Database, keys: Sequence[str]) -> set[str]:
     return found
 
 
-async def decide_meeting_reminder(
-    db: Database, meeting_id: int, *, starts_at: datetime, now: datetime, build: Build
+async def decide_event_reminder(
+    db: Database, event_id: int, *, starts_at: datetime, now: datetime, build: Build
 ) -> int:
-    """Queue one reminder of a meeting, if it still stands: not cancelled, not moved since the caller
+    """Queue one reminder of an event, if it still stands: not cancelled, not moved since the caller
     looked, not started. Returns the number of rows offered to the outbox."""
     async with db.write() as session:
-        meeting = await session.get(Meeting, meeting_id)
+        event = await session.get(Event, event_id)
         if (
-            meeting is None
-            or meeting.cancelled_at is not None
-            or meeting.starts_at != starts_at
-            or now >= meeting.starts_at
+            event is None
+            or event.cancelled_at is not None
+            or event.starts_at != starts_at
+            or now >= event.starts_at
         ):
             return 0
-        messages = build(meeting, await _people(session, meeting_id, COMING))
+        messages = build(event, await _people(session, event_id, COMING))
         await enqueue(session, messages, now=now)
         return len(messages)
 
@@ -468,7 +468,7 @@ async def decide_closing_reminder(
 
 @dataclass(frozen=True, slots=True)
 class Undelivered:
-    """A message about a meeting that a platform refused for good: which one (its outbox key), and why."""
+    """A message about an event that a platform refused for good: which one (its outbox key), and why."""
 
     key: str
     reason: str
@@ -488,13 +488,13 @@ class Undelivered:
         return self.key.endswith(":community")
 
 
-async def failures(db: Database, meeting_id: int, *, limit: int = 500) -> list[Undelivered]:
-    """Messages about this meeting the platforms refused for good, oldest first."""
+async def failures(db: Database, event_id: int, *, limit: int = 500) -> list[Undelivered]:
+    """Messages about this event the platforms refused for good, oldest first."""
     async with db.read() as session:
         query = (
             select(OutboxMessage.dedup_key, OutboxMessage.last_error)
             .where(
-                col(OutboxMessage.dedup_key).startswith(f"event:{meeting_id}:"), OutboxMessage.state == FAILED
+                col(OutboxMessage.dedup_key).startswith(f"event:{event_id}:"), OutboxMessage.state == FAILED
             )
             .order_by(col(OutboxMessage.id))
             .limit(limit)

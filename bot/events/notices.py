@@ -19,21 +19,21 @@ from datetime import datetime
 
 from babel.dates import format_timedelta
 
-from bot.events import ChatRef
+from bot.events.card import answer_label, details
 from bot.formatting import Rich, b, doc, i, p
 from bot.i18n import translator
-from bot.meetings.card import answer_label, details
+from bot.inbound import ChatRef
 from bot.outbox.codec import reply_to_json
 from bot.replies import Invite, Send
-from storage.meetings import MAYBE, YES, Recipient
+from storage.events import MAYBE, YES, Recipient
 from storage.outbox import Outgoing
-from storage.tables import Meeting
+from storage.tables import Event
 
 INVITE_PAYLOAD = "reminders"  # /start reminders: opens the private chat (the welcome is enough)
 
 
-def community_of(meeting: Meeting) -> ChatRef:
-    return ChatRef(meeting.platform, meeting.chat_id)
+def community_of(event: Event) -> ChatRef:
+    return ChatRef(event.platform, event.chat_id)
 
 
 def stamp(instant: datetime) -> str:
@@ -53,19 +53,19 @@ def _private(person: Recipient) -> ChatRef:
     return ChatRef.private(person.platform, person.user_id)
 
 
-def _about(meeting: Meeting, language: str, now: datetime) -> Rich:
+def _about(event: Event, language: str, now: datetime) -> Rich:
     t = translator(language)
     body = doc()
-    for part in details(meeting, t, now=now, title=False):
+    for part in details(event, t, now=now, title=False):
         body += part
     return body
 
 
 def edit_notices(
-    meeting: Meeting, people: list[Recipient], changed: list[str], *, default_language: str, now: datetime
+    event: Event, people: list[Recipient], changed: list[str], *, default_language: str, now: datetime
 ) -> list[Outgoing]:
     """The community and every reachable resident who answered yes or maybe learn what changed."""
-    prefix = f"event:{meeting.id}:edit:{meeting.version}"
+    prefix = f"event:{event.id}:edit:{event.version}"
 
     def body(language: str, person: Recipient | None) -> Rich:
         t = translator(language)
@@ -78,23 +78,23 @@ def edit_notices(
         }
         what = ", ".join(names[c] for c in changed if c in names)
         head = doc(
-            p(b(t._("Event changed: {title}", title=meeting.title))), p(t._("Changed: {what}.", what=what))
+            p(b(t._("Event changed: {title}", title=event.title))), p(t._("Changed: {what}.", what=what))
         )
         tail = (
             doc(p(i(t._("You answered: {answer}", answer=answer_label(person.answer or "", t)))))
             if person
             else doc()
         )
-        return head + _about(meeting, language, now) + tail
+        return head + _about(event, language, now) + tail
 
-    chat = community_of(meeting)
-    rows = [message(f"{prefix}:community", chat, body(meeting.language, None), not_after=meeting.starts_at)]
+    chat = community_of(event)
+    rows = [message(f"{prefix}:community", chat, body(event.language, None), not_after=event.starts_at)]
     rows.extend(
         message(
             f"{prefix}:{person.platform}:{person.user_id}",
             _private(person),
             body(person.language or default_language, person),
-            not_after=meeting.starts_at,
+            not_after=event.starts_at,
         )
         for person in people
         if person.reachable
@@ -103,23 +103,23 @@ def edit_notices(
 
 
 def cancel_notices(
-    meeting: Meeting, people: list[Recipient], *, default_language: str, now: datetime
+    event: Event, people: list[Recipient], *, default_language: str, now: datetime
 ) -> list[Outgoing]:
-    prefix = f"event:{meeting.id}:cancel"
+    prefix = f"event:{event.id}:cancel"
 
     def body(language: str) -> Rich:
         t = translator(language)
-        head = doc(p(b(t._("Event cancelled: {title}", title=meeting.title))))
-        return head + _about(meeting, language, now) + doc(p(t._("It will not take place.")))
+        head = doc(p(b(t._("Event cancelled: {title}", title=event.title))))
+        return head + _about(event, language, now) + doc(p(t._("It will not take place.")))
 
-    chat = community_of(meeting)
-    rows = [message(f"{prefix}:community", chat, body(meeting.language), not_after=meeting.starts_at)]
+    chat = community_of(event)
+    rows = [message(f"{prefix}:community", chat, body(event.language), not_after=event.starts_at)]
     rows.extend(
         message(
             f"{prefix}:{person.platform}:{person.user_id}",
             _private(person),
             body(person.language or default_language),
-            not_after=meeting.starts_at,
+            not_after=event.starts_at,
         )
         for person in people
         if person.reachable
@@ -128,22 +128,22 @@ def cancel_notices(
 
 
 def reminder_notices(
-    meeting: Meeting, people: list[Recipient], offset: str, *, default_language: str, now: datetime
+    event: Event, people: list[Recipient], offset: str, *, default_language: str, now: datetime
 ) -> list[Outgoing]:
     """One reminder in the community, and one in private to each reachable, unmuted yes/maybe. The community
     one tells how many who answered cannot be reminded privately, and offers them the private chat."""
-    prefix = f"event:{meeting.id}:reminder:{offset}:{stamp(meeting.starts_at)}"
+    prefix = f"event:{event.id}:reminder:{offset}:{stamp(event.starts_at)}"
 
     def head(language: str) -> Rich:
         t = translator(language)
-        delay = format_timedelta(meeting.starts_at - now, add_direction=True, locale=t.language)
-        return doc(p(b(t._("Reminder: {title}", title=meeting.title)), f" ({delay})"))
+        delay = format_timedelta(event.starts_at - now, add_direction=True, locale=t.language)
+        return doc(p(b(t._("Reminder: {title}", title=event.title)), f" ({delay})"))
 
-    t = translator(meeting.language)
+    t = translator(event.language)
     yes = sum(1 for person in people if person.answer == YES)
     maybe = len(people) - yes
     unreachable = sum(1 for person in people if not person.reachable)
-    body = head(meeting.language) + _about(meeting, meeting.language, now)
+    body = head(event.language) + _about(event, event.language, now)
     body += doc(
         p(
             t._("{answer}: {count}", answer=answer_label(YES, t), count=yes)
@@ -151,7 +151,7 @@ def reminder_notices(
             + t._("{answer}: {count}", answer=answer_label(MAYBE, t), count=maybe)
         )
     )
-    chat = community_of(meeting)
+    chat = community_of(event)
     if unreachable:
         body += doc(
             p(
@@ -167,17 +167,17 @@ def reminder_notices(
             )
         )
         community = invitation(
-            f"{prefix}:community", chat, body, t._("Open the private chat"), not_after=meeting.starts_at
+            f"{prefix}:community", chat, body, t._("Open the private chat"), not_after=event.starts_at
         )
     else:
-        community = message(f"{prefix}:community", chat, body, not_after=meeting.starts_at)
+        community = message(f"{prefix}:community", chat, body, not_after=event.starts_at)
     rows = [community]
     for person in people:
         if not person.reachable or person.muted:
             continue
         language = person.language or default_language
         pt = translator(language)
-        private = head(language) + _about(meeting, language, now)
+        private = head(language) + _about(event, language, now)
         private += doc(
             p(pt._("You answered: {answer}", answer=answer_label(person.answer or "", pt))),
             p(i(pt._("Send /reminders off to stop private reminders."))),
@@ -187,7 +187,7 @@ def reminder_notices(
                 f"{prefix}:{person.platform}:{person.user_id}",
                 _private(person),
                 private,
-                not_after=meeting.starts_at,
+                not_after=event.starts_at,
             )
         )
     return rows

@@ -1,4 +1,4 @@
-"""Public meetings from residents' and organizers' point of view: the card and its one-tap answers, edits and
+"""Public events from residents' and organizers' point of view: the card and its one-tap answers, edits and
 cancellation with their notifications, calendar files, and reminders to the right people at the right time.
 
 The scenarios speak English (the square and the residents chose it): the French catalog is the lead's to
@@ -21,7 +21,7 @@ from tests.drivers.base import last, texts
 # The drivers' clock starts on Thursday 26 November 2026, 10:00 in Paris. "samedi 19h" is Saturday 28
 # November 19:00 in Paris, 18:00 UTC.
 SATURDAY_7PM = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
-MEETING = "/event Public meeting on the 2027 budget | samedi 19h | Village hall | Bring your questions"
+EVENT = "/event Public event on the 2027 budget | samedi 19h | Village hall | Bring your questions"
 
 
 async def deliver_outbox(driver) -> None:
@@ -76,9 +76,9 @@ def card(driver, chat: str = "square"):
 async def test_an_organizer_announces_an_event_and_residents_answer_in_one_tap(driver):
     await speak_english(driver)
     posted = len(driver.messages("square"))
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     shown = last(driver)
-    assert "Public meeting on the 2027 budget" in shown
+    assert "Public event on the 2027 budget" in shown
     assert "When: Saturday, November 28 at 7:00 PM" in shown
     assert "Where: Village hall" in shown
     assert "Bring your questions" in shown
@@ -97,7 +97,7 @@ async def test_an_organizer_announces_an_event_and_residents_answer_in_one_tap(d
 
 async def test_a_resident_changes_their_answer_by_tapping_another_button(driver):
     await speak_english(driver)
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.press("bob", "I'm coming")
     toast = await driver.press("bob", "I'm coming")
     assert toast == "You had already answered: I'm coming. Tap another button to change it."
@@ -108,7 +108,7 @@ async def test_a_resident_changes_their_answer_by_tapping_another_button(driver)
 
 async def test_an_edit_updates_the_card_and_tells_those_coming_or_maybe(driver):
     await speak_english(driver, "bob", "carol", "dave")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.press("bob", "I'm coming")
     await driver.press("carol", "Maybe")
     await driver.press("dave", "Not coming")
@@ -119,7 +119,7 @@ async def test_an_edit_updates_the_card_and_tells_those_coming_or_maybe(driver):
     assert "Where: Town hall, room 2" in shown and "Village hall" not in shown.text
     assert shown.edited
     assert "I'm coming: 1 · Maybe: 1 · Not coming: 1" in shown, "answers survive an edit"
-    assert "Event changed: Public meeting on the 2027 budget" in last(driver)
+    assert "Event changed: Public event on the 2027 budget" in last(driver)
     assert "Changed: place." in last(driver)
     for person, answer in (("bob", "I'm coming"), ("carol", "Maybe")):
         notice = last(driver, "@" + person)
@@ -127,10 +127,10 @@ async def test_an_edit_updates_the_card_and_tells_those_coming_or_maybe(driver):
         assert f"You answered: {answer}" in notice
     assert "Event changed" not in texts(driver, "@dave"), "not coming: not told"
 
-    await driver.send("alice", "/event_edit 1 Budget 2027: public meeting | dimanche 18h | Town hall")
+    await driver.send("alice", "/event_edit 1 Budget 2027: public event | dimanche 18h | Town hall")
     await deliver_outbox(driver)
     shown = card(driver)
-    assert "Budget 2027: public meeting" in shown
+    assert "Budget 2027: public event" in shown
     assert "When: Sunday, November 29 at 6:00 PM" in shown
     assert "Bring your questions" in shown, "the description is kept when not given"
     assert "Changed: title, date, place." in last(driver, "@bob")
@@ -138,7 +138,7 @@ async def test_an_edit_updates_the_card_and_tells_those_coming_or_maybe(driver):
 
 async def test_cancelling_marks_the_card_notifies_and_then_nothing_more_is_sent(driver):
     await speak_english(driver, "bob", "carol")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.press("bob", "I'm coming")
     await driver.press("carol", "Not coming")
     stale = driver.button_action("Maybe")
@@ -148,7 +148,7 @@ async def test_cancelling_marks_the_card_notifies_and_then_nothing_more_is_sent(
     shown = card(driver)
     assert shown.text.startswith("Event cancelled"), "the banner says the same as the notice"
     assert shown.buttons == [], "a cancelled event has no buttons left"
-    assert "Event cancelled: Public meeting on the 2027 budget" in last(driver)
+    assert "Event cancelled: Public event on the 2027 budget" in last(driver)
     assert "Event cancelled" in last(driver, "@bob")
     assert "Event cancelled" not in texts(driver, "@carol")
     assert await driver.press_raw("dave", stale) == "This event is cancelled."
@@ -166,7 +166,7 @@ async def test_cancelling_marks_the_card_notifies_and_then_nothing_more_is_sent(
 
 async def test_the_calendar_button_gives_an_ics_file_with_the_right_instant(driver):
     await speak_english(driver, "bob")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     files = capture_files(driver)
     toast = await driver.press("bob", "Add to my calendar")
     assert toast == "I sent you the calendar file in our private chat."
@@ -178,7 +178,7 @@ async def test_the_calendar_button_gives_an_ics_file_with_the_right_instant(driv
     event = icalendar.Calendar.from_ical(files[0].data).events[0]
     assert event.start.astimezone(UTC) == SATURDAY_7PM
     assert str(event.start.tzinfo) == "Europe/Paris"
-    assert str(event["SUMMARY"]) == "Public meeting on the 2027 budget"
+    assert str(event["SUMMARY"]) == "Public event on the 2027 budget"
     assert str(event["LOCATION"]) == "Village hall"
     assert int(event["SEQUENCE"]) == 1
     uid = str(event["UID"])
@@ -197,9 +197,9 @@ async def test_the_calendar_button_gives_an_ics_file_with_the_right_instant(driv
 
 async def test_calendar_sends_the_communitys_upcoming_events_as_one_file(driver):
     await speak_english(driver)
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.send("alice", "/event Street cleaning | 2026-12-05 09:30 | Church square")
-    await driver.send("alice", "/event Old meeting | demain 18h | Library")
+    await driver.send("alice", "/event Old event | demain 18h | Library")
     await driver.send("alice", "/event_cancel 3")
     files = capture_files(driver)
     await driver.send("bob", "/calendar")
@@ -207,22 +207,22 @@ async def test_calendar_sends_the_communitys_upcoming_events_as_one_file(driver)
     events = icalendar.Calendar.from_ical(files[0].data).events
     starts = {str(e["SUMMARY"]): (e.start.astimezone(UTC), str(e["STATUS"])) for e in events}
     assert starts == {
-        "Public meeting on the 2027 budget": (SATURDAY_7PM, "CONFIRMED"),
+        "Public event on the 2027 budget": (SATURDAY_7PM, "CONFIRMED"),
         "Street cleaning": (datetime(2026, 12, 5, 8, 30, tzinfo=UTC), "CONFIRMED"),
-        "Old meeting": (datetime(2026, 11, 27, 17, 0, tzinfo=UTC), "CANCELLED"),
+        "Old event": (datetime(2026, 11, 27, 17, 0, tzinfo=UTC), "CANCELLED"),
     }
 
 
 async def test_events_lists_the_upcoming_events_with_their_numbers(driver):
     await speak_english(driver)
     await driver.send("alice", "/event Street cleaning | 2026-12-05 09:30 | Church square")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.send("alice", "/event Gone | demain 18h | Nowhere")
     await driver.send("alice", "/event_cancel 3")
     await driver.press("bob", "I'm coming")
     await driver.send("bob", "/events")
     listing = last(driver).text
-    assert "no. 2 — Public meeting on the 2027 budget" in listing
+    assert "no. 2 — Public event on the 2027 budget" in listing
     assert "no. 1 — Street cleaning" in listing
     assert listing.index("no. 2") < listing.index("no. 1"), "soonest first"
     assert "Gone" not in listing
@@ -247,7 +247,7 @@ async def test_an_organizer_s_event_details_say_nothing_of_a_count_of_nobody(dri
 async def test_reminders_reach_the_right_residents_at_the_right_times(driver):
     await speak_english(driver, "bob", "carol", "dave", "frank")
     await driver.send("frank", "/reminders off", chat="@frank")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.press("bob", "I'm coming")
     await driver.press("carol", "Maybe")
     await driver.press("dave", "Not coming")
@@ -264,12 +264,12 @@ async def test_reminders_reach_the_right_residents_at_the_right_times(driver):
     await run_due(driver)
     await deliver_outbox(driver)
     reminder = last(driver)
-    assert "Reminder: Public meeting on the 2027 budget" in reminder
+    assert "Reminder: Public event on the 2027 budget" in reminder
     assert "in 1 day" in reminder
     assert "I'm coming: 3 · Maybe: 1" in reminder
     assert "1 resident who answered could not be reminded privately" in reminder
     for person in ("bob", "carol"):
-        assert "Reminder: Public meeting on the 2027 budget" in last(driver, "@" + person), person
+        assert "Reminder: Public event on the 2027 budget" in last(driver, "@" + person), person
     assert "You answered: Maybe" in last(driver, "@carol")
     for person in ("dave", "frank"):
         assert "Reminder" not in texts(driver, "@" + person), person
@@ -289,7 +289,7 @@ async def test_reminders_reach_the_right_residents_at_the_right_times(driver):
 
 async def test_organizers_see_in_the_details_what_could_not_be_delivered(driver):
     await speak_english(driver, "bob", "carol")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.press("bob", "I'm coming")
     await driver.press("carol", "I'm coming")
     await driver.send("alice", "/events 1")
@@ -325,7 +325,7 @@ async def test_bad_requests_get_a_clear_answer_and_change_nothing(driver):
     assert "I could not read the reminders “soon”" in last(driver)
     await driver.send("alice", "/event Fete | samedi 19h |  ")
     assert "Say where the event takes place." in last(driver)
-    await driver.send("bob", MEETING)
+    await driver.send("bob", EVENT)
     assert "only organizers" in last(driver)
     await driver.send("alice", "/event_edit 7 place Elsewhere")
     assert "There is no event no. 7." in last(driver)
@@ -334,7 +334,7 @@ async def test_bad_requests_get_a_clear_answer_and_change_nothing(driver):
     await driver.send("alice", "/events")
     assert "No upcoming event here." in last(driver)
 
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.send("alice", "/event_edit 1 colour blue")
     assert "/event_edit NUMBER FIELD VALUE" in last(driver)
     await driver.send("alice", "/event_edit 1 when yesterday 18h")

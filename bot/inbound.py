@@ -62,7 +62,7 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
+class Inbound:
     sender: Person
     chat: ChatRef
     chat_title: str | None = None
@@ -75,24 +75,24 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TextMessage(Event):
+class TextMessage(Inbound):
     text: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Command(Event):
+class Command(Inbound):
     name: str  # without the slash, lower case
     args: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ButtonPress(Event):
+class ButtonPress(Inbound):
     action: str  # the opaque action id the engine put on the button
     message: MessageRef | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TypedAnswer(Event):
+class TypedAnswer(Inbound):
     """Text typed in answer to an `AskInput` (a reply to a prompt, or a Discord modal)."""
 
     action: str
@@ -100,7 +100,7 @@ class TypedAnswer(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FileUpload(Event):
+class FileUpload(Inbound):
     filename: str
     data: bytes = field(repr=False)
     media_type: str = "application/octet-stream"

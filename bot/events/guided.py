@@ -1,7 +1,7 @@
 """The guided /event, in a private chat: title, start, place, description, then the community to post in.
 
 The start is kept as a local wall time ("Thursday 19:00") until the community is chosen, then read in that
-community's time zone: an organizer means 19:00 where the meeting takes place. Each step is saved in the
+community's time zone: an organizer means 19:00 where the event takes place. Each step is saved in the
 database, so the flow survives a restart.
 """
 
@@ -13,19 +13,8 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.dates import format_when
-from bot.events import ChatRef
-from bot.formatting import b, doc, i, p
-from bot.guided import (
-    ask_text,
-    cancel,
-    chosen_community,
-    current_state,
-    save_step,
-    show_community_picker,
-    show_panel,
-)
-from bot.meetings import service
-from bot.meetings.spec import (
+from bot.events import service
+from bot.events.spec import (
     MAX_DESCRIPTION,
     MAX_PLACE,
     MAX_TITLE,
@@ -36,6 +25,17 @@ from bot.meetings.spec import (
     check_title,
     check_when,
 )
+from bot.formatting import b, doc, i, p
+from bot.guided import (
+    ask_text,
+    cancel,
+    chosen_community,
+    current_state,
+    save_step,
+    show_community_picker,
+    show_panel,
+)
+from bot.inbound import ChatRef
 from storage.state import clear_conversation
 
 FLOW = "event"
@@ -195,7 +195,7 @@ async def _publish(ctx: Context, state: dict[str, Any], community_id: int) -> No
         reminders=state.get("reminders"),
     )
     chat = ChatRef(community.platform, community.chat_id)
-    meeting = await service.create(
+    event = await service.create(
         ctx, spec, chat, timezone=zone, language=community.language or engine.settings.default_language
     )
     ctx.notice(t._("Published."))
@@ -206,7 +206,7 @@ async def _publish(ctx: Context, state: dict[str, Any], community_id: int) -> No
                 b(
                     t._(
                         "Event no. {id} is published in: {names}.",
-                        id=meeting.id,
+                        id=event.id,
                         names=community.title or chat.chat_id,
                     )
                 )

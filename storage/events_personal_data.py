@@ -10,27 +10,27 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.erasure import Account, resident_id
-from storage.tables import Meeting, Rsvp
+from storage.tables import Event, Rsvp
 
 
 @dataclass
-class MeetingData:
-    rsvps: list[tuple[Meeting, str]] = field(default_factory=list)  # (event, answer)
+class EventData:
+    rsvps: list[tuple[Event, str]] = field(default_factory=list)  # (event, answer)
     created: list[tuple[int, str]] = field(default_factory=list)  # (number, title)
 
 
-async def gather(session: AsyncSession, account: Account) -> MeetingData:
-    found = MeetingData()
+async def gather(session: AsyncSession, account: Account) -> EventData:
+    found = EventData()
     rsvps = await session.exec(
-        select(Meeting, Rsvp.answer)
-        .join(Rsvp, col(Rsvp.meeting_id) == col(Meeting.id))
+        select(Event, Rsvp.answer)
+        .join(Rsvp, col(Rsvp.event_id) == col(Event.id))
         .where(Rsvp.platform == account.platform, Rsvp.user_id == account.user_id)
-        .order_by(col(Meeting.starts_at))
+        .order_by(col(Event.starts_at))
     )
-    found.rsvps = [(meeting, answer) for meeting, answer in rsvps.all()]
+    found.rsvps = [(event, answer) for event, answer in rsvps.all()]
     rid = await resident_id(session, account)
     if rid is not None:
-        query = select(Meeting.id, Meeting.title).where(Meeting.created_by == rid).order_by(col(Meeting.id))
+        query = select(Event.id, Event.title).where(Event.created_by == rid).order_by(col(Event.id))
         found.created = [(mid, title) for mid, title in (await session.exec(query)).all() if mid is not None]
     return found
 
@@ -39,9 +39,9 @@ async def erase(session: AsyncSession, account: Account) -> list[int]:
     """Their answers to events deleted, the events they created without author; returns the events whose
     counts change."""
     mine = (col(Rsvp.platform) == account.platform, col(Rsvp.user_id) == account.user_id)
-    meetings = sorted(set((await session.exec(select(Rsvp.meeting_id).where(*mine))).all()))
+    events = sorted(set((await session.exec(select(Rsvp.event_id).where(*mine))).all()))
     await session.exec(delete(Rsvp).where(*mine))
     rid = await resident_id(session, account)
     if rid is not None:
-        await session.exec(update(Meeting).where(col(Meeting.created_by) == rid).values(created_by=None))
-    return meetings
+        await session.exec(update(Event).where(col(Event.created_by) == rid).values(created_by=None))
+    return events

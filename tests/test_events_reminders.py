@@ -14,9 +14,9 @@ from sqlmodel import col, select
 from storage.tables import OutboxMessage
 from tests.drivers.base import last
 from tests.scenarios.consultation_fixture import SOURCE
-from tests.scenarios.test_meetings import SATURDAY_7PM, deliver_outbox, run_due, speak_english
+from tests.scenarios.test_events import SATURDAY_7PM, deliver_outbox, run_due, speak_english
 
-MEETING = "/event Public meeting | samedi 19h | Village hall"
+EVENT = "/event Public event | samedi 19h | Village hall"
 
 
 async def rows(driver, prefix: str = "") -> dict[str, str]:
@@ -65,14 +65,14 @@ async def test_reminders_go_out_at_the_right_local_time_across_a_daylight_saving
     driver, start, day_before, hour_before
 ):
     driver.clock.set(datetime(2026, 10, 1, 8, 0, tzinfo=UTC))
-    await driver.send("alice", f"/event Public meeting | {start} | Village hall")
+    await driver.send("alice", f"/event Public event | {start} | Village hall")
     await driver.press("bob", "Je viens")
     wanted = await driver.app.deadlines.wanted()
-    assert wanted["meeting-reminder:1:24h"] == day_before, "the day before, at the same local time (19:00)"
-    assert wanted["meeting-reminder:1:1h"] == hour_before, "an hour before is 18:00 local"
+    assert wanted["event-reminder:1:24h"] == day_before, "the day before, at the same local time (19:00)"
+    assert wanted["event-reminder:1:1h"] == hour_before, "an hour before is 18:00 local"
     scheduled = await jobs(driver)
-    assert scheduled["meeting-reminder:1:24h"] == day_before
-    assert scheduled["meeting-reminder:1:1h"] == hour_before
+    assert scheduled["event-reminder:1:24h"] == day_before
+    assert scheduled["event-reminder:1:1h"] == hour_before
 
     await at(driver, day_before - timedelta(minutes=1))
     assert await rows(driver, "event:1:reminder:") == {}
@@ -96,7 +96,7 @@ async def test_answers_changed_before_a_reminder_decide_who_gets_it_and_muted_re
     await speak_english(driver, "bob", "carol", "dave", "frank")
     await driver.send("frank", "/reminders off", chat="@frank")
     assert "Private reminders are off" in last(driver, "@frank")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.press("bob", "I'm coming")
     await driver.press("carol", "I'm coming")
     await driver.press("dave", "Not coming")
@@ -126,7 +126,7 @@ async def test_answers_changed_before_a_reminder_decide_who_gets_it_and_muted_re
 
 async def test_a_resident_whose_private_messages_fail_is_counted_as_unreachable(driver):
     await speak_english(driver, "bob")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.press("bob", "I'm coming")
     await driver.app.engine.mark_unreachable("console", "bob")  # e.g. the dispatcher saw "blocked"
     await at(driver, SATURDAY_7PM - timedelta(hours=24))
@@ -143,7 +143,7 @@ async def test_a_resident_whose_private_messages_fail_is_counted_as_unreachable(
 
 async def test_a_cancelled_event_sends_nothing_more_not_even_a_reminder_already_queued(driver):
     await speak_english(driver, "bob")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.press("bob", "I'm coming")
     await at(driver, SATURDAY_7PM - timedelta(hours=24))  # decided, not delivered yet
     assert set((await rows(driver, "event:1:reminder:")).values()) == {"pending"}
@@ -166,7 +166,7 @@ async def test_a_cancelled_event_sends_nothing_more_not_even_a_reminder_already_
 
 async def test_a_reminder_missed_by_an_outage_longer_than_the_event_is_dropped(driver):
     await speak_english(driver, "bob")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.press("bob", "I'm coming")
     await driver.app.stop()  # the process is down from Friday morning…
     driver.clock.set(SATURDAY_7PM + timedelta(minutes=5))  # …until after the start
@@ -178,22 +178,22 @@ async def test_a_reminder_missed_by_an_outage_longer_than_the_event_is_dropped(d
 
 async def test_a_reminder_missed_by_a_shorter_outage_is_sent_late_at_restart(driver):
     await speak_english(driver, "bob")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.press("bob", "I'm coming")
     driver.clock.set(SATURDAY_7PM - timedelta(hours=20))  # the 24h reminder was due 4 hours ago
     await driver.restart()  # the runner does what fell due at once
     await run_due(driver)
-    assert driver.app.deadlines.job_ids() == {"meeting-reminder:1:1h"}
+    assert driver.app.deadlines.job_ids() == {"event-reminder:1:1h"}
     assert len(await rows(driver, "event:1:reminder:24h:")) == 2
     await deliver_outbox(driver)
-    assert "Reminder: Public meeting" in last(driver, "@bob")
+    assert "Reminder: Public event" in last(driver, "@bob")
     assert "in 20 hours" in last(driver, "@bob")
 
 
 async def test_a_reminder_whose_time_was_before_the_announcement_is_skipped(driver):
     driver.clock.set(SATURDAY_7PM - timedelta(hours=3))
-    await driver.send("alice", MEETING)
-    assert set(await jobs(driver)) == {"meeting-reminder:1:1h"}, "announced 3 hours before: no day-before"
+    await driver.send("alice", EVENT)
+    assert set(await jobs(driver)) == {"event-reminder:1:1h"}, "announced 3 hours before: no day-before"
     await at(driver, SATURDAY_7PM - timedelta(hours=1))
     assert list(await rows(driver, "event:1:reminder:")) == ["event:1:reminder:1h:20261128T1800Z:community"]
 
@@ -203,12 +203,12 @@ async def test_a_reminder_whose_time_was_before_the_announcement_is_skipped(driv
 
 async def test_deciding_the_same_reminder_twice_queues_one_row_per_recipient(driver):
     await speak_english(driver, "bob")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.press("bob", "I'm coming")
     driver.clock.set(SATURDAY_7PM - timedelta(hours=24))
     await asyncio.gather(*(driver.app.runtime.run_due() for _ in range(4)))  # passes racing the runner
     await run_due(driver)
-    from bot.meetings.reminders import decide_due
+    from bot.events.reminders import decide_due
 
     assert await decide_due(driver.app.engine) == 0, "already decided: nothing left to decide"
     assert sorted(await rows(driver, "event:1:reminder:")) == [
@@ -221,25 +221,25 @@ async def test_deciding_the_same_reminder_twice_queues_one_row_per_recipient(dri
 
 async def test_reminder_jobs_follow_edits_and_cancellation_without_orphans(driver):
     await speak_english(driver)
-    await driver.send("alice", "/event --reminders 2h,15m Public meeting | samedi 19h | Village hall")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", "/event --reminders 2h,15m Public event | samedi 19h | Village hall")
+    await driver.send("alice", EVENT)
     assert await jobs(driver) == {
-        "meeting-reminder:1:2h": SATURDAY_7PM - timedelta(hours=2),
-        "meeting-reminder:1:15m": SATURDAY_7PM - timedelta(minutes=15),
-        "meeting-reminder:2:24h": SATURDAY_7PM - timedelta(hours=24),
-        "meeting-reminder:2:1h": SATURDAY_7PM - timedelta(hours=1),
+        "event-reminder:1:2h": SATURDAY_7PM - timedelta(hours=2),
+        "event-reminder:1:15m": SATURDAY_7PM - timedelta(minutes=15),
+        "event-reminder:2:24h": SATURDAY_7PM - timedelta(hours=24),
+        "event-reminder:2:1h": SATURDAY_7PM - timedelta(hours=1),
     }
     await driver.send("alice", "/event_edit 1 reminders 30m")
     await driver.send("alice", "/event_edit 2 when dimanche 10h")  # Sunday 29 November, 09:00 UTC
     assert await jobs(driver) == {
-        "meeting-reminder:1:30m": SATURDAY_7PM - timedelta(minutes=30),
-        "meeting-reminder:2:24h": datetime(2026, 11, 28, 9, 0, tzinfo=UTC),
-        "meeting-reminder:2:1h": datetime(2026, 11, 29, 8, 0, tzinfo=UTC),
+        "event-reminder:1:30m": SATURDAY_7PM - timedelta(minutes=30),
+        "event-reminder:2:24h": datetime(2026, 11, 28, 9, 0, tzinfo=UTC),
+        "event-reminder:2:1h": datetime(2026, 11, 29, 8, 0, tzinfo=UTC),
     }
     await driver.send("alice", "/event_edit 1 reminders none")
-    assert set(await jobs(driver)) == {"meeting-reminder:2:24h", "meeting-reminder:2:1h"}
+    assert set(await jobs(driver)) == {"event-reminder:2:24h", "event-reminder:2:1h"}
     await at(driver, datetime(2026, 11, 28, 9, 0, tzinfo=UTC))  # the day-before reminder of event 2
-    assert set(await jobs(driver)) == {"meeting-reminder:2:1h"}, "a decided reminder leaves no job"
+    assert set(await jobs(driver)) == {"event-reminder:2:1h"}, "a decided reminder leaves no job"
     await driver.send("alice", "/event_cancel 2")
     assert await jobs(driver) == {}
     await driver.restart()
@@ -248,12 +248,12 @@ async def test_reminder_jobs_follow_edits_and_cancellation_without_orphans(drive
 
 async def test_moving_an_event_after_a_reminder_makes_its_reminders_new_decisions(driver):
     await speak_english(driver, "bob")
-    await driver.send("alice", MEETING)
+    await driver.send("alice", EVENT)
     await driver.press("bob", "I'm coming")
     await at(driver, SATURDAY_7PM - timedelta(hours=24))
     await deliver_outbox(driver)
     await driver.send("alice", "/event_edit 1 when dimanche 19h")
-    assert set(await jobs(driver)) == {"meeting-reminder:1:24h", "meeting-reminder:1:1h"}
+    assert set(await jobs(driver)) == {"event-reminder:1:24h", "event-reminder:1:1h"}
     await at(driver, SATURDAY_7PM)  # the day before the new date
     await deliver_outbox(driver)
     reminders = [m.text for m in driver.messages("@bob") if "Reminder:" in m.text]

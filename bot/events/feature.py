@@ -1,4 +1,4 @@
-"""Events (public meetings: "events" for users) with RSVP, calendar files and the community's time zone;
+"""Events (public events: "events" for users) with RSVP, calendar files and the community's time zone;
 and the reminders, which remind of events, and of polls and consultations about to close."""
 
 from __future__ import annotations
@@ -7,26 +7,26 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.authority import Role, Target
-from bot.events import MessageRef
+from bot.events import commands as events
+from bot.events import guided, personal_data, reminders, service
 from bot.feature import N_, Card, CommandSpec, Feature, Jobs
-from bot.meetings import commands as meetings
-from bot.meetings import guided, personal_data, reminders, service
+from bot.inbound import MessageRef
 
 if TYPE_CHECKING:
     from bot.engine import Engine
     from bot.replies import Reply
 
 
-async def _card_delivered(engine: Engine, meeting_id: str, ref: MessageRef) -> None:
-    await service.record_card(engine, int(meeting_id), ref)
+async def _card_delivered(engine: Engine, event_id: str, ref: MessageRef) -> None:
+    await service.record_card(engine, int(event_id), ref)
 
 
-async def _card(engine: Engine, meeting_id: str) -> Sequence[Reply]:
-    return await service.card_edits(engine, int(meeting_id))
+async def _card(engine: Engine, event_id: str) -> Sequence[Reply]:
+    return await service.card_edits(engine, int(event_id))
 
 
-async def _calendar_delivered(engine: Engine, meeting_id: str, ref: MessageRef) -> None:
-    await service.record_calendar_entry(engine, int(meeting_id), ref)
+async def _calendar_delivered(engine: Engine, event_id: str, ref: MessageRef) -> None:
+    await service.record_calendar_entry(engine, int(event_id), ref)
 
 
 async def _remind(engine: Engine) -> Sequence[Reply]:
@@ -39,8 +39,8 @@ FEATURE = Feature(
     commands=(
         CommandSpec(
             "event",
-            N_("Announce a public meeting"),
-            meetings.event,
+            N_("Announce an event"),
+            events.event,
             role=Role.ORGANIZER,
             aliases=("evenement",),
             arguments=N_("[--reminders 24h,1h] Title | WHEN | PLACE | description"),
@@ -48,7 +48,7 @@ FEATURE = Feature(
         CommandSpec(
             "events",
             N_("The upcoming events, or the details of one"),
-            meetings.events,
+            events.events,
             aliases=("evenements",),
             arguments=N_("[number]"),
             targets=(Target.EVENT,),
@@ -56,7 +56,7 @@ FEATURE = Feature(
         CommandSpec(
             "event_edit",
             N_("Change an event"),
-            meetings.event_edit,
+            events.event_edit,
             role=Role.ORGANIZER,
             aliases=("modifier_evenement",),
             arguments=N_("number field value"),
@@ -65,7 +65,7 @@ FEATURE = Feature(
         CommandSpec(
             "event_cancel",
             N_("Cancel an event"),
-            meetings.event_cancel,
+            events.event_cancel,
             role=Role.ORGANIZER,
             aliases=("annuler_evenement",),
             arguments=N_("number"),
@@ -74,23 +74,23 @@ FEATURE = Feature(
         CommandSpec(
             "calendar",
             N_("The upcoming events as a calendar file"),
-            meetings.calendar,
+            events.calendar,
             aliases=("agenda", "calendrier"),
         ),
         CommandSpec(
             "tz",
             N_("Set the community's time zone"),
-            meetings.tz,
+            events.tz,
             role=Role.ORGANIZER,
             aliases=("fuseau",),
             arguments=N_("zone, for example Europe/Paris"),
         ),
     ),
-    buttons={"m": meetings.on_button},
+    buttons={"m": events.on_button},
     flows={guided.FLOW: guided.on_text},
     cards={
-        "meeting": Card(delivered=_card_delivered, refresh=_card),
-        "meeting-calendar": Card(delivered=_calendar_delivered),
+        "event": Card(delivered=_card_delivered, refresh=_card),
+        "event-calendar": Card(delivered=_calendar_delivered),
     },
     personal_data=personal_data.PERSONAL_DATA,
 )
@@ -101,13 +101,13 @@ REMINDERS = Feature(
         CommandSpec(
             "reminders",
             N_("Turn private reminders off or on"),
-            meetings.reminders,
+            events.reminders,
             aliases=("rappels",),
             arguments="off|on",
         ),
     ),
     jobs=Jobs(
-        prefixes=("meeting-reminder:", "poll-reminder:", "consultation-reminder:"),
+        prefixes=("event-reminder:", "poll-reminder:", "consultation-reminder:"),
         wanted=reminders.jobs,
         run_due=_remind,
     ),

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 from babel.dates import format_timedelta
 
 from bot.dates import format_when
-from bot.events import ChatRef
+from bot.events.notices import message
 from bot.formatting import b, doc, i, p
 from bot.i18n import Translator, translator
-from bot.meetings.notices import message
+from bot.inbound import ChatRef
 from bot.outbox.codec import reply_to_json
 from bot.replies import Invite
-from storage.meetings import Closing, Recipient
+from storage.events import Closing, Recipient
 from storage.outbox import Outgoing
 
 if TYPE_CHECKING:

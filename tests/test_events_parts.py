@@ -9,22 +9,22 @@ import icalendar
 import pytest
 
 from bot.actions import ActionSigner
+from bot.events.card import card_buttons, render_card
+from bot.events.commands import delivery_failures
+from bot.events.ics import calendar_bytes, event_file, uid
+from bot.events.offsets import OffsetError, label, labels, parse_offsets, spoken
+from bot.events.reminders import reminder_time
+from bot.events.spec import EventSpecError, parse_changes, parse_event_command, split_id
 from bot.formatting import PLAIN, render
 from bot.i18n import translator
-from bot.meetings.card import card_buttons, render_card
-from bot.meetings.commands import delivery_failures
-from bot.meetings.ics import calendar_bytes, event_file, uid
-from bot.meetings.offsets import OffsetError, label, labels, parse_offsets, spoken
-from bot.meetings.reminders import reminder_time
-from bot.meetings.spec import EventSpecError, parse_changes, parse_event_command, split_id
-from storage.meetings import Counts, Undelivered
-from storage.tables import Meeting
+from storage.events import Counts, Undelivered
+from storage.tables import Event
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Thursday, 10:00 in Paris
 EN = translator("en")
 
 
-def meeting(**fields) -> Meeting:
+def an_event(**fields) -> Event:
     values = {
         "id": 42,
         "title": "Réunion publique — budget 2027",
@@ -38,7 +38,7 @@ def meeting(**fields) -> Meeting:
         "created_at": NOW,
     }
     values.update(fields)
-    return Meeting(**values)
+    return Event(**values)
 
 
 # -- offsets ------------------------------------------------------------------------------------------------
@@ -179,11 +179,11 @@ def test_reminder_times_in_paris(start, offset, expected):
 def test_the_card_gives_the_date_in_words_and_the_counts_and_loses_its_buttons_when_cancelled():
     signer = ActionSigner(b"k" * 32)
     fr = translator("fr")
-    text = render_card(meeting(), Counts(yes=3, maybe=1, no=0), fr, now=NOW).plain
+    text = render_card(an_event(), Counts(yes=3, maybe=1, no=0), fr, now=NOW).plain
     assert "jeudi 3 décembre à 19 h 00" in text
     assert "Salle des fêtes" in text and "Ordre du jour" in text
     assert "3" in text and "42" in text
-    buttons = card_buttons(meeting(), signer, EN)
+    buttons = card_buttons(an_event(), signer, EN)
     assert [b.label for row in buttons for b in row] == [
         "I'm coming",
         "Maybe",
@@ -191,7 +191,7 @@ def test_the_card_gives_the_date_in_words_and_the_counts_and_loses_its_buttons_w
         "Add to my calendar",
     ]
     assert all(signer.verify(b.action) for row in buttons for b in row)
-    cancelled = meeting(cancelled_at=NOW, version=2)
+    cancelled = an_event(cancelled_at=NOW, version=2)
     assert card_buttons(cancelled, signer, EN) == ()
     assert render_card(cancelled, Counts(), EN, now=NOW).plain.startswith("Event cancelled")
     french = render_card(cancelled, Counts(), translator("fr"), now=NOW).plain
@@ -200,7 +200,7 @@ def test_the_card_gives_the_date_in_words_and_the_counts_and_loses_its_buttons_w
 
 def test_a_date_next_year_shows_its_year():
     text = render_card(
-        meeting(starts_at=datetime(2027, 1, 14, 18, 0, tzinfo=UTC)), Counts(), translator("fr"), now=NOW
+        an_event(starts_at=datetime(2027, 1, 14, 18, 0, tzinfo=UTC)), Counts(), translator("fr"), now=NOW
     )
     assert "jeudi 14 janvier 2027 à 19 h 00" in text.plain
 
@@ -209,7 +209,7 @@ def test_a_date_next_year_shows_its_year():
 
 
 def test_the_calendar_file_carries_the_time_zone_the_instant_the_version_and_the_status():
-    attachment = event_file(meeting(version=3), EN, now=NOW)
+    attachment = event_file(an_event(version=3), EN, now=NOW)
     assert attachment.filename == "event-42.ics" and attachment.media_type == "text/calendar"
     assert "Thursday, December 3 at 7:00 PM" in attachment.alt_text
     parsed = icalendar.Calendar.from_ical(attachment.data)
@@ -217,17 +217,17 @@ def test_the_calendar_file_carries_the_time_zone_the_instant_the_version_and_the
     event = parsed.events[0]
     assert event.start.astimezone(UTC) == datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
     assert b"DTSTART;TZID=Europe/Paris:20261203T190000" in attachment.data
-    assert str(event["UID"]) == uid(meeting())
+    assert str(event["UID"]) == uid(an_event())
     assert int(event["SEQUENCE"]) == 3
     assert str(event["STATUS"]) == "CONFIRMED"
     assert str(event["DESCRIPTION"]) == "Ordre du jour : le budget."
-    cancelled = icalendar.Calendar.from_ical(calendar_bytes([meeting(cancelled_at=NOW)], now=NOW))
+    cancelled = icalendar.Calendar.from_ical(calendar_bytes([an_event(cancelled_at=NOW)], now=NOW))
     assert str(cancelled.events[0]["STATUS"]) == "CANCELLED"
 
 
 def test_the_instant_survives_a_daylight_saving_change():
-    summer = meeting(starts_at=datetime(2027, 3, 28, 17, 0, tzinfo=UTC))  # 19:00 summer time
-    winter = meeting(id=43, starts_at=datetime(2026, 10, 25, 18, 0, tzinfo=UTC))  # 19:00 winter time
+    summer = an_event(starts_at=datetime(2027, 3, 28, 17, 0, tzinfo=UTC))  # 19:00 summer time
+    winter = an_event(id=43, starts_at=datetime(2026, 10, 25, 18, 0, tzinfo=UTC))  # 19:00 winter time
     events = icalendar.Calendar.from_ical(calendar_bytes([summer, winter], now=NOW)).events
     assert [e.start.astimezone(UTC) for e in events] == [summer.starts_at, winter.starts_at]
     assert [e.start.strftime("%H:%M") for e in events] == ["19:00", "19:00"]

@@ -13,8 +13,8 @@ from bot.dates import format_when
 from bot.formatting import Rich, b, doc, i, p
 from bot.i18n import Translator
 from bot.replies import Button, Keyboard
-from storage.meetings import MAYBE, NO, YES, Counts
-from storage.tables import Meeting
+from storage.events import MAYBE, NO, YES, Counts
+from storage.tables import Event
 
 ANSWER_CODES = {YES: "y", MAYBE: "m", NO: "n"}  # in button ids, which are short
 ANSWER_OF_CODE = {code: answer for answer, code in ANSWER_CODES.items()}
@@ -28,26 +28,24 @@ def answer_label(answer: str, t: Translator) -> str:
     return t._("Not coming")
 
 
-def when_text(meeting: Meeting, t: Translator, *, now: datetime | None = None) -> str:
-    """ "jeudi 3 décembre à 19 h 00", in the meeting's time zone (with the year when it is not this one's)."""
-    return format_when(meeting.starts_at, tz=meeting.timezone, language=t.language, now=now)
+def when_text(event: Event, t: Translator, *, now: datetime | None = None) -> str:
+    """ "jeudi 3 décembre à 19 h 00", in the event's time zone (with the year when it is not this one's)."""
+    return format_when(event.starts_at, tz=event.timezone, language=t.language, now=now)
 
 
-def details(
-    meeting: Meeting, t: Translator, *, now: datetime | None = None, title: bool = True
-) -> list[Rich]:
+def details(event: Event, t: Translator, *, now: datetime | None = None, title: bool = True) -> list[Rich]:
     """Title, when, where and description: what every message about the event repeats (without the title
     when the message names the event in its own first line)."""
     return [
-        doc(p(b(meeting.title))) if title else doc(),
+        doc(p(b(event.title))) if title else doc(),
         doc(
             p(
-                t._("When: {when}", when=when_text(meeting, t, now=now)),
+                t._("When: {when}", when=when_text(event, t, now=now)),
                 "\n",
-                t._("Where: {place}", place=meeting.place),
+                t._("Where: {place}", place=event.place),
             )
         ),
-        doc(p(meeting.description)) if meeting.description else doc(),
+        doc(p(event.description)) if event.description else doc(),
     ]
 
 
@@ -58,25 +56,25 @@ def counts_line(counts: Counts, t: Translator) -> str:
     )
 
 
-def render_card(meeting: Meeting, counts: Counts, t: Translator, *, now: datetime) -> Rich:
-    cancelled = meeting.cancelled_at is not None
+def render_card(event: Event, counts: Counts, t: Translator, *, now: datetime) -> Rich:
+    cancelled = event.cancelled_at is not None
     body = doc(p(b(t._("Event cancelled")))) if cancelled else doc()
-    for part in details(meeting, t, now=now):
+    for part in details(event, t, now=now):
         body += part
     if cancelled:
-        return body + doc(p(t._("Event no. {id}", id=meeting.id)))
+        return body + doc(p(t._("Event no. {id}", id=event.id)))
     return body + doc(
         p(counts_line(counts, t)),
-        p(t._("Event no. {id}", id=meeting.id)),
+        p(t._("Event no. {id}", id=event.id)),
         p(i(t._("Tap a button to answer; tap another one to change your answer."))),
     )
 
 
-def card_buttons(meeting: Meeting, signer: ActionSigner, t: Translator) -> Keyboard:
-    if meeting.cancelled_at is not None:
+def card_buttons(event: Event, signer: ActionSigner, t: Translator) -> Keyboard:
+    if event.cancelled_at is not None:
         return ()
     rsvp = tuple(
-        Button(answer_label(answer, t), signer.sign("m", "r", meeting.id or 0, code))
+        Button(answer_label(answer, t), signer.sign("m", "r", event.id or 0, code))
         for answer, code in ANSWER_CODES.items()
     )
-    return (rsvp, (Button(t._("Add to my calendar"), signer.sign("m", "i", meeting.id or 0)),))
+    return (rsvp, (Button(t._("Add to my calendar"), signer.sign("m", "i", event.id or 0)),))

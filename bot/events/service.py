@@ -1,7 +1,7 @@
 """Event behaviour: posting the card, answers by one tap, live counts, calendar files, edits and cancellation.
 
 Edits and cancellations are decisions that send messages: the change, its audit entry and its notifications
-are written in one transaction (storage.meetings), and the outbox delivers them. The card itself is edited
+are written in one transaction (storage.events), and the outbox delivers them. The card itself is edited
 at once, as a reply.
 """
 
@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING
 
 from bot import authority
 from bot.context import Context
-from bot.events import ChatRef, MessageRef
+from bot.events import ics
+from bot.events.card import ANSWER_OF_CODE, answer_label, card_buttons, render_card
+from bot.events.notices import cancel_notices, community_of, edit_notices
+from bot.events.spec import EventSpec
 from bot.formatting import doc
 from bot.i18n import translator
-from bot.meetings import ics
-from bot.meetings.card import ANSWER_OF_CODE, answer_label, card_buttons, render_card
-from bot.meetings.notices import cancel_notices, community_of, edit_notices
-from bot.meetings.spec import EventSpec
+from bot.inbound import ChatRef, MessageRef
 from bot.replies import CalendarEntry, Edit, Refresh, Reply, Send
-from storage import meetings as store
-from storage.tables import Meeting
+from storage import events as store
+from storage.tables import Event
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 EDITABLE = ("title", "starts_at", "place", "description", "reminder_offsets")
 
 
-def track_key(meeting_id: int) -> str:
-    return f"meeting:{meeting_id}"
+def track_key(event_id: int) -> str:
+    return f"event:{event_id}"
 
 
 # -- creating --------------------------------------------------------------------------------------------
@@ -40,10 +40,10 @@ def track_key(meeting_id: int) -> str:
 
 async def create(
     ctx: Context, spec: EventSpec, chat: ChatRef, *, timezone: str | None = None, language: str | None = None
-) -> Meeting:
+) -> Event:
     """Store the event and post its card in `chat` (whose time zone and language it keeps)."""
     engine = ctx.engine
-    meeting = await store.create_meeting(
+    event = await store.create_event(
         engine.db,
         title=spec.title,
         place=spec.place,
@@ -58,21 +58,21 @@ async def create(
         actor=ctx.identity,
         now=engine.clock.now(),
     )
-    t = translator(meeting.language)
+    t = translator(event.language)
     counts = store.Counts()
     ctx.send(
         chat,
-        render_card(meeting, counts, t, now=engine.clock.now()),
-        card_buttons(meeting, engine.signer, t),
-        track=track_key(meeting.id or 0),
+        render_card(event, counts, t, now=engine.clock.now()),
+        card_buttons(event, engine.signer, t),
+        track=track_key(event.id or 0),
     )
-    ctx.replies.append(calendar_entry(meeting))
+    ctx.replies.append(calendar_entry(event))
     engine.schedule_changed()
-    return meeting
+    return event
 
 
-async def record_card(engine: Engine, meeting_id: int, ref: MessageRef) -> None:
-    await store.record_platform_id(engine.db, meeting_id, message_id=ref.message_id)
+async def record_card(engine: Engine, event_id: int, ref: MessageRef) -> None:
+    await store.record_platform_id(engine.db, event_id, message_id=ref.message_id)
 
 
 # -- the platform's own calendar ------------------------------------------------------------------------
@@ -81,36 +81,36 @@ async def record_card(engine: Engine, meeting_id: int, ref: MessageRef) -> None:
 CALENDAR_DURATION = timedelta(hours=2)
 
 
-def calendar_entry(meeting: Meeting) -> CalendarEntry:
+def calendar_entry(event: Event) -> CalendarEntry:
     """The event as the community's platform calendar should show it (created, updated or cancelled)."""
     return CalendarEntry(
-        community=community_of(meeting),
-        title=meeting.title,
-        starts_at=meeting.starts_at,
-        ends_at=meeting.starts_at + CALENDAR_DURATION,
-        place=meeting.place,
-        description=meeting.description or "",
-        cancelled=meeting.cancelled_at is not None,
-        native_id=meeting.native_event_id,
-        track=f"meeting-calendar:{meeting.id}",  # a new entry's id (the first, or one made again)
+        community=community_of(event),
+        title=event.title,
+        starts_at=event.starts_at,
+        ends_at=event.starts_at + CALENDAR_DURATION,
+        place=event.place,
+        description=event.description or "",
+        cancelled=event.cancelled_at is not None,
+        native_id=event.native_event_id,
+        track=f"event-calendar:{event.id}",  # a new entry's id (the first, or one made again)
     )
 
 
-async def record_calendar_entry(engine: Engine, meeting_id: int, ref: MessageRef) -> None:
-    await store.record_platform_id(engine.db, meeting_id, native_event_id=ref.message_id)
+async def record_calendar_entry(engine: Engine, event_id: int, ref: MessageRef) -> None:
+    await store.record_platform_id(engine.db, event_id, native_event_id=ref.message_id)
 
 
-async def card_edits(engine: Engine, meeting_id: int) -> list[Reply]:
-    meeting = await store.get_meeting(engine.db, meeting_id)
-    if meeting is None or meeting.message_id is None:
+async def card_edits(engine: Engine, event_id: int) -> list[Reply]:
+    event = await store.get_event(engine.db, event_id)
+    if event is None or event.message_id is None:
         return []
-    t = translator(meeting.language)
-    body = render_card(meeting, await store.counts(engine.db, meeting_id), t, now=engine.clock.now())
+    t = translator(event.language)
+    body = render_card(event, await store.counts(engine.db, event_id), t, now=engine.clock.now())
     return [
         Edit(
-            target=MessageRef(community_of(meeting), meeting.message_id),
+            target=MessageRef(community_of(event), event.message_id),
             body=body,
-            buttons=card_buttons(meeting, engine.signer, t),
+            buttons=card_buttons(event, engine.signer, t),
         )
     ]
 
@@ -118,36 +118,36 @@ async def card_edits(engine: Engine, meeting_id: int) -> list[Reply]:
 # -- residents' taps ------------------------------------------------------------------------------------
 
 
-async def _usable(ctx: Context, meeting_id: int) -> Meeting | None:
-    """The meeting a card button is about, or None after telling the resident why not."""
+async def _usable(ctx: Context, event_id: int) -> Event | None:
+    """The event a card button is about, or None after telling the resident why not."""
     t = ctx.t
-    meeting = await store.get_meeting(ctx.engine.db, meeting_id)
-    if meeting is None:
+    event = await store.get_event(ctx.engine.db, event_id)
+    if event is None:
         ctx.notice(t._("This event no longer exists."), alert=True)
         return None
-    if meeting.cancelled_at is not None:
+    if event.cancelled_at is not None:
         ctx.notice(t._("This event is cancelled."), alert=True)
         return None
-    if (meeting.platform, meeting.chat_id) != (ctx.chat.platform, ctx.chat.chat_id):
+    if (event.platform, event.chat_id) != (ctx.chat.platform, ctx.chat.chat_id):
         ctx.notice(t._("This event belongs to another conversation."), alert=True)
         return None
-    return meeting
+    return event
 
 
-async def answer(ctx: Context, meeting_id: int, code: str) -> None:
+async def answer(ctx: Context, event_id: int, code: str) -> None:
     t = ctx.t
     choice = ANSWER_OF_CODE.get(code)
     if choice is None:
         ctx.notice(t._("This button is not valid (any more)."), alert=True)
         return
-    meeting = await _usable(ctx, meeting_id)
-    if meeting is None:
+    event = await _usable(ctx, event_id)
+    if event is None:
         return
-    if ctx.engine.clock.now() >= meeting.starts_at:
+    if ctx.engine.clock.now() >= event.starts_at:
         ctx.notice(t._("This event has already started."), alert=True)
         return
     sender = ctx.event.sender
-    before = await store.set_rsvp(ctx.engine.db, meeting_id, sender.platform, sender.user_id, choice)
+    before = await store.set_rsvp(ctx.engine.db, event_id, sender.platform, sender.user_id, choice)
     label = answer_label(choice, t)
     if before == choice:
         ctx.notice(t._("You had already answered: {answer}. Tap another button to change it.", answer=label))
@@ -156,19 +156,19 @@ async def answer(ctx: Context, meeting_id: int, code: str) -> None:
         ctx.notice(t._("Answer recorded: {answer}", answer=label))
     else:
         ctx.notice(t._("Answer changed to: {answer}", answer=label))
-    ctx.replies.append(Refresh(key=track_key(meeting_id)))
+    ctx.replies.append(Refresh(key=track_key(event_id)))
 
 
-async def send_calendar_file(ctx: Context, meeting_id: int) -> None:
+async def send_calendar_file(ctx: Context, event_id: int) -> None:
     """The event's .ics, in the resident's private chat when the bot can write there (so a crowd of taps
     does not fill the community with files), else in the chat where the button was pressed."""
     t = ctx.t
-    meeting = await _usable(ctx, meeting_id)
-    if meeting is None:
+    event = await _usable(ctx, event_id)
+    if event is None:
         return
-    attachment = ics.event_file(meeting, t, now=ctx.engine.clock.now())
+    attachment = ics.event_file(event, t, now=ctx.engine.clock.now())
     body = t._(
-        "The calendar file of “{title}”: open it to add the event to your calendar.", title=meeting.title
+        "The calendar file of “{title}”: open it to add the event to your calendar.", title=event.title
     )
     if not ctx.chat.is_private and await ctx.can_write_privately():
         ctx.replies.append(Send(to=ctx.private_chat, body=doc(body), attachment=attachment))
@@ -181,28 +181,28 @@ async def send_calendar_file(ctx: Context, meeting_id: int) -> None:
 # -- organizers ------------------------------------------------------------------------------------------
 
 
-async def resolve(ctx: Context, meeting_id: int) -> Meeting | None:
-    meeting = await store.get_meeting(ctx.engine.db, meeting_id)
-    if meeting is None:
-        ctx.say(ctx.t._("There is no event no. {id}.", id=meeting_id))
-    return meeting
+async def resolve(ctx: Context, event_id: int) -> Event | None:
+    event = await store.get_event(ctx.engine.db, event_id)
+    if event is None:
+        ctx.say(ctx.t._("There is no event no. {id}.", id=event_id))
+    return event
 
 
-async def may_manage(ctx: Context, meeting: Meeting) -> bool:
+async def may_manage(ctx: Context, event: Event) -> bool:
     """Global admins and administrators of the community the event belongs to."""
-    return await authority.may_manage(ctx, meeting.community_id, meeting.created_by)
+    return await authority.may_manage(ctx, event.community_id, event.created_by)
 
 
-async def edit(ctx: Context, meeting: Meeting, changes: dict[str, object]) -> Meeting | None:
+async def edit(ctx: Context, event: Event, changes: dict[str, object]) -> Event | None:
     """Apply changes that really change something; notify, re-derive the reminders, edit the card."""
     engine = ctx.engine
-    changed = [name for name in EDITABLE if name in changes and getattr(meeting, name) != changes[name]]
+    changed = [name for name in EDITABLE if name in changes and getattr(event, name) != changes[name]]
     if not changed:
-        return meeting
+        return event
     now = engine.clock.now()
-    updated = await store.update_meeting(
+    updated = await store.update_event(
         engine.db,
-        meeting.id or 0,
+        event.id or 0,
         {name: changes[name] for name in changed},
         actor=ctx.identity,
         now=now,
@@ -219,12 +219,12 @@ async def edit(ctx: Context, meeting: Meeting, changes: dict[str, object]) -> Me
     return updated
 
 
-async def cancel(ctx: Context, meeting: Meeting) -> Meeting | None:
+async def cancel(ctx: Context, event: Event) -> Event | None:
     engine = ctx.engine
     now = engine.clock.now()
-    cancelled = await store.cancel_meeting(
+    cancelled = await store.cancel_event(
         engine.db,
-        meeting.id or 0,
+        event.id or 0,
         actor=ctx.identity,
         now=now,
         build=lambda m, people: cancel_notices(

@@ -9,20 +9,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Context
 from bot.feature import Erasure, PersonalData, Place, Shown
-from storage import meetings_personal_data
+from storage import events_personal_data
 from storage.erasure import Account
 
 
 async def shown(ctx: Context, account: Account) -> Sequence[Shown]:
     t = ctx.t
     async with ctx.engine.db.read() as session:
-        data = await meetings_personal_data.gather(session, account)
+        data = await events_personal_data.gather(session, account)
     names = {"yes": t._("I'm coming"), "maybe": t._("Maybe"), "no": t._("Not coming")}
     return (
         Shown(
             Place.EVENTS,
             t._("Your answers to events"),
-            [f"{meeting.title} → {names.get(answer, answer)}" for meeting, answer in data.rsvps],
+            [f"{event.title} → {names.get(answer, answer)}" for event, answer in data.rsvps],
         ),
         Shown(
             Place.CREATED,
@@ -34,8 +34,8 @@ async def shown(ctx: Context, account: Account) -> Sequence[Shown]:
 
 async def erase(ctx: Context, session: AsyncSession, account: Account) -> Erasure:
     """Their answers to events deleted (the events' counts refreshed), created events without author."""
-    meetings = await meetings_personal_data.erase(session, account)
-    return Erasure(refresh=[f"meeting:{meeting_id}" for meeting_id in meetings])
+    events = await events_personal_data.erase(session, account)
+    return Erasure(refresh=[f"event:{event_id}" for event_id in events])
 
 
 PERSONAL_DATA = PersonalData(shown=shown, erase=erase)

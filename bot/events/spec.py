@@ -9,8 +9,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.dates import WhenError, parse_when
+from bot.events.offsets import OffsetError, labels, parse_offsets
 from bot.i18n import Translator
-from bot.meetings.offsets import OffsetError, labels, parse_offsets
 from bot.options import Flags, leading
 from bot.text import TextRefused, clean
 
@@ -109,7 +109,7 @@ def check_description(text: str, t: Translator) -> str:
 
 
 def check_when(text: str, *, now: datetime, timezone: str, t: Translator) -> datetime:
-    """The start, read like a poll's deadline, except that a day alone is refused: a meeting needs a time."""
+    """The start, read like a poll's deadline, except that a day alone is refused: an event needs a time."""
     text = text.strip()
     try:
         starts_at = parse_when(text, now=now, tz=timezone, language=t.language)

@@ -20,11 +20,11 @@ from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.meetings import closings
-from bot.meetings.notices import reminder_notices, stamp
-from bot.meetings.offsets import OffsetError, label, parse_offsets
-from storage import meetings as store
-from storage.tables import Meeting
+from bot.events import closings
+from bot.events.notices import reminder_notices, stamp
+from bot.events.offsets import OffsetError, label, parse_offsets
+from storage import events as store
+from storage.tables import Event
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -50,7 +50,7 @@ class Planned:
     at: datetime
     markers: tuple[str, ...]  # dedup keys whose presence in the outbox means "decided"
     offset: str
-    meeting: Meeting | None = None
+    event: Event | None = None
     closing: store.Closing | None = None
 
 
@@ -66,20 +66,20 @@ def setting_offsets(text: str, name: str) -> tuple[timedelta, ...]:
         raise ValueError(f"CIVICBOT_{name.upper()}={text!r} is not a list of durations like 24h,1h") from None
 
 
-def _meeting_plans(meeting: Meeting, default: tuple[timedelta, ...]) -> list[Planned]:
+def _event_plans(event: Event, default: tuple[timedelta, ...]) -> list[Planned]:
     try:
-        offsets = default if meeting.reminder_offsets is None else _offsets(meeting.reminder_offsets)
+        offsets = default if event.reminder_offsets is None else _offsets(event.reminder_offsets)
     except OffsetError:
-        log.warning("event %s has unreadable reminder offsets %r", meeting.id, meeting.reminder_offsets)
+        log.warning("event %s has unreadable reminder offsets %r", event.id, event.reminder_offsets)
         return []
     plans = []
     for offset in offsets:
-        at = reminder_time(meeting.starts_at, offset, meeting.timezone)
-        if at < meeting.created_at:
+        at = reminder_time(event.starts_at, offset, event.timezone)
+        if at < event.created_at:
             continue  # announced too late for this reminder: the announcement itself is enough
         name = label(offset)
-        marker = f"event:{meeting.id}:reminder:{name}:{stamp(meeting.starts_at)}:community"
-        plans.append(Planned(f"meeting-reminder:{meeting.id}:{name}", at, (marker,), name, meeting=meeting))
+        marker = f"event:{event.id}:reminder:{name}:{stamp(event.starts_at)}:community"
+        plans.append(Planned(f"event-reminder:{event.id}:{name}", at, (marker,), name, event=event))
     return plans
 
 
@@ -107,8 +107,8 @@ async def planned(engine: Engine) -> list[Planned]:
     plans: list[Planned] = []
     default = setting_offsets(settings.reminder_offsets, "reminder_offsets")
     before = setting_offsets(settings.poll_reminder_before, "poll_reminder_before")
-    for meeting in await store.reminder_candidates(engine.db, now=now):
-        plans.extend(_meeting_plans(meeting, default))
+    for event in await store.reminder_candidates(engine.db, now=now):
+        plans.extend(_event_plans(event, default))
     for closing in await store.open_closings(engine.db, now=now):
         plans.extend(_closing_plans(closing, before))
     decided = await store.existing_keys(engine.db, [m for plan in plans for m in plan.markers])
@@ -128,12 +128,12 @@ async def decide_due(engine: Engine) -> int:
     for plan in await planned(engine):
         if plan.at > now:
             continue
-        if plan.meeting is not None:
-            meeting, offset = plan.meeting, plan.offset
-            queued += await store.decide_meeting_reminder(
+        if plan.event is not None:
+            event, offset = plan.event, plan.offset
+            queued += await store.decide_event_reminder(
                 engine.db,
-                meeting.id or 0,
-                starts_at=meeting.starts_at,
+                event.id or 0,
+                starts_at=event.starts_at,
                 now=now,
                 build=partial(reminder_notices, offset=offset, default_language=default_language, now=now),
             )

@@ -1,0 +1,1 @@
+"""Public events: announcement card with RSVP buttons, calendar files, and reminders through the outbox."""

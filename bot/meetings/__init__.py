@@ -1,1 +1,0 @@
-"""Public meetings: announcement card with RSVP buttons, calendar files, and reminders through the outbox."""
