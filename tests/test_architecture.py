@@ -147,3 +147,25 @@ def test_the_feature_contracts_allow_exactly_the_declared_dependencies():
             }
     allowed = set(permutations(packages, 2)) - forbidden
     assert allowed == declared
+
+
+def test_events_are_called_events_in_the_code_the_schema_and_what_people_read() -> None:
+    """Residents and organizers read "event" (« événement »): a second word in the code, the tables or the
+    messages is how a newcomer ends up looking for a feature under the wrong name. The migrations that
+    created and renamed the old table keep its old name."""
+    renamed = {"0003_meetings_and_outbox.py", "0004_ownership.py", "0006_events.py"}
+    sources = [
+        path
+        for folder in (*PROJECT, "docs")
+        for path in (ROOT / folder).rglob("*")
+        if path.suffix in {".py", ".po", ".pot", ".md", ".yaml"} and path.name not in renamed
+    ]
+    sources += [ROOT / "README.md", ROOT / "pyproject.toml"]
+    other_word = [str(path.relative_to(ROOT)) for path in sources if "meeting" in path.read_text().lower()]
+    french = [
+        str(p.relative_to(ROOT)) for p in sources if p.suffix == ".po" and "réunion" in p.read_text().lower()
+    ]
+    assert other_word == [] and french == []
+    assert sorted(
+        path.name for path in (ROOT / "bot").iterdir() if path.name.startswith(("event", "meeting"))
+    ) == ["events"]

@@ -219,7 +219,7 @@ def parse_changes(rest: str, *, now: datetime, timezone: str, t: Translator) -> 
 def usage(t: Translator) -> str:
     return t._(
         "To announce an event: /event Title | WHEN | PLACE | description (optional)\n"
-        "For example: /event Public meeting on the 2027 budget | jeudi 19h | Town hall\n"
+        "For example: /event Questions and answers on the 2027 budget | jeudi 19h | Town hall\n"
         "Before the title, --reminders 24h,1h sets when reminders go out (none for no reminders).\n"
         "In a private chat, /event alone guides you step by step."
     )
