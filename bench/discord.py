@@ -123,7 +123,7 @@ class BareVote(discord.ui.DynamicItem[discord.ui.Button], template=r"bare:(?P<op
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> BareVote:
         return cls(match["option"])
 

@@ -18,7 +18,7 @@ from typing import Any
 from bench.common import median, percentile, report, throwaway_database
 from bot.app import App
 from bot.inbound import ButtonPress, ChatRef, Command, Inbound, MessageRef, Person
-from bot.replies import Reply, Send
+from bot.replies import Notice, Reply, Send
 from config.settings import Settings
 
 
@@ -84,7 +84,7 @@ async def one_run(url: str, votes: int, concurrency: int) -> dict[str, Any]:
             started = time.perf_counter()
             replies = await app.runtime.dispatch(event)
             latencies.append(time.perf_counter() - started)
-            assert any(type(r).__name__ == "Notice" and "enregistré" in r.text for r in replies), replies
+            assert any(isinstance(r, Notice) and "enregistré" in r.text for r in replies), replies
 
     started = time.perf_counter()
     await asyncio.gather(*(tap(e) for e in events))

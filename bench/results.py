@@ -94,10 +94,10 @@ def random_answer(question: Question, rng: random.Random) -> Any:
         chosen = set(rng.choices(ids, weights=range(len(ids), 0, -1), k=count * 2)[:count])
         return tuple(option for option in ids if option in chosen)
     if isinstance(question, RankingQuestion):
-        ids = list(question.option_ids)
-        rng.shuffle(ids)
-        ids.sort(key=lambda option: rng.random() * (1 + question.option_ids.index(option)))
-        return tuple(ids[: question.ranked_count])
+        order = list(question.option_ids)
+        rng.shuffle(order)
+        order.sort(key=lambda option: rng.random() * (1 + question.option_ids.index(option)))
+        return tuple(order[: question.ranked_count])
     if isinstance(question, ScaleQuestion):
         return min(
             question.max,
@@ -111,7 +111,7 @@ def random_answer(question: Question, rng: random.Random) -> Any:
         return " ".join(rng.choices(WORDS, k=rng.randint(3, 12))).capitalize() + "."
     if question.type == "yes_no":
         return "yes" if rng.random() < 0.6 else "no"
-    ids = question.option_ids  # type: ignore[union-attr]  # (the remaining types all have options)
+    ids = question.option_ids  # (the remaining types all have options)
     return rng.choices(ids, weights=range(len(ids), 0, -1))[0]
 
 

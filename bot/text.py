@@ -16,8 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
-# (confusable-homoglyphs ships no type information)
-from confusable_homoglyphs.confusables import confusables_data  # type: ignore[import-untyped]
+from confusable_homoglyphs.confusables import confusables_data
 
 from bot.i18n import Translator
 

@@ -91,8 +91,8 @@ def kind_of(question_type: str) -> Kind:
 
 
 # (SQLModel sets `__table__` when it builds the class; its type information does not declare it)
-ANSWER: Table = AnswerRow.__table__  # type: ignore[attr-defined]
-SUBMISSION: Table = Submission.__table__  # type: ignore[attr-defined]
+ANSWER: Table = AnswerRow.__table__  # type: ignore[attr-defined]  # set by SQLModel, undeclared
+SUBMISSION: Table = Submission.__table__  # type: ignore[attr-defined]  # set by SQLModel, undeclared
 
 Op = Literal["==", "!=", "<", "<=", ">", ">="]
 NUMERIC_OPS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {

@@ -151,8 +151,9 @@ class Database:
             return
         async with self.write_engine.connect() as connection:  # outside any transaction: on the driver itself
             raw = await connection.get_raw_connection()
-            # aiosqlite's connection, which SQLAlchemy types as `Any | None`
-            await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+            driver = raw.driver_connection  # aiosqlite's connection, which SQLAlchemy types as `Any | None`
+            assert driver is not None
+            await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def migrate(self) -> None:
         """Bring the schema to the latest Alembic revision (run at every start; when the database already

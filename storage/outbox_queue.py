@@ -229,8 +229,8 @@ class PostgresConnection:
 
     async def run(self, statement: Statement, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         if self._connection is None:
-            # deferred: a process on SQLite never loads it (~25 ms); asyncpg ships no type information
-            import asyncpg  # type: ignore[import-untyped]
+            # deferred: a process on SQLite never loads it (~25 ms)
+            import asyncpg
 
             self._connection = await asyncpg.connect(
                 self._dsn, server_settings={"synchronous_commit": "off", "application_name": "civicbot"}

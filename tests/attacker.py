@@ -5,11 +5,13 @@ machine lets us read the server's disk, its write-ahead log. The anonymity tests
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import text
 
 from storage.database import Database
+from tests.sql import execute
 
 PAGE = 8192
 
@@ -51,7 +53,7 @@ async def wal_segment(db: Database) -> str | None:
     if not db.is_postgres:
         return None
     async with db.read() as session:
-        return (await session.exec(text("SELECT pg_walfile_name(pg_current_wal_lsn())"))).scalar_one()  # type: ignore[call-overload]
+        return (await execute(session, text("SELECT pg_walfile_name(pg_current_wal_lsn())"))).scalar_one()
 
 
 async def postgres_wal(db: Database, since: str) -> bytes | None:
@@ -59,7 +61,7 @@ async def postgres_wal(db: Database, since: str) -> bytes | None:
     server writes there: a test reads what was written during it), or None when this process may not read
     the server's disk (the tests then say so instead of passing silently)."""
     async with db.read() as session:
-        directory = Path((await session.exec(text("SHOW data_directory"))).scalar_one()) / "pg_wal"  # type: ignore[call-overload]
+        directory = Path((await execute(session, text("SHOW data_directory"))).scalar_one()) / "pg_wal"
         until = await wal_segment(db)
     assert until is not None
     try:
@@ -80,7 +82,7 @@ async def everything(db: Database, since: str | None) -> bytes:
     return await postgres_pages(db) + (wal or b"")
 
 
-def correct_attributions(truth: list[object], guessed: list[object]) -> int:
+def correct_attributions(truth: Sequence[object], guessed: Sequence[object]) -> int:
     """How many of `guessed` (an attacker's order) sit where `truth` (the real order) has them; the attacker
     reads an order both ways, so the better of the two counts."""
     forward = sum(a == b for a, b in zip(truth, guessed, strict=True))

@@ -10,6 +10,7 @@ import select
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import SupportsIndex
 
 import pytest
 
@@ -18,8 +19,8 @@ from tests.databases import BACKENDS, database_url, drop_template
 from tests.drivers.base import Driver
 
 
-def _sleep_without_clock_nanosleep(seconds: float) -> None:
-    select.select([], [], [], seconds)
+def _sleep_without_clock_nanosleep(seconds: float | SupportsIndex) -> None:
+    select.select([], [], [], float(seconds))
 
 
 BROKEN_SLEEP = (

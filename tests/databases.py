@@ -241,10 +241,11 @@ async def dump(db: Database) -> dict[str, list[dict[str, Any]]]:
     from sqlmodel import SQLModel
 
     import storage.tables  # noqa: F401  (every table registers itself in SQLModel.metadata)
+    from tests.sql import execute
 
     tables: dict[str, list[dict[str, Any]]] = {}
     async with db.read() as session:
         for table in SQLModel.metadata.sorted_tables:
-            rows = (await session.exec(text(f'SELECT * FROM "{table.name}"'))).mappings().all()  # type: ignore[call-overload]
+            rows = (await execute(session, text(f'SELECT * FROM "{table.name}"'))).mappings().all()
             tables[table.name] = [dict(row) for row in rows]
     return tables

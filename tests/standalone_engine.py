@@ -47,10 +47,10 @@ def private(name: str) -> ChatRef:
 async def standalone_engine(tmp_path: Path, backend: str = "sqlite") -> AsyncIterator[Engine]:
     async with database_url(backend, tmp_path) as url:
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             database_url=url,
             admins=["console:alice"],
-            secret_key="a test key",  # type: ignore[arg-type]
+            secret_key="a test key",
             default_language="fr",  # communities speak French; the people here ask for English
         )
         db = Database(url)

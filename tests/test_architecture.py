@@ -44,8 +44,8 @@ def function_level_imports(source: str) -> list[tuple[int, str]]:
 
     def visit(node: ast.AST, in_function: bool) -> None:
         if isinstance(node, ast.If) and _is_type_checking(node):
-            for child in node.orelse:
-                visit(child, in_function)
+            for statement in node.orelse:
+                visit(statement, in_function)
             return
         if in_function and isinstance(node, ast.Import | ast.ImportFrom):
             for module in _imported(node):

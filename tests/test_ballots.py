@@ -31,6 +31,7 @@ from storage.ballots import (
 from storage.database import Database
 from storage.tables import Ballot
 from tests.databases import database_url
+from tests.sql import execute
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -96,7 +97,9 @@ async def test_two_hundred_concurrent_taps_through_two_writers_never_leave_two_b
     await second.stop()
     assert Outcome.CLOSED not in outcomes
     assert len(await ballots(db, poll_id, "same-resident")) <= 1
-    tally = await poll_store.tally(db, await poll_store.get_poll(db, poll_id))
+    poll = await poll_store.get_poll(db, poll_id)
+    assert poll is not None
+    tally = await poll_store.tally(db, poll)
     assert sum(tally.counts) == tally.voters == len(await ballots(db, poll_id))
 
 
@@ -343,7 +346,7 @@ async def someone_waits_for_a_lock(db: Database) -> bool:
             "SELECT count(*) FROM pg_stat_activity"
             " WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
-        return bool((await session.exec(query)).one()[0])  # type: ignore[call-overload]
+        return bool((await execute(session, query)).one()[0])
 
 
 @pytest.mark.postgres
@@ -361,7 +364,7 @@ async def test_a_close_waits_for_the_vote_in_flight_and_announces_it(tmp_path: P
     async with database_url("postgresql", tmp_path) as url:
         db = Database(url, key_dir=tmp_path / "keys")
         gate = PausingDatabase(db)
-        paused, other = BallotWriter(gate), BallotWriter(db)  # type: ignore[arg-type]
+        paused, other = BallotWriter(gate), BallotWriter(db)  # type: ignore[arg-type]  # a pausing stand-in
         try:
             poll_id = await new_poll(db)
             vote = asyncio.create_task(paused.tap(Tap(poll_id, "in-flight", 0, False)))

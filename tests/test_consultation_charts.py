@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from typing import Any
 
 import pytest
 from babel.numbers import format_decimal, format_percent
@@ -19,6 +20,7 @@ from bot.consultations.charts import (
     wrapped_lines,
 )
 from bot.consultations.definition import load_definition
+from bot.consultations.questions import RankingQuestion, ScaleQuestion
 from bot.consultations.results import Bar, render_results, scale_label
 from bot.i18n import translator
 from storage.consultation_results import QuestionResult, Results, protect
@@ -91,20 +93,24 @@ def test_the_text_alternative_carries_every_figure(language: str) -> None:
         question = DEFINITION.question(question_id)
         result = results.question(question_id)
         alt = chart.alt_text
+        assert result.respondents is not None, "the sample withholds nothing"
         assert question.text.get(language) in alt
         assert format_decimal(result.respondents, locale=language) in alt
-        if result.type == "ranking":
+        if isinstance(question, RankingQuestion):
             for option, points in result.borda.items():
-                assert question.option(option).label(language) in alt  # type: ignore[union-attr]
+                assert points is not None
+                assert question.option(option).label(language) in alt
                 assert f"{format_decimal(points, locale=language)} points" in alt
             continue
-        figures = result.distribution if result.type == "scale" else result.counts
+        figures: dict[Any, int | None] = result.distribution if result.type == "scale" else result.counts
         for key, count in figures.items():
+            assert count is not None
             share = format_percent(count / result.respondents, locale=language)
             assert f"{format_decimal(count, locale=language)} ({share})" in alt, (key, count)
-            if result.type == "scale":
-                assert scale_label(question, key, t) in alt  # type: ignore[arg-type]
-        if result.type == "scale":
+            if isinstance(question, ScaleQuestion):
+                assert scale_label(question, key, t) in alt
+        if isinstance(question, ScaleQuestion):
+            assert result.mean is not None and result.median is not None
             assert format_decimal(result.mean, format="#,##0.##", locale=language) in alt
             assert format_decimal(result.median, format="#,##0.##", locale=language) in alt
 
@@ -187,10 +193,8 @@ def test_a_scale_answered_by_fewer_than_k_shows_fewer_than_k_answers_in_its_char
     assert format_decimal(3, locale=language) + " (" not in chart.alt_text
     for word in ("mean", "moyenne", "median", "médiane"):
         assert word not in chart.alt_text
-    assert (
-        "fewer than 3 answers"
-        in question_chart(question, protect(FEW_SATISFIED, 3), translator("en")).alt_text
-    )  # type: ignore[union-attr]
+    fewer_than_3 = question_chart(question, protect(FEW_SATISFIED, 3), translator("en"))
+    assert fewer_than_3 is not None and "fewer than 3 answers" in fewer_than_3.alt_text
     assert question_chart(question, protect(FEW_SATISFIED, 2), t) == shown, "2 answers, k = 2: shown"
 
 

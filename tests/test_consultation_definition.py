@@ -397,7 +397,7 @@ def test_a_definition_built_in_python_keeps_the_same_rules() -> None:
 def test_a_definition_is_immutable() -> None:
     definition = example()
     with pytest.raises(ValidationError):
-        definition.title = LocalizedText(fr="Autre")  # type: ignore[misc]
+        definition.title = LocalizedText(fr="Autre")  # type: ignore[misc]  # the refused write under test
 
 
 def test_every_problem_gets_a_message_in_french_the_default_language() -> None:

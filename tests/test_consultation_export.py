@@ -66,7 +66,7 @@ async def test_one_row_per_submission_in_id_order_with_a_column_per_question(db:
             part in DEFINITION.question("transport").option_ids
             for part in row["transport"].split("; ")
             if row["transport"]
-        )  # type: ignore[union-attr]
+        )
         if row["priorites"]:
             assert len(row["priorites"].split(" > ")) == 3
         if row["satisfaction"]:

@@ -16,7 +16,7 @@ from babel.numbers import format_decimal, format_percent
 from bench.results import answer_rows, bulk_insert, create_consultation, example_definition, generate
 from bot.consultations.definition import ConsultationDefinition
 from bot.consultations.export import export_csv
-from bot.consultations.questions import Question
+from bot.consultations.questions import Question, RankingQuestion, ScaleQuestion
 from bot.consultations.results import (
     consultation_results,
     free_text_line,
@@ -107,17 +107,17 @@ def expected_from_csv(definition: ConsultationDefinition, rows: list[Row]) -> di
         figures: dict[str, Any] = {"respondents": len(cells)}
         kind = question.type
         if kind in ("single_choice", "yes_no"):
-            figures["counts"] = {o: cells.count(o) for o in question.option_ids}  # type: ignore[union-attr]
+            figures["counts"] = {o: cells.count(o) for o in question.option_ids}
         elif kind == "multiple_choice":
             chosen = [cell.split("; ") for cell in cells]
-            figures["counts"] = {o: sum(o in c for c in chosen) for o in question.option_ids}  # type: ignore[union-attr]
-        elif kind == "ranking":
+            figures["counts"] = {o: sum(o in c for c in chosen) for o in question.option_ids}
+        elif isinstance(question, RankingQuestion):
             rankings = [cell.split(" > ") for cell in cells]
-            options = question.option_ids  # type: ignore[union-attr]
+            options = question.option_ids
             n = len(options)
             figures["counts"] = {o: sum(o in r for r in rankings) for o in options}
             figures["ranks"] = {
-                o: tuple(sum(r[p] == o for r in rankings if len(r) > p) for p in range(question.ranked_count))  # type: ignore[union-attr]
+                o: tuple(sum(r[p] == o for r in rankings if len(r) > p) for p in range(question.ranked_count))
                 for o in options
             }
             figures["borda"] = {o: sum(n - r.index(o) for r in rankings if o in r) for o in options}
@@ -125,10 +125,9 @@ def expected_from_csv(definition: ConsultationDefinition, rows: list[Row]) -> di
             values = [float(cell) for cell in cells]
             figures["mean"] = statistics.fmean(values) if values else None
             figures["median"] = statistics.median(values) if values else None
-            if kind == "scale":
+            if isinstance(question, ScaleQuestion):
                 figures["distribution"] = {
-                    v: sum(x == v for x in values)
-                    for v in range(question.min, question.max + 1)  # type: ignore[union-attr]
+                    v: sum(x == v for x in values) for v in range(question.min, question.max + 1)
                 }
         out[question.id] = figures
     return out
@@ -181,8 +180,9 @@ def check_shares(question: Question, want: dict[str, Any], text: str, t: Transla
         )
         assert line in text, line
     for value, count in want.get("distribution", {}).items():
+        assert isinstance(question, ScaleQuestion), "only a scale has a distribution"
         share = format_percent(count / respondents if respondents else 0, locale=language)
-        label = scale_label(question, value, t)  # type: ignore[arg-type]
+        label = scale_label(question, value, t)
         line = t._("{label}: {count} ({share})", label=label, count=count, share=share)
         assert line in text, line
 
@@ -280,7 +280,7 @@ async def test_an_empty_consultation_has_zero_counts_and_no_means(db: Database) 
     assert results.question("age").median is None
     assert results.question("priorites").borda == dict.fromkeys(
         DEFINITION.question("priorites").option_ids, 0
-    )  # type: ignore[union-attr]
+    )
     assert "0 resident" in render_results(DEFINITION, results, translator("en")).plain
 
 

@@ -21,6 +21,7 @@ from storage import consultations as store
 from storage.database import Database
 from storage.drafts import draft_key_name, opened
 from storage.tables import Consultation, ConsultationDraft
+from tests.sql import execute
 from tests.standalone_engine import START
 
 K = 5  # the small-group threshold, min_group's default
@@ -99,7 +100,7 @@ async def pg_wal_since(db: Database, since: float) -> bytes | None:
     """The server's write-ahead log segments written since `since`, or None when this process may not read
     them (the test then says so)."""
     async with db.read() as session:
-        directory = Path((await session.exec(text("SHOW data_directory"))).scalar_one()) / "pg_wal"  # type: ignore[call-overload]
+        directory = Path((await execute(session, text("SHOW data_directory"))).scalar_one()) / "pg_wal"
     try:
         segments = [p for p in directory.iterdir() if p.is_file() and p.stat().st_mtime >= since - 2]
         return b"".join(p.read_bytes() for p in segments)
@@ -188,7 +189,7 @@ async def written_words(db: Database, consultation: Consultation, order_by: str)
             f"SELECT a.text FROM answer a JOIN submission s ON s.id = a.submission_id "
             f"WHERE a.consultation_id = :c ORDER BY {order_by}"
         )
-        return list((await session.exec(query, params={"c": consultation.id})).scalars())  # type: ignore[call-overload]
+        return list((await execute(session, query, params={"c": consultation.id})).scalars())
 
 
 def physical_order(data: bytes, truth: dict[str, str]) -> list[str]:
@@ -207,7 +208,7 @@ async def test_no_ordering_in_the_files_tells_which_resident_wrote_which_answers
     consultation, truth = await twelve_residents(db)
     async with db.read() as session:
         query = text("SELECT user_id FROM participation WHERE consultation_id = :c ORDER BY rowid")
-        participants = list((await session.exec(query, params={"c": consultation.id})).scalars())  # type: ignore[call-overload]
+        participants = list((await execute(session, query, params={"c": consultation.id})).scalars())
     assert [participants.index(sorted(truth)[n]) for n in SUBMIT_ORDER] == list(range(RESIDENTS)), (
         "the rowid does record the order they sent (what the thief starts from)"
     )
@@ -236,7 +237,8 @@ async def test_no_transaction_id_row_address_or_page_tells_which_resident_wrote_
     cid = consultation.id
     async with db.read() as session:
         taking_part = (
-            await session.exec(  # type: ignore[call-overload]
+            await execute(
+                session,
                 text(
                     "SELECT user_id, xmin::text::bigint FROM participation WHERE consultation_id = :c "
                     "ORDER BY xmin::text::bigint"
@@ -245,7 +247,8 @@ async def test_no_transaction_id_row_address_or_page_tells_which_resident_wrote_
             )
         ).all()
         written = (
-            await session.exec(  # type: ignore[call-overload]
+            await execute(
+                session,
                 text(
                     "SELECT s.xmin::text::bigint FROM submission s WHERE s.consultation_id = :c UNION ALL "
                     "SELECT a.xmin::text::bigint FROM answer a WHERE a.consultation_id = :c"
@@ -306,7 +309,7 @@ async def test_no_transaction_id_row_address_or_page_tells_which_resident_wrote_
                 "SELECT a.text FROM answer a JOIN submission s ON s.id = a.submission_id "
                 "WHERE s.xmin::text::bigint = :x ORDER BY (s.ctid::text::point)[0], (s.ctid::text::point)[1]"
             )
-            order = list((await session.exec(query, params={"x": batch})).scalars())  # type: ignore[call-overload]
+            order = list((await execute(session, query, params={"x": batch})).scalars())
         assert len(order) == len(members), "each batch wrote exactly its members' answers"
         right += correct(members, order, truth)
     assert right <= 8, "within batches, no better than chance"
@@ -338,7 +341,7 @@ async def test_a_waiting_submission_shows_neither_its_answers_nor_its_receipt(db
     receipt = await send(db, consultation, "bob", "une réponse")
     assert receipt is not None
     async with db.read() as session:
-        [row] = (await session.exec(text("SELECT sealed FROM sealed_submission"))).all()  # type: ignore[call-overload]
+        [row] = (await execute(session, text("SELECT sealed FROM sealed_submission"))).all()
     hashed = store.receipt_hash(receipt, "console:bob").encode()
     assert hashed not in bytes(row[0]) and b"une r" not in bytes(row[0])
     assert len(bytes(row[0])) in (12 + 256 + 16, 12 + 512 + 16), "padded: its length tells little"
@@ -347,7 +350,7 @@ async def test_a_waiting_submission_shows_neither_its_answers_nor_its_receipt(db
 
 async def _waiting_ids(db: Database) -> list[str]:
     async with db.read() as session:
-        return [row.id for row in (await session.exec(text("SELECT id FROM sealed_submission"))).all()]  # type: ignore[call-overload]
+        return [row.id for row in (await execute(session, text("SELECT id FROM sealed_submission"))).all()]
 
 
 async def test_keys_of_closed_consultations_left_by_a_crash_are_destroyed_at_the_next_start(db: Database):
@@ -382,7 +385,7 @@ async def test_forget_destroys_the_key_of_a_resident_s_sealed_draft(db: Database
         copy = await session.get(ConsultationDraft, (cid, "console", "bob"))
     assert copy is not None
 
-    async def forget_bob(session):  # type: ignore[no-untyped-def]  # (what /forget runs for consultations)
+    async def forget_bob(session):  # (what /forget runs for consultations)
         erased = await erase(session, bob, b"k" * 32)
         return erased, erased.keys
 
@@ -400,10 +403,10 @@ async def test_submissions_racing_the_close_are_counted_by_it_or_refused(db: Dat
         await send(db, consultation, f"early-{n}", "avant")
     counted: list[int] = []
 
-    async def announce() -> list:  # type: ignore[type-arg]
+    async def announce() -> list:
         counted.append(await store.submission_count(db, cid))
         async with db.read() as session:
-            counted.append((await session.exec(text("SELECT count(*) FROM submission"))).scalar_one())  # type: ignore[call-overload]
+            counted.append((await execute(session, text("SELECT count(*) FROM submission"))).scalar_one())
         return []
 
     async def late(n: int) -> bool:

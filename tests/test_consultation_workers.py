@@ -37,10 +37,10 @@ RESIDENTS = 40
 async def workers(url: str, key_dir: Path, count: int) -> AsyncIterator[list[Engine]]:
     """`count` engines, as separate processes of one deployment would be: same database, same key store."""
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=url,
         admins=["console:alice"],
-        secret_key="a test key",  # type: ignore[arg-type]
+        secret_key="a test key",
         default_language="fr",
         key_dir=key_dir,
     )

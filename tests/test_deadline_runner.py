@@ -31,7 +31,8 @@ class Runner(Deadlines):
         self.finished = 0
         self.fail, self.slow = fail, slow
         engine = SimpleNamespace(clock=clock, schedule_changed=lambda: None)
-        super().__init__(SimpleNamespace(engine=engine, run_due=self.run_due))  # type: ignore[arg-type]
+        app = SimpleNamespace(engine=engine, run_due=self.run_due)
+        super().__init__(app)  # type: ignore[arg-type]  # a stand-in for the App: what Deadlines uses of it
 
     async def wanted(self) -> dict[str, datetime]:
         return dict(self.table)

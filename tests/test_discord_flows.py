@@ -121,14 +121,16 @@ async def test_a_member_without_rights_is_refused_and_permissions_or_the_role_ma
         assert "seuls les organisateurs" in last(discord).text
 
 
-async def test_slow_work_is_deferred_first_and_every_interaction_is_still_answered(discord: DiscordDriver):
+async def test_slow_work_is_deferred_first_and_every_interaction_is_still_answered(
+    discord: DiscordDriver, monkeypatch: pytest.MonkeyPatch
+):
     handle = discord.app.engine.handle
 
     async def slow_handle(event: Any) -> Any:
         await asyncio.sleep(0.25)
         return await handle(event)
 
-    discord.app.engine.handle = slow_handle  # type: ignore[method-assign]
+    monkeypatch.setattr(discord.app.engine, "handle", slow_handle)
     discord.platform.router.defer_after = 0.05
     discord.server.interaction_deadline = 0.2  # an answer after this fails, as after Discord's 3 s
 

@@ -109,7 +109,9 @@ async def test_results_then_closing_edits_the_card_removes_its_buttons_and_refus
     assert "Un banc place de l'église ?" in discord.messages("square")[0].text, "apostrophes kept as typed"
 
 
-async def test_buttons_of_a_poll_posted_before_a_restart_still_count(discord: DiscordDriver):
+async def test_buttons_of_a_poll_posted_before_a_restart_still_count(
+    discord: DiscordDriver, monkeypatch: pytest.MonkeyPatch
+):
     await discord.send("alice", "/poll Fermer la rue le samedi ? | Oui | Non")
     await discord.press("bob", "Oui")
     await discord.restart()
@@ -123,12 +125,9 @@ async def test_buttons_of_a_poll_posted_before_a_restart_still_count(discord: Di
         handled.append(item.custom_id)
         await callback(item, interaction)
 
-    ActionButton.callback = spy  # type: ignore[method-assign]
-    try:
-        assert await discord.press("carol", "Oui") == "Vote enregistré : Oui"
-        assert await discord.press("bob", "Non") == "Vote déplacé vers : Non"
-    finally:
-        ActionButton.callback = callback  # type: ignore[method-assign]
+    monkeypatch.setattr(ActionButton, "callback", spy)
+    assert await discord.press("carol", "Oui") == "Vote enregistré : Oui"
+    assert await discord.press("bob", "Non") == "Vote déplacé vers : Non"
     assert len(handled) == 2, "the new process's dynamic items took the old buttons"
     text = normalized(last(discord).text)
     assert "Oui : 1 (50 %)" in text and "Non : 1 (50 %)" in text and "2 votants" in text

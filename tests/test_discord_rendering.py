@@ -12,6 +12,7 @@ from adapters.discord.ids import Prompt
 from adapters.discord.markdown import layout_edit, layout_message
 from adapters.discord.outlet import delivery_error
 from bot.formatting import b, code, doc, i, link, p
+from bot.inbound import ChatRef
 from bot.replies import AskInput, InputKind
 from tests.drivers.discord import plain_text
 
@@ -48,7 +49,8 @@ def test_long_texts_use_an_embed_up_to_4096_characters_then_several_messages():
 
 def test_an_answer_button_carries_its_prompt_within_100_characters():
     action = "g.a." + "S" * 16
-    ask = AskInput(to=None, prompt=doc("?"), field_label="Date de clôture", action=action, max_length=100)  # type: ignore[arg-type]
+    square = ChatRef("discord", "1")
+    ask = AskInput(to=square, prompt=doc("?"), field_label="Date de clôture", action=action, max_length=100)
     prompt = Prompt.of(ask)
     assert prompt.custom_id == f"a:t0100:{action}:Date de clôture"
     assert Prompt.from_custom_id(prompt.custom_id) == Prompt(action, "Date de clôture", InputKind.TEXT, 100)
@@ -60,7 +62,10 @@ def test_an_answer_button_carries_its_prompt_within_100_characters():
 
 def _http_error(status: int, code: int) -> discord.HTTPException:
     response = SimpleNamespace(status=status, reason="x")
-    return discord.HTTPException(response, {"message": "refused", "code": code})  # type: ignore[arg-type]
+    return discord.HTTPException(
+        response,  # type: ignore[arg-type]  # a stand-in for aiohttp's response: discord.py reads these two
+        {"message": "refused", "code": code},
+    )
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ BOB = 222_000_000_000_000_002  # has closed his DMs
 
 
 class VoteButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"vote:(?P<poll>\d+):(?P<choice>yes|no)"
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"vote:(?P<poll>\d+):(?P<choice>yes|no)"
 ):
     def __init__(self, poll_id: int, choice: str) -> None:
         super().__init__(
@@ -53,12 +53,13 @@ class VoteButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> VoteButton:
         return cls(int(match["poll"]), match["choice"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        interaction.client.votes.append((self.poll_id, self.choice, interaction.user.id))  # type: ignore[attr-defined]
+        assert isinstance(interaction.client, CivicClient)
+        interaction.client.votes.append((self.poll_id, self.choice, interaction.user.id))
         await interaction.response.send_message(f"Vote {self.choice} recorded", ephemeral=True)
 
 
@@ -71,23 +72,25 @@ class FeedbackModal(discord.ui.Modal):
         super().__init__(title=title, custom_id=f"feedback-modal:{poll_id}")
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        interaction.client.feedback.append(self.answer.value)  # type: ignore[attr-defined]
+        assert isinstance(interaction.client, CivicClient)
+        interaction.client.feedback.append(self.answer.value)
         await interaction.response.send_message(f"Thanks: {self.answer.value}", ephemeral=True)
 
 
-class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"feedback:(?P<poll>\d+)"):
+class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"feedback:(?P<poll>\d+)"):
     def __init__(self, poll_id: int) -> None:
         super().__init__(discord.ui.Button(label="Feedback", custom_id=f"feedback:{poll_id}"))
         self.poll_id = poll_id
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> FeedbackButton:
         return cls(int(match["poll"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        title = interaction.client.modal_title  # type: ignore[attr-defined]
+        assert isinstance(interaction.client, CivicClient)
+        title = interaction.client.modal_title
         await interaction.response.send_modal(FeedbackModal(self.poll_id, title=title))
 
 
@@ -210,7 +213,7 @@ async def harness(server: FakeDiscordServer):
 
 @pytest.fixture
 async def client(harness: DiscordHarness) -> CivicClient:
-    return await harness.connect(CivicClient())  # type: ignore[return-value]
+    return await harness.connect(CivicClient())
 
 
 # --------------------------------------------------------------------------------------------
@@ -312,14 +315,16 @@ async def test_modal_opened_from_button_and_submitted(
 
 async def test_modal_limits_are_enforced_by_the_fake(harness: DiscordHarness, client: CivicClient) -> None:
     client.modal_title = "x" * 46
-    message = await client.get_channel(CHANNEL_ID).send("poll", view=poll_view(8))  # type: ignore[union-attr]
+    channel = client.get_channel(CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    message = await channel.send("poll", view=poll_view(8))
     iid = await harness.feed(harness.button_press("feedback:8", message.id))
     await harness.settle(raise_errors=False)
     record = harness.server.interaction_responses(iid)
     assert record.callback_type is None
     assert record.rejected[0]["code"] == 50035
     errors = harness.take_errors()  # the DynamicItem callback raised; discord.py logged it
-    assert errors and "title" in str(errors[0].exc_info[1])  # type: ignore[index]
+    assert errors and errors[0].exc_info and "title" in str(errors[0].exc_info[1])
 
 
 async def test_allowed_mentions_none_recorded(server: FakeDiscordServer, client: CivicClient) -> None:
@@ -384,7 +389,7 @@ async def test_tree_sync_records_localizations(server: FakeDiscordServer, harnes
 
     broken = await harness.connect(CivicClient(translator=FrenchTranslator(broken=True)))
     with pytest.raises(app_commands.CommandSyncFailure) as excinfo:
-        await broken.tree.sync()  # type: ignore[attr-defined]
+        await broken.tree.sync()
     assert excinfo.value.code == 50035
 
 
@@ -513,7 +518,9 @@ async def test_settle_surfaces_swallowed_exceptions(
     await harness.feed(harness.button_press("vote:7:no", server.add_user_message(CHANNEL_ID, ALICE, "hi")))
     # The press has no button on that message: discord.py ignores it quietly -> nothing to surface.
     await harness.settle()
-    message = await client.get_channel(CHANNEL_ID).send("vote", view=poll_view(9))  # type: ignore[union-attr]
+    channel = client.get_channel(CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    message = await channel.send("vote", view=poll_view(9))
     await harness.feed(harness.button_press("vote:9:no", message.id))
     with pytest.raises(HarnessError, match="50013"):
         await harness.settle()
@@ -541,8 +548,10 @@ class MenuView(discord.ui.View):
 
 
 class SignupModal(discord.ui.Modal, title="Sign up"):
-    name = discord.ui.Label(text="Your name", component=discord.ui.TextInput(custom_id="name"))
-    ward = discord.ui.Label(
+    name: discord.ui.Label[Any] = discord.ui.Label(
+        text="Your name", component=discord.ui.TextInput(custom_id="name")
+    )
+    ward: discord.ui.Label[Any] = discord.ui.Label(
         text="Ward",
         component=discord.ui.Select(custom_id="ward", options=[discord.SelectOption(label="1", value="1")]),
     )
@@ -550,7 +559,8 @@ class SignupModal(discord.ui.Modal, title="Sign up"):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         assert isinstance(self.name.component, discord.ui.TextInput)
         assert isinstance(self.ward.component, discord.ui.Select)
-        interaction.client.signups.append((self.name.component.value, self.ward.component.values))  # type: ignore[attr-defined]
+        assert isinstance(interaction.client, AdminClient)
+        interaction.client.signups.append((self.name.component.value, self.ward.component.values))
         await interaction.response.send_message("signed up", ephemeral=True)
 
 
@@ -592,7 +602,8 @@ async def test_ready_event_and_guild_command_group(harness: DiscordHarness) -> N
     client = await harness.connect(AdminClient())
     assert isinstance(client, AdminClient)
     assert client.ready_calls == 1  # on_ready ran (connect() settles it); the fake gateway took the presence
-    assert client.ws.presences[0]["activity"].name == "civic duty"  # type: ignore[attr-defined]
+    presences = client.ws.presences  # type: ignore[attr-defined]  # the fake gateway records them
+    assert presences[0]["activity"].name == "civic duty"
 
     payload = harness.slash_command("admin poll close", {"poll_id": 5, "force": True})
     assert payload["data"]["guild_id"] == str(GUILD_ID)  # guild-scoped command, as Discord sends it
@@ -607,7 +618,7 @@ async def test_ready_event_and_guild_command_group(harness: DiscordHarness) -> N
 async def test_select_update_deferred_update_and_label_modal(
     server: FakeDiscordServer, harness: DiscordHarness
 ) -> None:
-    await harness.connect(AdminClient())
+    client = await harness.connect(AdminClient())
     menu = (await harness.interact(harness.slash_command("menu"))).original
     assert menu is not None
     picked = await harness.interact(harness.button_press("district", menu, component_type=3, values=["s"]))
@@ -627,7 +638,7 @@ async def test_select_update_deferred_update_and_label_modal(
     submit = harness.modal_submit(opened.callback_data["custom_id"], {"name": "Ana", "ward": ["1"]})
     assert [c["type"] for c in submit["data"]["components"]] == [18, 18]  # mirrors the Label layout
     done = await harness.interact(submit)
-    assert harness.client.signups == [("Ana", ["1"])]  # type: ignore[attr-defined]
+    assert client.signups == [("Ana", ["1"])]
     assert done.user_id == ALICE and done.content == "signed up"
 
 
@@ -635,7 +646,9 @@ async def test_button_press_throughput(
     server: FakeDiscordServer, harness: DiscordHarness, client: CivicClient
 ) -> None:
     server.interaction_deadline = None  # measure throughput, not scheduler jitter
-    message = await client.get_channel(CHANNEL_ID).send("vote", view=poll_view(3))  # type: ignore[union-attr]
+    channel = client.get_channel(CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    message = await channel.send("vote", view=poll_view(3))
     presses = [harness.button_press("vote:3:yes", message.id, user_id=300 + i) for i in range(200)]
     started = time.perf_counter()
     for payload in presses:

@@ -26,6 +26,7 @@ from telegram import (
     ChatMemberOwner,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    Message,
     Update,
 )
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
@@ -40,7 +41,7 @@ try:  # the repository root is on sys.path (tests/ as a namespace package)...
         parse_markdown_v2,
     )
 except ModuleNotFoundError:  # ...or only tests/ is (pytest's rootdir-less "prepend" import mode)
-    from fakes.telegram_api import (  # type: ignore[no-redef]
+    from fakes.telegram_api import (  # type: ignore[import-not-found, no-redef]  # tests/ alone on sys.path
         NOT_MODIFIED,
         FakeTelegramServer,
         HtmlParseError,
@@ -237,7 +238,7 @@ async def test_edits_and_not_modified(tg: FakeTelegramServer, bot: Bot) -> None:
     assert (status, body["description"]) == (400, NOT_MODIFIED)
     # Same text without reply_markup removes the keyboard: that is a modification.
     edited = await bot.edit_message_text("<b>Poll</b>", USER, sent.message_id, parse_mode="HTML")
-    assert edited.reply_markup is None and edited.edit_date is not None
+    assert isinstance(edited, Message) and edited.reply_markup is None and edited.edit_date is not None
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_reply_markup(USER, sent.message_id)
     await bot.edit_message_reply_markup(USER, sent.message_id, reply_markup=_keyboard("c"))
@@ -424,6 +425,7 @@ async def test_unknown_methods_and_wrong_tokens(tg: FakeTelegramServer, bot: Bot
 
 async def test_get_updates_long_polling_semantics(tg: FakeTelegramServer) -> None:
     first = tg.send_text(USER, USER, "one")
+    assert first is not None, "a private message reaches the bot"
     tg.send_text(USER, USER, "two")
     started = time.monotonic()
     _status, body = await _raw(tg, "getUpdates", timeout=5, limit=1)
@@ -436,6 +438,7 @@ async def test_get_updates_long_polling_semantics(tg: FakeTelegramServer) -> Non
     await tg.wait_idle()  # a parked long poll is idle
     assert tg.pending_updates == 0
     third = tg.send_text(USER, USER, "three")
+    assert third is not None
     _status, body = await asyncio.wait_for(poll, 2)  # woken by the new update, not the timeout
     assert [u["update_id"] for u in body["result"]] == [third]
     assert time.monotonic() - started < 2

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from storage.database import Database, alembic_config, head_revision
 from tests.databases import BACKENDS, database_url
+from tests.sql import execute
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -21,7 +22,7 @@ async def test_processes_starting_together_on_a_fresh_database_migrate_it_once(b
             # without turns they deadlock or collide on PostgreSQL: a bounded wait makes that a failure
             await asyncio.wait_for(asyncio.gather(*(db.migrate() for db in starting)), timeout=30)
             async with starting[0].read() as session:
-                versions = (await session.exec(text("SELECT version_num FROM alembic_version"))).all()  # type: ignore[call-overload]
+                versions = (await execute(session, text("SELECT version_num FROM alembic_version"))).all()
             assert len(versions) == 1
         finally:
             for db in starting:
@@ -68,8 +69,8 @@ async def test_a_database_left_at_an_older_revision_is_brought_up_to_date_at_sta
                 await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0003"))
             await database.migrate()
             async with database.read() as session:
-                versions = (await session.exec(text("SELECT version_num FROM alembic_version"))).all()  # type: ignore[call-overload]
-                columns = (await session.exec(text("SELECT name FROM pragma_table_info('poll')"))).all()  # type: ignore[call-overload]
+                versions = (await execute(session, text("SELECT version_num FROM alembic_version"))).all()
+                columns = (await execute(session, text("SELECT name FROM pragma_table_info('poll')"))).all()
         finally:
             await database.dispose()
     assert [v for (v,) in versions] == [head_revision()]
@@ -98,8 +99,8 @@ async def test_an_open_poll_s_key_leaves_the_database_for_the_key_store_at_the_u
             await database.migrate()
             async with database.read() as session:
                 tables = (
-                    await session.exec(text("SELECT name FROM sqlite_master WHERE type = 'table'"))
-                ).all()  # type: ignore[call-overload]
+                    await execute(session, text("SELECT name FROM sqlite_master WHERE type = 'table'"))
+                ).all()
         finally:
             await database.dispose()
     assert database.keys.get("poll-7") == key
@@ -140,8 +141,8 @@ async def test_an_event_announced_before_the_upgrade_keeps_its_answers_history_a
             event = await get_event(database, 3)
             answers = await counts(database, 3)
             async with database.read() as session:
-                history = (await session.exec(text("SELECT action, object_type FROM audit_entry"))).all()  # type: ignore[call-overload]
-                payload = (await session.exec(text("SELECT payload FROM outbox"))).one()  # type: ignore[call-overload]
+                history = (await execute(session, text("SELECT action, object_type FROM audit_entry"))).all()
+                payload = (await execute(session, text("SELECT payload FROM outbox"))).one()
         finally:
             await database.dispose()
     assert event is not None and event.title == "Réunion publique"

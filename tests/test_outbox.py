@@ -49,8 +49,9 @@ async def app(db_url):
     settings = Settings(_env_file=None, database_url=db_url, outbox_rates="")
     application = App.build(settings, clock=ManualClock(NOW))
     await application.start(scheduler=False, dispatcher=False)
-    application.sink = Sink()
-    application.runtime.attach(application.sink)
+    sink = Sink()
+    application.runtime.attach(sink)
+    application.sink = sink  # type: ignore[attr-defined]  # the tests reach the sink through their app
     yield application
     await application.stop()
 
@@ -107,7 +108,8 @@ async def test_a_permanent_failure_is_final_and_marks_the_resident_unreachable(a
     await app.dispatcher.drain()
     assert app.sink.received == []
     assert await store.counts(app.db) == {"failed": 1}
-    assert (await resident_store.find_resident(app.db, "sink", "carol")).unreachable
+    carol = await resident_store.find_resident(app.db, "sink", "carol")
+    assert carol is not None and carol.unreachable
 
 
 async def test_a_message_no_longer_useful_is_dropped_not_sent_late(app):

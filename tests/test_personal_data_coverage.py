@@ -299,7 +299,7 @@ async def fill(driver) -> None:
         square = (await session.exec(select(Community).where(Community.chat_id == "square"))).one()
         event = (await session.exec(select(Event).order_by(col(Event.id)))).first()
         # the second closed poll's announcement is still waiting to be sent
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(OutboxMessage)
             .where(col(OutboxMessage.dedup_key).startswith("poll:2:closed:"))
             .values(state="pending", message_id=None, sent_at=None, next_attempt_at=later)
@@ -365,15 +365,15 @@ async def fill(driver) -> None:
                 )
         dave, bob = residents["dave"].id, residents["bob"].id
         for table in (Poll, Consultation, Event):
-            await session.exec(update(table).values(created_by=dave))  # type: ignore[call-overload]
-        await session.exec(update(Poll).where(col(Poll.id) == 4).values(created_by=bob))  # type: ignore[call-overload]
-        await session.exec(update(Event).where(col(Event.id) == 2).values(created_by=bob))  # type: ignore[call-overload]
-        await session.exec(  # type: ignore[call-overload]
-            update(Consultation).where(Consultation.slug == "anonyme").values(created_by=bob)
+            await session.exec(update(table).values(created_by=dave))
+        await session.exec(update(Poll).where(col(Poll.id) == 4).values(created_by=bob))
+        await session.exec(update(Event).where(col(Event.id) == 2).values(created_by=bob))
+        await session.exec(
+            update(Consultation).where(col(Consultation.slug) == "anonyme").values(created_by=bob)
         )
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(Consultation)
-            .where(Consultation.slug == "close")
+            .where(col(Consultation.slug) == "close")
             .values(closed_at=now - timedelta(hours=1))
         )
 

@@ -49,7 +49,7 @@ async def test_after_forget_an_anonymous_consultation_still_refuses_a_second_sub
         await _answer(db, consultation, "dave")
     await _answer(db, anonymous, "bob")
 
-    async def forget_dave(session):  # type: ignore[no-untyped-def]  # (what /forget runs for consultations)
+    async def forget_dave(session):  # (what /forget runs for consultations)
         erased = await consultations_personal_data.erase(session, DAVE, KEY)
         return erased, erased.keys
 

@@ -22,6 +22,7 @@ from storage import polls as poll_store
 from storage.ballots import BallotWriter, Outcome, Tap, voter_key
 from storage.database import Database
 from tests.attacker import correct_attributions, everything, sqlite_files, wal_segment
+from tests.sql import execute
 from tests.test_ballots import NOW, new_poll
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,13 +48,14 @@ async def stored_orders(db: Database, poll_id: int) -> dict[str, list[int]]:
     """The options of the live ballots in every order an attacker can read off the storage."""
     async with db.read() as session:
         rows = (
-            await session.exec(text(f"SELECT voter, option FROM ballot WHERE poll_id = {poll_id}"))  # type: ignore[call-overload]
+            await execute(session, text(f"SELECT voter, option FROM ballot WHERE poll_id = {poll_id}"))
         ).all()
         orders = {"primary key": [option for _, option in sorted(rows)]}
         if db.is_postgres:
             physical = (
-                await session.exec(  # type: ignore[call-overload]
-                    text(f"SELECT option, xmin::text::bigint, ctid FROM ballot WHERE poll_id = {poll_id}")
+                await execute(
+                    session,
+                    text(f"SELECT option, xmin::text::bigint, ctid FROM ballot WHERE poll_id = {poll_id}"),
                 )
             ).all()
             orders["ctid"] = [option for option, _, _ in sorted(physical, key=lambda r: r[2])]
@@ -80,7 +82,8 @@ async def test_a_closed_poll_s_key_is_in_no_file_and_no_page_and_never_was(db: D
     for identity in RESIDENTS:  # the pseudonyms a kept key could recompute are gone from the live rows
         async with db.read() as session:
             found = (
-                await session.exec(  # type: ignore[call-overload]
+                await execute(
+                    session,
                     text("SELECT count(*) FROM ballot WHERE voter = :v"),
                     params={"v": voter_key(key, identity)},
                 )
@@ -108,9 +111,9 @@ async def test_after_the_close_no_storage_order_tells_whose_ballot_is_whose(db: 
     if db.is_postgres:
         async with db.read() as session:
             writers = (
-                await session.exec(
-                    text(f"SELECT count(DISTINCT xmin::text) FROM ballot WHERE poll_id = {poll_id}")
-                )  # type: ignore[call-overload]
+                await execute(
+                    session, text(f"SELECT count(DISTINCT xmin::text) FROM ballot WHERE poll_id = {poll_id}")
+                )
             ).scalar_one()
         assert writers == 1, "every ballot was rewritten by the closing transaction"
 

@@ -67,7 +67,8 @@ async def test_a_sent_anonymous_draft_is_in_no_database_file(tmp_path: Path):
         )  # fmt: skip
         assert secret.encode() not in files_of(path), "an anonymous draft is sealed"
         key = consultation_store.draft_key_name(consultation.id or 0, "console", "bob-4242")
-        assert db.keys.get(key) is not None and db.keys.get(key) not in files_of(path)
+        draft_key = db.keys.get(key)
+        assert draft_key is not None and draft_key not in files_of(path)
         piece = consultation_store.AnswerPiece("autre", text="rien")
         await consultation_store.submit(
             db, consultation, platform="console", user_id="bob-4242", pieces=[piece], editing=None

@@ -46,9 +46,16 @@ def model(steps: list[tuple[str, str, int]], multi: bool) -> tuple[list[int], in
 
 
 def displayed(card: str) -> tuple[list[int], int]:
-    counts = [int(re.search(rf"^{name} : (\d+) ", card, re.MULTILINE).group(1)) for name in OPTIONS]  # type: ignore[union-attr]
-    voters = int(re.search(r"(\d+) votants?", card).group(1))  # type: ignore[union-attr]
+    counts = [shown(rf"^{name} : (\d+) ", card) for name in OPTIONS]
+    voters = shown(r"(\d+) votants?", card)
     return counts, voters
+
+
+def shown(pattern: str, card: str) -> int:
+    """The number the card shows where `pattern` matches (the test fails when it shows none)."""
+    found = re.search(pattern, card, re.MULTILINE)
+    assert found is not None, pattern
+    return int(found.group(1))
 
 
 async def play(steps: list[tuple[str, str, int]], multi: bool, folder: Path) -> tuple[list[int], int]:

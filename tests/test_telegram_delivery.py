@@ -77,7 +77,8 @@ async def test_an_edit_that_changes_nothing_is_a_success(tmp_path):
         await bot.platform.outlet.deliver(edit, event=None)  # Telegram answers "message is not modified"
         statuses = [c.status for c in bot.fake.calls_to("editMessageText")]
         assert statuses == [200, 400]
-        assert bot.fake.last_message(SQUARE).plain_text == "Nouveau texte"  # type: ignore[union-attr]
+        edited = bot.fake.last_message(SQUARE)
+        assert edited is not None and edited.plain_text == "Nouveau texte"
 
 
 async def test_an_invitation_is_a_deep_link_button_and_never_a_message_to_the_resident(tmp_path):
@@ -87,12 +88,16 @@ async def test_an_invitation_is_a_deep_link_button_and_never_a_message_to_the_re
             to=square(), body=doc("Ouvrez la conversation privée"), label="Ouvrir", payload="poll"
         )
         await bot.app.runtime.deliver([invite])
-        [button] = bot.fake.last_message(SQUARE).buttons  # type: ignore[union-attr]
+        message = bot.fake.last_message(SQUARE)
+        assert message is not None
+        [button] = message.buttons
         assert button == {"text": "Ouvrir", "url": "https://t.me/civicbot_test_bot?start=poll"}
         assert bot.fake.messages(bot.user("erin")) == []
 
 
-async def test_a_request_for_input_in_a_group_is_a_force_reply_and_the_reply_is_the_answer(tmp_path):
+async def test_a_request_for_input_in_a_group_is_a_force_reply_and_the_reply_is_the_answer(
+    tmp_path, monkeypatch
+):
     async with running_bot(tmp_path) as bot:
         seen: list[object] = []
         dispatch = bot.app.runtime.dispatch
@@ -101,7 +106,7 @@ async def test_a_request_for_input_in_a_group_is_a_force_reply_and_the_reply_is_
             seen.append(event)
             return await dispatch(event)
 
-        bot.app.runtime.dispatch = spy  # type: ignore[method-assign]
+        monkeypatch.setattr(bot.app.runtime, "dispatch", spy)
         ask = AskInput(to=square(), prompt=doc("Votre commune ?"), field_label="Commune", action="g.a.sig")
         await bot.app.runtime.deliver([ask])
         prompt = bot.fake.last_message(SQUARE)

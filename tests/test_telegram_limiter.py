@@ -53,7 +53,7 @@ class Endpoint:
         if self.error is not None:
             raise self.error
         if len(self.calls) <= self.refusals:
-            raise RetryAfter(self.retry_after)  # type: ignore[arg-type]
+            raise RetryAfter(self.retry_after)  # type: ignore[arg-type]  # under a second: a fast test
         return {"ok": True}
 
 

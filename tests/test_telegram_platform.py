@@ -90,6 +90,7 @@ async def test_updates_the_bot_does_not_handle_are_ignored_without_a_word_in_the
         post.pop("from")
         channel = {"update_id": message["update_id"] + 1, "channel_post": post}
         for update in (edited, channel):
+            assert bot.webhook_url is not None
             assert await bot.fake.post_update_to(bot.webhook_url, update, bot.platform.secret) == 200
         await bot.settle()
         assert bot.fake.delivered_total == before, "the bot said nothing"
@@ -108,6 +109,7 @@ async def test_the_token_and_the_webhook_secret_never_appear_in_logs(tmp_path, c
         await bot.send("alice", "/results")
         await bot.press("carol", "Non")
         forged = bot.fake.text_update(bot.user("mallory"), SQUARE, "/help")
+        assert bot.webhook_url is not None
         await bot.fake.post_update_to(bot.webhook_url, forged, secret_token="wrong")
         await bot.settle()
     logged = caplog.text + "".join(str(r.args) + str(r.msg) for r in caplog.records)
@@ -116,14 +118,16 @@ async def test_the_token_and_the_webhook_secret_never_appear_in_logs(tmp_path, c
     assert secret.lower() not in logged.lower()
 
 
-async def test_a_tap_whose_handling_fails_is_still_answered_and_the_failure_logged(tmp_path, caplog):
+async def test_a_tap_whose_handling_fails_is_still_answered_and_the_failure_logged(
+    tmp_path, caplog, monkeypatch
+):
     async with running_bot(tmp_path) as bot:
         await bot.send("alice", "/poll Question ? | Oui | Non")
 
         async def broken(event):
             raise RuntimeError(f"bug while handling, token {bot.fake.token}")
 
-        bot.app.runtime.dispatch = broken  # type: ignore[method-assign]
+        monkeypatch.setattr(bot.app.runtime, "dispatch", broken)
         assert await bot.press("bob", "Oui") is None, "answered, without a toast"
         [failure] = [r for r in caplog.records if r.levelno >= logging.ERROR]
         assert "could not be handled" in failure.getMessage()

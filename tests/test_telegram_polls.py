@@ -28,7 +28,8 @@ async def test_residents_vote_and_change_their_votes_and_every_tap_is_answered(t
         assert "2 votants" in text
         assert card.edited and card.buttons == ["Samedi", "Dimanche"]
         assert len(bot.fake.answered_callbacks) == 5, "each tap got exactly one answer"
-        assert all(len(data.encode()) <= 64 for data in bot.fake.last_message(SQUARE).callback_data)
+        last_card = bot.fake.last_message(SQUARE)
+        assert last_card is not None and all(len(data.encode()) <= 64 for data in last_card.callback_data)
 
 
 async def test_a_burst_of_votes_costs_a_handful_of_edits_and_the_card_ends_on_the_final_count(tmp_path):
@@ -123,7 +124,8 @@ async def test_poll_text_full_of_markup_characters_and_emoji_is_shown_exactly_as
         assert html.escape(question, quote=False) in (card.text or "")
         assert [b["text"] for b in card.buttons] == ["Oui 👍", "Non <script>"]
         assert await bot.press("bob", "Non <script>") == "Vote enregistré : Non <script>"
-        assert question in bot.fake.last_message(SQUARE).plain_text  # type: ignore[union-attr]
+        card = bot.fake.last_message(SQUARE)
+        assert card is not None and question in card.plain_text
 
 
 async def test_a_forged_button_is_answered_refused_and_counts_nothing(tmp_path):

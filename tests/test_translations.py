@@ -55,19 +55,19 @@ def _entries(catalog: Catalog) -> list[Message]:
 
 
 def _ids(catalog: Catalog) -> set[str | tuple[str, ...]]:
-    return {message.id for message in _entries(catalog)}
+    return {message.id if isinstance(message.id, str) else tuple(message.id) for message in _entries(catalog)}
 
 
 def _singular(message: Message) -> str:
-    return message.id[0] if isinstance(message.id, tuple) else message.id
+    return message.id if isinstance(message.id, str) else message.id[0]
 
 
 def _sources(message: Message) -> tuple[str, ...]:
-    return message.id if isinstance(message.id, tuple) else (message.id,)
+    return (message.id,) if isinstance(message.id, str) else tuple(message.id)
 
 
 def _forms(message: Message) -> tuple[str, ...]:
-    return message.string if isinstance(message.string, tuple) else (message.string,)
+    return tuple(message.string) if isinstance(message.string, tuple | list) else (message.string or "",)
 
 
 def _placeholders(text: str) -> set[str]:

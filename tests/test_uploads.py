@@ -45,7 +45,7 @@ async def test_a_20_mb_discord_attachment_is_refused_without_being_downloaded(tm
 
         (stored,) = [a for m in discord.server._messages.values() for a in m.get("attachments", [])]
         understated = SimpleNamespace(url=stored["url"], size=100)  # a size that lies
-        assert await discord_download(understated) is None  # type: ignore[arg-type]
+        assert await discord_download(understated) is None  # type: ignore[arg-type]  # a stand-in attachment
 
 
 async def test_the_consoles_upload_checks_the_size_on_disk_then_reads_no_further_than_the_limit(tmp_path):

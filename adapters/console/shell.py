@@ -10,6 +10,7 @@ anything else    a message or a command, as in any chat
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from pathlib import Path
 
@@ -64,7 +65,7 @@ async def run_shell(settings: Settings, *, first_person: str = "alice") -> None:
     try:
         while True:
             prompt = f"{person} @ {_label(chat)} > "
-            line = await loop.run_in_executor(None, lambda p=prompt: _read(p, interactive))
+            line = await loop.run_in_executor(None, functools.partial(_read, prompt, interactive))
             if line is None:
                 break
             line = line.strip()

@@ -10,6 +10,8 @@ to have an end: the engine gives one.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import Literal, TypedDict
 
 import discord
 
@@ -36,7 +38,18 @@ def _guild_allowing_events(client: discord.Client, channel_id: str) -> discord.G
     return guild if permissions.manage_events or permissions.create_events else None
 
 
-def _fields(entry: CalendarEntry) -> dict[str, object]:
+class _Fields(TypedDict):
+    """What an entry says, typed as discord.py's overloads for an external event want it."""
+
+    name: str
+    start_time: datetime
+    end_time: datetime
+    location: str
+    description: str
+    entity_type: Literal[discord.EntityType.external]
+
+
+def _fields(entry: CalendarEntry) -> _Fields:
     return {
         "name": _fit(entry.title, NAME_LIMIT),
         "start_time": entry.starts_at,
@@ -44,7 +57,6 @@ def _fields(entry: CalendarEntry) -> dict[str, object]:
         "location": _fit(entry.place, PLACE_LIMIT),
         "description": _fit(neutralize(entry.description), DESCRIPTION_LIMIT),  # Discord renders its mentions
         "entity_type": discord.EntityType.external,
-        "privacy_level": discord.PrivacyLevel.guild_only,
     }
 
 
@@ -58,18 +70,16 @@ async def mirror(client: discord.Client, entry: CalendarEntry) -> MessageRef | N
     if existing is None:
         if entry.cancelled:
             return None
-        # (discord.py's overloads want literal entity types; ours come from one dict)
-        created = await guild.create_scheduled_event(**_fields(entry))  # type: ignore[call-overload]
+        created = await guild.create_scheduled_event(
+            **_fields(entry), privacy_level=discord.PrivacyLevel.guild_only
+        )
         return MessageRef(entry.community, str(created.id))
     if existing.status is not discord.EventStatus.scheduled:
         return None  # already under way, over, or cancelled: Discord allows no change
     if entry.cancelled:
         await existing.cancel()
     else:
-        fields = _fields(entry)
-        del fields["privacy_level"]
-        # (discord.py's overloads want literal entity types; ours come from one dict)
-        await existing.edit(**fields)  # type: ignore[arg-type]
+        await existing.edit(**_fields(entry))
     return None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import discord
 
@@ -33,9 +33,18 @@ class Router(Protocol):
         """A button was pressed or a menu choice made."""
 
 
+class _Routed(Protocol):
+    router: Router
+
+
 def _router(interaction: discord.Interaction) -> Router:
     # (CivicClient sets it; discord.py types the client as its base class)
-    return interaction.client.router  # type: ignore[attr-defined]
+    return cast(_Routed, interaction.client).router
+
+
+def _label(item: discord.ui.Item[Any]) -> str:
+    """The label of the pressed button discord.py rebuilt from the message (its base type is `Item`)."""
+    return (item.label if isinstance(item, discord.ui.Button) else None) or "…"
 
 
 def _values(interaction: discord.Interaction) -> list[str]:
@@ -43,11 +52,11 @@ def _values(interaction: discord.Interaction) -> list[str]:
     return [str(v) for v in data.get("values") or []]
 
 
-class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=ids.BUTTON_TEMPLATE):
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ids.BUTTON_TEMPLATE):
     """An engine button: its custom id carries the engine's signed action id."""
 
     def __init__(self, action: str, label: str = "…", *, row: int | None = None) -> None:
-        button: discord.ui.Button = discord.ui.Button(
+        button: discord.ui.Button[Any] = discord.ui.Button(
             label=label[:MAX_BUTTON_LABEL] or "…",
             custom_id=ids.button_id(action),
             style=discord.ButtonStyle.secondary,
@@ -56,39 +65,39 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=ids.BUTTO
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ActionButton:
-        return cls(match["action"], item.label or "…")
+        return cls(match["action"], _label(item))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await _router(interaction).component(interaction, self.custom_id, ())
 
 
-class AnswerButton(discord.ui.DynamicItem[discord.ui.Button], template=ids.ANSWER_TEMPLATE):
+class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ids.ANSWER_TEMPLATE):
     """ "Answer": opens the modal for a request of typed input (a modal can only open on an interaction)."""
 
     def __init__(self, prompt: ids.Prompt, label: str) -> None:
-        button: discord.ui.Button = discord.ui.Button(
+        button: discord.ui.Button[Any] = discord.ui.Button(
             label=label, custom_id=prompt.custom_id, style=discord.ButtonStyle.primary, emoji="✏️"
         )
         super().__init__(button)
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> AnswerButton:
         prompt = ids.Prompt.parse(match["kind"], match["max"], match["action"], match["label"])
-        return cls(prompt, item.label or "…")
+        return cls(prompt, _label(item))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await _router(interaction).component(interaction, self.custom_id, ())
 
 
-class InviteButton(discord.ui.DynamicItem[discord.ui.Button], template=ids.INVITE_TEMPLATE):
+class InviteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ids.INVITE_TEMPLATE):
     """An invitation to the private chat: pressing it opens the presser's DM and runs `/start <payload>`."""
 
     def __init__(self, payload: str, label: str) -> None:
-        button: discord.ui.Button = discord.ui.Button(
+        button: discord.ui.Button[Any] = discord.ui.Button(
             label=label[:MAX_BUTTON_LABEL] or "…",
             custom_id=ids.invite_id(payload),
             style=discord.ButtonStyle.primary,
@@ -97,21 +106,21 @@ class InviteButton(discord.ui.DynamicItem[discord.ui.Button], template=ids.INVIT
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> InviteButton:
-        return cls(match["payload"], item.label or "…")
+        return cls(match["payload"], _label(item))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await _router(interaction).component(interaction, self.custom_id, ())
 
 
-class ChoiceMenu(discord.ui.DynamicItem[discord.ui.Select], template=ids.MENU_TEMPLATE):
+class ChoiceMenu(discord.ui.DynamicItem[discord.ui.Select[Any]], template=ids.MENU_TEMPLATE):
     """Choices that do not fit as buttons: each option's value is an engine action."""
 
     def __init__(
         self, index: int, choices: Sequence[Button] = (), placeholder: str = "…", *, row: int | None = None
     ) -> None:
-        select: discord.ui.Select = discord.ui.Select(
+        select: discord.ui.Select[Any] = discord.ui.Select(
             custom_id=ids.menu_id(index),
             placeholder=placeholder,
             options=[
@@ -123,7 +132,7 @@ class ChoiceMenu(discord.ui.DynamicItem[discord.ui.Select], template=ids.MENU_TE
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ChoiceMenu:
         return cls(int(match["index"]))
 
@@ -234,7 +243,7 @@ def single_button_view(item: discord.ui.Item[Any]) -> discord.ui.View:
 def answer_modal(prompt: ids.Prompt, language: str) -> discord.ui.Modal:
     """The modal asking for typed input. It is stopped before it is sent, so discord.py keeps nothing: its
     submit is routed from the custom id alone (`m:<action>`), even after a restart."""
-    field: discord.ui.TextInput = discord.ui.TextInput(
+    field: discord.ui.TextInput[Any] = discord.ui.TextInput(
         custom_id=ids.ANSWER_INPUT,
         style=discord.TextStyle.paragraph
         if prompt.kind is InputKind.TEXT and prompt.max_length > 100

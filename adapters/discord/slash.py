@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
 import discord
 from discord import app_commands
@@ -28,6 +28,7 @@ from bot.i18n import translator
 CommandHandler = Callable[[discord.Interaction, CommandSpec, str], Awaitable[None]]
 _NAME = re.compile(r"^[-_a-z0-9\u00e0-\u00ff]{1,32}$")
 DESCRIPTION_LIMIT = 100
+SlashCommand = app_commands.Command[Any, ..., None]
 
 
 @dataclass(frozen=True)
@@ -67,29 +68,39 @@ def params_of(spec: CommandSpec) -> tuple[Param, ...]:
     return ()
 
 
+class _Declared(Protocol):
+    """The attributes discord.py reads off a command's callback to build its parameters (a function
+    declares none of them)."""
+
+    __signature__: inspect.Signature
+    __discord_app_commands_param_description__: dict[str, locale_str]
+    __discord_app_commands_param_rename__: dict[str, locale_str]
+    __discord_app_commands_param_choices__: dict[str, list[Choice[str]]]
+
+
 def _callback(
     spec: CommandSpec, params: Sequence[Param], handler: CommandHandler
-) -> Callable[..., Awaitable[None]]:
+) -> Callable[..., Coroutine[Any, Any, None]]:
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
         await handler(interaction, spec, spec.from_form(values))
 
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    # (discord.py reads these attributes off the callback; a function does not declare them)
-    callback.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    declared = cast(_Declared, callback)
+    declared.__signature__ = inspect.Signature(
         [
             inspect.Parameter("interaction", kind, annotation=discord.Interaction),
             *(inspect.Parameter(p.name, kind, annotation=p.annotation, default=p.default) for p in params),
         ]
     )
-    callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
+    declared.__discord_app_commands_param_description__ = {
         p.name: locale_str(p.description[:DESCRIPTION_LIMIT]) for p in params
     }
     french = {p.name: locale_str(p.name, fr=p.french) for p in params if p.french}
     if french:  # the same name, carrying its French one for `CommandTranslator`
-        callback.__discord_app_commands_param_rename__ = french  # type: ignore[attr-defined]
+        declared.__discord_app_commands_param_rename__ = french
     choices = {p.name: list(p.choices) for p in params if p.choices}
     if choices:
-        callback.__discord_app_commands_param_choices__ = choices  # type: ignore[attr-defined]
+        declared.__discord_app_commands_param_choices__ = choices
     return callback
 
 
@@ -98,8 +109,8 @@ def french_name(spec: CommandSpec) -> str | None:
     return next((alias for alias in spec.aliases if _NAME.match(alias)), None)
 
 
-def build_commands(specs: Sequence[CommandSpec], handler: CommandHandler) -> list[app_commands.Command]:
-    commands: list[app_commands.Command] = []
+def build_commands(specs: Sequence[CommandSpec], handler: CommandHandler) -> list[SlashCommand]:
+    commands: list[SlashCommand] = []
     for spec in specs:
         alias = french_name(spec)
         name = locale_str(spec.name, fr=alias) if alias else locale_str(spec.name)

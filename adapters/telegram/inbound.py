@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from telegram import Bot, CallbackQuery, Chat, File, Message, Update, User
+from telegram import Bot, CallbackQuery, Chat, Document, File, Message, PhotoSize, Update, User
 
 from adapters.telegram.admins import AdminDirectory
 from adapters.telegram.prompts import Prompts
@@ -135,9 +135,9 @@ class UpdateReader:
         """The file is fetched at once (in a group, privacy mode shows the bot only files meant for it), but
         only when its announced size fits, and only up to the limit (see bot.uploads)."""
         if message.document is not None:
-            media = message.document
-            filename = media.file_name or "file"
-            media_type = media.mime_type or "application/octet-stream"
+            media: Document | PhotoSize = message.document
+            filename = message.document.file_name or "file"
+            media_type = message.document.mime_type or "application/octet-stream"
         else:
             media = message.photo[-1]  # the largest size
             filename, media_type = f"photo-{message.message_id}.jpg", "image/jpeg"

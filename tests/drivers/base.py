@@ -54,6 +54,9 @@ class Driver(Protocol):
     async def press_raw(self, person: str, action: str, *, chat: str = "square") -> str | None:
         """Tap a button whose data is `action` exactly (forged data included), on the latest message."""
 
+    def button_action(self, label: str, *, chat: str = "square") -> str:
+        """The data behind a button, as a curious resident could read it."""
+
     def identity(self, person: str) -> str:
         """`platform:user_id` of a person, as CIVICBOT_ADMINS and the audit log write it."""
         ...

@@ -46,7 +46,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import aiohttp
 import discord
@@ -74,6 +74,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+ClientT = TypeVar("ClientT", bound=discord.Client)
 
 API_PREFIX = "/api/v10"
 DISCORD_EPOCH_MS = 1_420_070_400_000
@@ -1506,7 +1507,7 @@ class FakeDiscordServer:
         return self._channel_or_404(req.params["channel_id"])
 
     def _open_dm(self, req: _Request) -> dict[str, Any]:
-        recipient = (req.json or {}).get("recipient_id")
+        recipient: Any = (req.json or {}).get("recipient_id")
         if recipient is None:
             errs = _FormErrors()
             errs.add(("recipient_id",), "BASE_TYPE_REQUIRED", "This field is required")
@@ -1581,7 +1582,7 @@ class FakeDiscordServer:
         want_response: bool,
     ) -> dict[str, Any] | None:
         now = time.monotonic()
-        ctype = payload.get("type")
+        ctype: Any = payload.get("type")
         data = payload.get("data")
         self._check_callback(rec, ctype, now)
         respond = self._CALLBACK_RESPONSES.get(ctype)
@@ -1708,13 +1709,13 @@ class FakeDiscordServer:
     def _webhook_target(self, rec: InteractionRecord, message_id: str | None) -> dict[str, Any]:
         if message_id is None:  # @original
             if rec.original is not None:
-                msg = rec.original
+                msg: dict[str, Any] | None = rec.original
             elif rec.callback_type in (6, 7) and rec.message_id is not None:
-                msg = self._messages.get(rec.message_id)  # type: ignore[assignment]
+                msg = self._messages.get(rec.message_id)
             else:
                 raise DiscordAPIError(404, 10008)
         else:
-            msg = next((m for m in rec.followups if m["id"] == message_id), None)  # type: ignore[assignment]
+            msg = next((m for m in rec.followups if m["id"] == message_id), None)
             if msg is None and rec.original is not None and rec.original["id"] == message_id:
                 msg = rec.original
         if msg is None or msg["deleted"]:
@@ -2041,7 +2042,7 @@ class _FakeGateway:
         }
         if nonce:
             data["nonce"] = nonce
-        self._client._connection.parse_guild_members_chunk(data)  # type: ignore[arg-type]
+        self._client._connection.parse_guild_members_chunk(data)  # type: ignore[arg-type]  # the fake's JSON
 
     async def voice_state(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError("voice is not supported by the fake gateway")
@@ -2133,20 +2134,20 @@ class DiscordHarness:
         finally:
             _TRACKER.reset(token)
 
-    async def connect(self, client: discord.Client, *, token: str | None = None) -> discord.Client:
+    async def connect(self, client: ClientT, *, token: str | None = None) -> ClientT:
         """Log ``client`` in over HTTP and make it "ready" by feeding READY + GUILD_CREATEs."""
         self.install()
         await client.login(token or self.server.token or "fake-bot-token")
         state = client._connection
         state._chunk_guilds = False  # chunking needs the gateway; GUILD_CREATE carries members
-        client.ws = _FakeGateway(self, client)  # type: ignore[assignment]
+        client.ws = _FakeGateway(self, client)  # type: ignore[assignment]  # a fake in place of the websocket
         old_timeout = state.guild_ready_timeout
         state.guild_ready_timeout = 0.005  # READY normally waits 2 s for the last GUILD_CREATE
         try:
             with self.tracking():
-                state.parse_ready(self.server.ready_payload())  # type: ignore[arg-type]
+                state.parse_ready(self.server.ready_payload())  # type: ignore[arg-type]  # the fake's JSON
                 for gid in self.server.guilds:
-                    state.parse_guild_create(self.server.guild_payload(gid))  # type: ignore[arg-type]
+                    state.parse_guild_create(self.server.guild_payload(gid))
             await asyncio.wait_for(client.wait_until_ready(), 5.0)
         finally:
             state.guild_ready_timeout = old_timeout
@@ -2242,8 +2243,8 @@ class DiscordHarness:
                 quiet_rounds += 1  # let done-callbacks / call_soon handlers run, then re-check
                 await asyncio.sleep(0)
         if self.server.internal_errors:
-            errors, self.server.internal_errors = self.server.internal_errors, []
-            raise HarnessError(f"FakeDiscordServer internal errors: {errors!r}")
+            internal, self.server.internal_errors = self.server.internal_errors, []
+            raise HarnessError(f"FakeDiscordServer internal errors: {internal!r}")
         if raise_errors if raise_errors is not None else self.raise_errors:
             errors = self.take_errors()
             if errors:
@@ -2550,13 +2551,13 @@ class DiscordHarness:
     ) -> list[dict[str, Any]]:
         """The submitted components of a shown modal, in its layout, from ``{input custom_id: value}``."""
         inputs = _modal_inputs(modal)
-        known = {c.get("custom_id") for _, c, _ in inputs}
+        known: set[Any] = {c.get("custom_id") for _, c, _ in inputs}
         unknown = set(values) - known
         if unknown and validate:
             raise ValueError(f"modal {custom_id!r} has no input {sorted(unknown)}; it has {sorted(known)}")
         components: list[dict[str, Any]] = []
         for kind, comp, label in inputs:
-            cid = comp.get("custom_id")
+            cid: Any = comp.get("custom_id")
             value = values.get(cid, comp.get("value") or "")
             if validate and comp.get("type") == _TEXT_INPUT:
                 self._check_text_input(comp, value, (label or comp).get("label"))

@@ -2213,7 +2213,9 @@ class FakeTelegramServer:
             if target is not None and target.from_bot:
                 return True
         match = _COMMAND_RE.match(message.plain_text)
-        return bool(match) and (match.group(2) is None or match.group(2).lower() == self.bot_username.lower())
+        return match is not None and (
+            match.group(2) is None or match.group(2).lower() == self.bot_username.lower()
+        )
 
     def _wants(self, kind: str | None) -> bool:
         if kind is None:

@@ -55,8 +55,8 @@ async def test_after_an_anonymous_poll_closes_no_row_links_a_resident_to_a_choic
             identifier and identifier in ballot["voter"] for identifier in identifiers if len(identifier) > 2
         )
     # even with the destroyed key, no ballot pseudonym can be recomputed from a resident's identity
-    for person in people:
-        identity = f"{person['platform']}:{person['user_id']}"
+    for resident in people:
+        identity = f"{resident['platform']}:{resident['user_id']}"
         assert voter_key(key, identity) not in {b["voter"] for b in ballots}
     # nothing else records who voted: the audit log holds organizer actions only
     assert {entry["action"] for entry in closed["audit_entry"]} <= {"poll.create", "poll.close"}

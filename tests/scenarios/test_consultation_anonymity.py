@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.scenarios.test_anonymity import dump
+from tests.databases import dump
 from tests.scenarios.test_consultations import answer_all, import_and_launch
 
 PERSONAL = ("platform", "user_id", "resident_id", "display_name")
