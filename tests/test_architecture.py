@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import ast
 import importlib
+import io
 import pkgutil
+import re
+import tokenize
 import tomllib
 from itertools import permutations
 from pathlib import Path
@@ -98,6 +101,47 @@ class C:
         return lambda: __import__("x")
 """
     assert function_level_imports(sample) == [(9, "storage.polls"), (15, ".")]
+
+
+# -- every `type: ignore` says which error and why ----------------------------------------------------------
+
+PYTHON_FOLDERS = ("bot", "storage", "config", "adapters", "tests", "bench")
+IGNORE = re.compile(r"#\s*type:\s*ignore")
+# `# type: ignore[code, code]  # why`: mypy (warn_unused_ignores) fails on an ignore no longer needed, but
+# only the code keeps an ignore from hiding a second error on its line, and only the reason lets one judge it
+EXPLAINED = re.compile(r"#\s*type:\s*ignore\[[a-z-]+(,\s*[a-z-]+)*\]\s*#\s*\S")
+
+
+def unexplained_ignores(source: str) -> list[int]:
+    """The lines whose `type: ignore` comment lacks its error code in brackets or a `#` reason after it."""
+    comments = (
+        t for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type == tokenize.COMMENT
+    )
+    return [c.start[0] for c in comments if IGNORE.search(c.string) and not EXPLAINED.search(c.string)]
+
+
+def test_every_type_ignore_names_its_error_code_and_says_why():
+    offenders = {
+        path.relative_to(ROOT).as_posix(): lines
+        for folder in PYTHON_FOLDERS
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if (lines := unexplained_ignores(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}, "write `# type: ignore[error-code]  # why` (or type the code so none is needed)"
+
+
+def test_the_check_itself_catches_an_ignore_without_code_or_reason():
+    sample = """
+a = f()  # type: ignore
+b = f()  # type: ignore[arg-type]
+c = f()  # type: ignore  # a reason but no code
+d = f()  # type: ignore[arg-type]  #
+e = f()  #type:ignore[union-attr]
+f = f()  # type: ignore[arg-type]  # a stand-in: the function reads one field
+g = f()  # type: ignore[import-not-found, no-redef]  # the same module under its other name
+h = "# type: ignore"
+"""
+    assert unexplained_ignores(sample) == [2, 3, 4, 5, 6]
 
 
 # -- the feature contracts follow `Feature.requires` ------------------------------------------------------
