@@ -28,6 +28,7 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "WhenError",
     "format_short",
+    "format_span",
     "format_time",
     "format_when",
     "parse_when",
@@ -406,6 +407,12 @@ _PATTERNS: dict[tuple[str, bool], str] = {
     ("en", False): "EEEE, MMMM d 'at' h:mm a",
     ("en", True): "EEEE, MMMM d, y 'at' h:mm a",
 }
+_WEEKDAY_PATTERNS: dict[tuple[str, bool], str] = {
+    ("fr", False): "EEEE d MMMM",
+    ("fr", True): "EEEE d MMMM y",
+    ("en", False): "EEEE, MMMM d",
+    ("en", True): "EEEE, MMMM d, y",
+}
 _SHORT_PATTERNS = {"fr": "dd/MM HH:mm", "en": "MM/dd h:mm a"}
 _DAY_PATTERNS = {"fr": "d MMMM y", "en": "MMMM d, y"}
 _TIME_PATTERNS = {"fr": "H 'h' mm", "en": "h:mm a"}
@@ -426,6 +433,31 @@ def format_when(
     lang = _lang(language)
     with_year = now is not None and now.astimezone(zone).year != instant.astimezone(zone).year
     return format_datetime(instant, _PATTERNS[lang, with_year], tzinfo=zone, locale=lang)
+
+
+def format_span(
+    start: datetime,
+    end: datetime,
+    *,
+    tz: str = "Europe/Paris",
+    language: str = "fr",
+    now: datetime | None = None,
+) -> str:
+    """From `start` to `end` in ``tz``: "jeudi 3 décembre, 19 h 00 – 21 h 00" / "Thursday, December 3,
+    7:00 PM – 9:00 PM"; an end on another day is said with its day ("… à 22 h 00 – vendredi 4 décembre à
+    1 h 00"). The year as `format_when` adds it."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("instants must be aware datetimes")
+    zone = _zone(tz)
+    if start.astimezone(zone).date() != end.astimezone(zone).date():
+        return f"{format_when(start, tz=tz, language=language, now=now)} – " + format_when(
+            end, tz=tz, language=language, now=now
+        )
+    lang = _lang(language)
+    with_year = now is not None and now.astimezone(zone).year != start.astimezone(zone).year
+    day = format_datetime(start, _WEEKDAY_PATTERNS[lang, with_year], tzinfo=zone, locale=lang)
+    first, last = (format_time(instant, tz=tz, language=language) for instant in (start, end))
+    return f"{day}, {first} – {last}"
 
 
 def format_short(instant: datetime, *, tz: str = "Europe/Paris", language: str = "fr") -> str:

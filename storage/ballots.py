@@ -41,6 +41,7 @@ class Outcome(StrEnum):
     MOVED = "moved"
     WITHDRAWN = "withdrawn"
     CLOSED = "closed"
+    CORRECTED = "corrected"  # the poll was corrected since the button was shown: its options may differ
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class Tap:
     option: int
     multi: bool
     resident_id: int | None = None
+    version: int = 1  # of the poll, as the tapped button showed it
 
     @property
     def slot(self) -> int:
@@ -99,13 +101,13 @@ class BallotWriter:
         poll_ids = {t.poll_id for t in taps}
         voters = {t.voter for t in taps}
         async with self._db.write() as session:
-            open_query = select(Poll.id).where(
+            open_query = select(Poll.id, Poll.version).where(
                 col(Poll.id).in_(poll_ids),  # pragma: no mutate (narrows the read and the lock: speed only)
                 col(Poll.closed_at).is_(None),
             )
             if self._db.is_postgres:
                 open_query = open_query.with_for_update(read=True)  # a concurrent close waits for us
-            open_polls = set((await session.exec(open_query)).all())
+            open_polls = dict((await session.exec(open_query)).all())
             before: dict[tuple[int, str, int], tuple[int, int | None]] = {}
             existing = await session.exec(
                 select(Ballot).where(
@@ -120,6 +122,9 @@ class BallotWriter:
             for t in taps:
                 if t.poll_id not in open_polls:
                     outcomes.append(Outcome.CLOSED)
+                    continue
+                if open_polls[t.poll_id] != t.version:
+                    outcomes.append(Outcome.CORRECTED)
                     continue
                 key = (t.poll_id, t.voter, t.slot)
                 current = after.get(key)

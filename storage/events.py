@@ -71,6 +71,7 @@ async def create_event(
     place: str,
     description: str,
     starts_at: datetime,
+    ends_at: datetime,
     timezone: str,
     language: str,
     platform: str,
@@ -87,6 +88,7 @@ async def create_event(
             place=place,
             description=description,
             starts_at=starts_at,
+            ends_at=ends_at,
             timezone=timezone,
             language=language,
             platform=platform,
@@ -106,7 +108,7 @@ async def create_event(
             action="event.create",
             object_type="event",
             object_id=event.id,
-            detail=f"starts {starts_at.isoformat()}, in {platform}:{chat_id}"
+            detail=f"starts {starts_at.isoformat()}, ends {ends_at.isoformat()}, in {platform}:{chat_id}"
             + (f", reminders {reminder_offsets or 'none'}" if reminder_offsets is not None else ""),
         )
     return event

@@ -56,10 +56,16 @@ class PollInfo:
     community_id: int | None  # the community that owns it (where it was first posted)
     posts: tuple[PollPostInfo, ...]
     private_results: bool = False  # tallies only for its organizers, in private
+    version: int = 1  # bumped by every correction (vote buttons name the version they were shown for)
+    deleted_at: datetime | None = None  # deleted by its organizers: a tombstone, closed, with nothing in it
 
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
 
     def posted_in(self, platform: str, chat_id: str) -> bool:
         return any(p.platform == platform and p.chat_id == chat_id for p in self.posts)
@@ -174,13 +180,18 @@ async def poll_in(session: AsyncSession, poll_id: int) -> PollInfo | None:
         community_id=poll.community_id,
         posts=tuple(PollPostInfo(p.platform, p.chat_id, p.message_id) for p in posts),
         private_results=poll.private_results,
+        version=poll.version,
+        deleted_at=poll.deleted_at,
     )
 
 
 async def latest_poll_in_chat(db: Database, platform: str, chat_id: str) -> int | None:
+    """The newest poll posted in this chat that its organizers have not deleted."""
     async with db.read() as session:
-        query = select(func.max(PollPost.poll_id)).where(
-            PollPost.platform == platform, PollPost.chat_id == chat_id
+        query = (
+            select(func.max(PollPost.poll_id))
+            .join(Poll, col(Poll.id) == col(PollPost.poll_id))
+            .where(PollPost.platform == platform, PollPost.chat_id == chat_id, col(Poll.deleted_at).is_(None))
         )
         return (await session.exec(query)).first()
 

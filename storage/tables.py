@@ -107,6 +107,10 @@ class Poll(SQLModel, table=True):
     created_by: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("resident.id", ondelete="SET NULL"))
     )
+    version: int = 1  # bumped by every correction: a vote button names the version it was shown for
+    # deleted by its organizers: the row stays as a tombstone (its number, its community, where its cards
+    # are), emptied of its question, options, ballots, key and author (storage/polls.py `delete_poll`)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class PollOption(SQLModel, table=True):
@@ -344,6 +348,7 @@ class Event(SQLModel, table=True):
     place: str = Field(max_length=200)
     description: str = Field(default="", max_length=1000)
     starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    ends_at: datetime = Field(sa_type=UTCDateTime)  # after the start; by default 2 hours after it
     timezone: str = Field(default="Europe/Paris", max_length=64)
     language: str = Field(default="fr", max_length=8)
     platform: str = Field(max_length=16)

@@ -88,3 +88,18 @@ async def test_without_the_permission_only_the_card_announces_the_event(tmp_path
         assert scheduled_events(discord) == []
         assert discord.server.calls_to("POST /guilds/{guild_id}/scheduled-events") == []
         assert any("Réunion publique" in m.text for m in discord.messages("square"))
+
+
+async def test_the_servers_event_ends_when_the_event_does(discord):
+    await discord.send("alice", "/event Réunion publique | samedi 19h-22h30 | Salle des fêtes")
+    [event] = scheduled_events(discord)
+    assert instant(event["scheduled_start_time"]) == SATURDAY_7PM_UTC
+    assert instant(event["scheduled_end_time"]) == datetime(2026, 11, 28, 21, 30, tzinfo=UTC)
+
+    await discord.send("alice", "/event_edit 1 end 21h")
+    [event] = scheduled_events(discord)
+    assert instant(event["scheduled_end_time"]) == datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
+    await discord.send("alice", "/event_edit 1 when dimanche 18h")
+    [event] = scheduled_events(discord)
+    assert instant(event["scheduled_start_time"]) == datetime(2026, 11, 29, 17, 0, tzinfo=UTC)
+    assert instant(event["scheduled_end_time"]) == datetime(2026, 11, 29, 19, 0, tzinfo=UTC), "moved along"

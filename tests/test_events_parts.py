@@ -39,6 +39,7 @@ def an_event(**fields) -> Event:
         "created_at": NOW,
     }
     values.update(fields)
+    values.setdefault("ends_at", values["starts_at"] + timedelta(hours=2))
     return Event(**values)
 
 
@@ -112,7 +113,10 @@ def test_edits_name_a_field_or_repeat_the_whole_event():
     assert split_id("#12 place Hall", EN, "event_edit") == (12, "place Hall")
     with pytest.raises(EventSpecError):
         split_id("place Hall", EN, "event_edit")
-    read = lambda rest: parse_changes(rest, now=NOW, timezone="Europe/Paris", t=translator("fr"))  # noqa: E731
+    start = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)  # Saturday 19:00 in Paris
+    read = lambda rest: parse_changes(  # noqa: E731
+        rest, now=NOW, timezone="Europe/Paris", starts_at=start, t=translator("fr")
+    )
     assert read("lieu Mairie") == {"place": "Mairie"}
     assert read("quand samedi 20h") == {"starts_at": datetime(2026, 11, 28, 19, 0, tzinfo=UTC)}
     assert read("description -") == {"description": ""}
@@ -127,6 +131,46 @@ def test_edits_name_a_field_or_repeat_the_whole_event():
         read("couleur bleue")
     with pytest.raises(EventSpecError):
         read("title ")
+    assert read("fin 21h30") == {"ends_at": datetime(2026, 11, 28, 20, 30, tzinfo=UTC)}, "on the start's day"
+    assert read("end dimanche 1h") == {"ends_at": datetime(2026, 11, 29, 0, 0, tzinfo=UTC)}
+    assert read("quand dimanche 18h-20h") == {
+        "starts_at": datetime(2026, 11, 29, 17, 0, tzinfo=UTC),
+        "ends_at": datetime(2026, 11, 29, 19, 0, tzinfo=UTC),
+    }
+    with pytest.raises(EventSpecError, match="ne va pas"):
+        read("fin 18h")
+
+
+SATURDAY = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)  # 19:00 in Paris
+
+
+@pytest.mark.parametrize(
+    ("when", "hours"),
+    [
+        ("samedi 19h-21h", 2),
+        ("samedi 19h - 21h30", 2.5),
+        ("samedi 19 h à 22 h", 3),
+        ("samedi à 19h jusqu'à 20h", 1),
+        ("samedi 19h–0h", 5),  # midnight: the end of its day
+        ("2026-11-28 19:00-20:15", 1.25),
+        ("Saturday 7pm to 9pm", 2),
+        ("samedi 19h", None),  # no end said: the default length
+        ("samedi à 19h", None),
+    ],
+)
+def test_when_may_say_the_time_the_event_ends_on_its_day(when, hours):
+    spec = parse_event_command(f"Réunion | {when} | Mairie", now=NOW, timezone="Europe/Paris", t=EN)
+    assert spec.starts_at == SATURDAY
+    assert spec.ends_at == (None if hours is None else SATURDAY + timedelta(hours=hours))
+
+
+@pytest.mark.parametrize("when", ["samedi 19h-18h", "samedi 22h-1h", "samedi 19h-19h"])
+def test_an_end_before_the_start_is_refused_with_the_way_to_write_one(when):
+    french = translator("fr")
+    with pytest.raises(EventSpecError) as refused:
+        parse_event_command(f"Réunion | {when} | Mairie", now=NOW, timezone="Europe/Paris", t=french)
+    assert "ne va pas" in str(refused.value)
+    assert "/modifier_evenement NUMÉRO fin samedi 1h" in str(refused.value)
 
 
 # -- reminder times -----------------------------------------------------------------------------------------
@@ -181,7 +225,7 @@ def test_the_card_gives_the_date_in_words_and_the_counts_and_loses_its_buttons_w
     signer = ActionSigner(b"k" * 32)
     fr = translator("fr")
     text = render_card(an_event(), Counts(yes=3, maybe=1, no=0), fr, now=NOW).plain
-    assert "jeudi 3 décembre à 19 h 00" in text
+    assert "jeudi 3 décembre, 19 h 00 – 21 h 00" in text
     assert "Salle des fêtes" in text and "Ordre du jour" in text
     assert "3" in text and "42" in text
     buttons = card_buttons(an_event(), signer, EN)
@@ -203,7 +247,7 @@ def test_a_date_next_year_shows_its_year():
     text = render_card(
         an_event(starts_at=datetime(2027, 1, 14, 18, 0, tzinfo=UTC)), Counts(), translator("fr"), now=NOW
     )
-    assert "jeudi 14 janvier 2027 à 19 h 00" in text.plain
+    assert "jeudi 14 janvier 2027, 19 h 00 – 21 h 00" in text.plain
 
 
 # -- the calendar file ------------------------------------------------------------------------------------
@@ -212,12 +256,13 @@ def test_a_date_next_year_shows_its_year():
 def test_the_calendar_file_carries_the_time_zone_the_instant_the_version_and_the_status():
     attachment = event_file(an_event(version=3), EN, now=NOW)
     assert attachment.filename == "event-42.ics" and attachment.media_type == "text/calendar"
-    assert "Thursday, December 3 at 7:00 PM" in attachment.alt_text
+    assert "Thursday, December 3, 7:00 PM – 9:00 PM" in attachment.alt_text
     parsed = icalendar.Calendar.from_ical(attachment.data)
     assert [tz.tz_name for tz in parsed.timezones] == ["Europe/Paris"]
     event = parsed.events[0]
     assert event.decoded("DTSTART").astimezone(UTC) == datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
     assert b"DTSTART;TZID=Europe/Paris:20261203T190000" in attachment.data
+    assert b"DTEND;TZID=Europe/Paris:20261203T210000" in attachment.data
     assert str(event["UID"]) == uid(an_event())
     assert event.sequence == 3
     assert str(event["STATUS"]) == "CONFIRMED"

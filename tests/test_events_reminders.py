@@ -258,7 +258,7 @@ async def test_moving_an_event_after_a_reminder_makes_its_reminders_new_decision
     await deliver_outbox(driver)
     reminders = [m.text for m in driver.messages("@bob") if "Reminder:" in m.text]
     assert len(reminders) == 2
-    assert "Sunday, November 29 at 7:00 PM" in reminders[-1]
+    assert "Sunday, November 29, 7:00 PM – 9:00 PM" in reminders[-1]
 
 
 # -- polls and consultations closing soon ------------------------------------------------------------------

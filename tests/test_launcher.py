@@ -236,6 +236,7 @@ async def test_a_scheduler_process_decides_a_due_reminder_and_a_dispatcher_proce
         place="Village hall",
         description="",
         starts_at=now + timedelta(minutes=30),
+        ends_at=now + timedelta(minutes=150),
         timezone="Europe/Paris",
         language="en",
         platform="fake",

@@ -149,3 +149,45 @@ async def test_an_event_announced_before_the_upgrade_keeps_its_answers_history_a
     assert answers == Counts(yes=1)
     assert [tuple(row) for row in history] == [("event.create", "event")]
     assert payload[0] == '{"track": "event-calendar:3"}'
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_events_announced_before_the_upgrade_end_two_hours_after_their_start_and_keep_their_answers(
+    backend: str, tmp_path: Path
+) -> None:
+    """Events get an end at 0007: the two hours Discord's scheduled events already showed; their residents'
+    answers stay (a column added in place, not a copied table whose drop would cascade to them), and polls
+    start at version 1, undeleted."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+
+    from storage.events import Counts, counts, get_event
+    from storage.polls import get_poll
+
+    async with database_url(backend, tmp_path, fresh=True) as url:
+        database = Database(url, key_dir=tmp_path / "keys")
+        try:
+            async with database.write_engine.begin() as connection:
+                await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0006"))
+                for statement in (
+                    "INSERT INTO event (id, title, place, description, starts_at, timezone, language, "
+                    "platform, chat_id, version, created_at) VALUES (3, 'Réunion publique', 'Mairie', '', "
+                    "'2026-12-10 18:00:00', 'Europe/Paris', 'fr', 'console', 'place', 1, "
+                    "'2026-12-01 09:00:00')",
+                    "INSERT INTO rsvp (event_id, platform, user_id, answer) "
+                    "VALUES (3, 'console', 'alice', 'yes')",
+                    "INSERT INTO poll (id, question, multi, public, hidden, private_results, language, "
+                    "timezone, created_at) VALUES (7, 'Q ?', false, true, false, false, 'fr', "
+                    "'Europe/Paris', '2026-11-26 09:00:00')",
+                ):
+                    await connection.exec_driver_sql(statement)
+            await database.migrate()
+            event = await get_event(database, 3)
+            answers = await counts(database, 3)
+            poll = await get_poll(database, 7)
+        finally:
+            await database.dispose()
+    assert event is not None and event.ends_at == datetime(2026, 12, 10, 20, 0, tzinfo=UTC)
+    assert answers == Counts(yes=1)
+    assert poll is not None and poll.version == 1 and not poll.deleted

@@ -85,6 +85,8 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "closed_at": NOBODY,
         "created_at": NOBODY,
         "created_by": RESIDENT_ID,
+        "version": NOBODY,
+        "deleted_at": NOBODY,
     },
     "poll_option": {"poll_id": NOBODY, "position": NOBODY, "label": NOBODY},
     "poll_post": {
@@ -199,6 +201,7 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "place": NOBODY,
         "description": NOBODY,
         "starts_at": NOBODY,
+        "ends_at": NOBODY,
         "timezone": NOBODY,
         "language": NOBODY,
         "platform": NOBODY,

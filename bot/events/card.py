@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.actions import ActionSigner
-from bot.dates import format_when
+from bot.dates import format_span
 from bot.formatting import Rich, b, doc, i, p
 from bot.i18n import Translator
 from bot.replies import Button, Keyboard
@@ -29,8 +29,9 @@ def answer_label(answer: str, t: Translator) -> str:
 
 
 def when_text(event: Event, t: Translator, *, now: datetime | None = None) -> str:
-    """ "jeudi 3 décembre à 19 h 00", in the event's time zone (with the year when it is not this one's)."""
-    return format_when(event.starts_at, tz=event.timezone, language=t.language, now=now)
+    """ "jeudi 3 décembre, 19 h 00 – 21 h 00", in the event's time zone (with the year when it is not this
+    one's)."""
+    return format_span(event.starts_at, event.ends_at, tz=event.timezone, language=t.language, now=now)
 
 
 def details(event: Event, t: Translator, *, now: datetime | None = None, title: bool = True) -> list[Rich]:

@@ -8,7 +8,7 @@ from bot import authority
 from bot.context import Context
 from bot.dates import format_when
 from bot.events import guided, ics, service
-from bot.events.card import counts_line, render_card
+from bot.events.card import counts_line, render_card, when_text
 from bot.events.offsets import parse_offsets, spoken
 from bot.events.reminders import reminder_time, setting_offsets
 from bot.events.spec import EventSpecError, parse_changes, parse_event_command, split_id, usage
@@ -84,7 +84,9 @@ async def event_edit(ctx: Context, args: str) -> None:
         return
     event, rest = found
     try:
-        changes = parse_changes(rest, now=ctx.engine.clock.now(), timezone=event.timezone, t=t)
+        changes = parse_changes(
+            rest, now=ctx.engine.clock.now(), timezone=event.timezone, starts_at=event.starts_at, t=t
+        )
     except EventSpecError as error:
         ctx.say(str(error))
         return
@@ -123,7 +125,7 @@ async def _visible_chats(ctx: Context) -> list[tuple[str, str]] | None:
 async def _line(ctx: Context, event: Event) -> list[str]:
     t = ctx.t
     counts = await store.counts(ctx.engine.db, event.id or 0)
-    when = format_when(event.starts_at, tz=event.timezone, language=t.language, now=ctx.engine.clock.now())
+    when = when_text(event, t, now=ctx.engine.clock.now())
     return [
         t._("no. {id}", id=event.id),
         f" — {event.title} — {when} — {event.place}\n",

@@ -1,8 +1,9 @@
-"""The guided /event, in a private chat: title, start, place, description, then the community to post in.
+"""The guided /event, in a private chat: title, start (and end), place, description, then the community to
+post in.
 
-The start is kept as a local wall time ("Thursday 19:00") until the community is chosen, then read in that
-community's time zone: an organizer means 19:00 where the event takes place. Each step is saved in the
-database, so the flow survives a restart.
+The start and the end are kept as local wall times ("Thursday 19:00–21:00") until the community is chosen,
+then read in that community's time zone: an organizer means 19:00 where the event takes place. Each step is
+saved in the database, so the flow survives a restart.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.dates import format_when
+from bot.dates import format_span
 from bot.events import service
 from bot.events.spec import (
+    DEFAULT_DURATION,
     MAX_DESCRIPTION,
     MAX_PLACE,
     MAX_TITLE,
@@ -22,8 +24,8 @@ from bot.events.spec import (
     EventSpecError,
     check_description,
     check_place,
+    check_span,
     check_title,
-    check_when,
 )
 from bot.formatting import b, doc, i, p
 from bot.guided import (
@@ -58,7 +60,11 @@ def _ask_when(ctx: Context) -> None:
         t._("Step 2 of 5 — When does it start?"),
         t._("Date and time"),
         max_length=100,
-        hint=t._("For example: jeudi 19h, demain 18h30, 2026-12-05 18:30."),
+        hint=t._(
+            "For example: jeudi 19h, demain 18h30-20h, 2026-12-05 18:30. Without an end, it lasts {hours} "
+            "hours.",
+            hours=int(DEFAULT_DURATION.total_seconds() // 3600),
+        ),
     )
 
 
@@ -86,8 +92,9 @@ async def on_text(ctx: Context, state: dict[str, Any], text: str) -> None:
             _ask_when(ctx)
         elif step == "when":
             zone = engine.settings.timezone
-            starts_at = check_when(text, now=engine.clock.now(), timezone=zone, t=t)
-            state["wall"] = starts_at.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat()
+            starts_at, ends_at = check_span(text, now=engine.clock.now(), timezone=zone, t=t)
+            state["wall"] = _wall(starts_at, zone)
+            state["wall_end"] = _wall(ends_at or starts_at + DEFAULT_DURATION, zone)
             state["step"] = "place"
             await _save(ctx, state)
             _ask(ctx, t._("Step 3 of 5 — Where does it take place?"), t._("Place"), max_length=MAX_PLACE)
@@ -116,7 +123,8 @@ async def choose_community(ctx: Context, spec: EventSpec) -> None:
     zone = ctx.engine.settings.timezone
     state = {
         "title": spec.title,
-        "wall": spec.starts_at.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(),
+        "wall": _wall(spec.starts_at, zone),
+        "wall_end": _wall(spec.ends_at or spec.starts_at + DEFAULT_DURATION, zone),
         "place": spec.place,
         "description": spec.description,
         "reminders": spec.reminders,
@@ -124,10 +132,25 @@ async def choose_community(ctx: Context, spec: EventSpec) -> None:
     await _show_communities(ctx, state)
 
 
+def _wall(instant: datetime, zone: str) -> str:
+    """An instant as the wall time it reads in `zone` ("2026-12-03T19:00:00")."""
+    return instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat()
+
+
+def _instant(wall: str, zone: str) -> datetime:
+    """A wall time saved by `_wall`, read in `zone` (the community's, once chosen)."""
+    return datetime.fromisoformat(wall).replace(tzinfo=ZoneInfo(zone), fold=0).astimezone(UTC)
+
+
+def _ends(state: dict[str, Any], zone: str, starts_at: datetime) -> datetime:
+    """The end saved with the start (a flow saved before events had an end: the default length)."""
+    return _instant(state["wall_end"], zone) if state.get("wall_end") else starts_at + DEFAULT_DURATION
+
+
 def _wall_text(ctx: Context, state: dict[str, Any]) -> str:
     zone = ctx.engine.settings.timezone
-    wall = datetime.fromisoformat(state["wall"]).replace(tzinfo=ZoneInfo(zone))
-    return format_when(wall, tz=zone, language=ctx.t.language)
+    starts_at = _instant(state["wall"], zone)
+    return format_span(starts_at, _ends(state, zone, starts_at), tz=zone, language=ctx.t.language)
 
 
 def _summary(ctx: Context, state: dict[str, Any]) -> list[Any]:
@@ -178,8 +201,7 @@ async def _publish(ctx: Context, state: dict[str, Any], community_id: int) -> No
     if community is None:
         return
     zone = community.timezone or engine.settings.timezone
-    wall = datetime.fromisoformat(state["wall"])
-    starts_at = wall.replace(tzinfo=ZoneInfo(zone), fold=0).astimezone(UTC)
+    starts_at = _instant(state["wall"], zone)
     if starts_at <= engine.clock.now():
         state["step"] = "when"
         await _save(ctx, state)
@@ -193,6 +215,7 @@ async def _publish(ctx: Context, state: dict[str, Any], community_id: int) -> No
         place=state["place"],
         description=state.get("description", ""),
         reminders=state.get("reminders"),
+        ends_at=_ends(state, zone, starts_at),
     )
     chat = ChatRef(community.platform, community.chat_id)
     event = await service.create(

@@ -1,9 +1,9 @@
 """Calendar files (RFC 5545, with the icalendar library) for one event or a community's upcoming events.
 
-The start carries its time zone (TZID, with the matching VTIMEZONE), so a calendar in another zone shows the
-right instant and a daylight-saving change is the calendar's business, not ours. The UID is stable per event
-and SEQUENCE is the event's version, so importing the file again after an edit or a cancellation updates
-the entry instead of adding a second one.
+The start and the end carry their time zone (TZID, with the matching VTIMEZONE), so a calendar in another zone
+shows the right instants and a daylight-saving change is the calendar's business, not ours. The UID is stable
+per event and SEQUENCE is the event's version, so importing the file again after an edit or a cancellation
+updates the entry instead of adding a second one.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def _component(event: Event, *, now: datetime) -> icalendar.Event:
     component.add("uid", uid(event))
     component.add("dtstamp", now)
     component.add("dtstart", event.starts_at.astimezone(ZoneInfo(event.timezone)))
+    component.add("dtend", event.ends_at.astimezone(ZoneInfo(event.timezone)))
     component.add("summary", event.title)
     component.add("location", event.place)
     if event.description:

@@ -72,6 +72,7 @@ def edit_notices(
         names = {
             "title": t._("title"),
             "starts_at": t._("date"),
+            "ends_at": t._("end time"),
             "place": t._("place"),
             "description": t._("description"),
             "reminder_offsets": t._("reminders"),

@@ -7,7 +7,7 @@ at once, as a reply.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot import authority
@@ -15,7 +15,7 @@ from bot.context import Context
 from bot.events import ics
 from bot.events.card import ANSWER_OF_CODE, answer_label, card_buttons, render_card
 from bot.events.notices import cancel_notices, community_of, edit_notices
-from bot.events.spec import EventSpec
+from bot.events.spec import DEFAULT_DURATION, EventSpec
 from bot.formatting import doc
 from bot.i18n import translator
 from bot.inbound import ChatRef, MessageRef
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 # What /event_edit may change, in the order notifications list the changes
-EDITABLE = ("title", "starts_at", "place", "description", "reminder_offsets")
+EDITABLE = ("title", "starts_at", "ends_at", "place", "description", "reminder_offsets")
 
 
 def track_key(event_id: int) -> str:
@@ -49,6 +49,7 @@ async def create(
         place=spec.place,
         description=spec.description,
         starts_at=spec.starts_at,
+        ends_at=spec.ends_at or spec.starts_at + DEFAULT_DURATION,
         timezone=timezone or engine.community_timezone(chat.key),
         language=language or engine.community_language(chat.key),
         platform=chat.platform,
@@ -77,9 +78,6 @@ async def record_card(engine: Engine, event_id: int, ref: MessageRef) -> None:
 
 # -- the platform's own calendar ------------------------------------------------------------------------
 
-# Events have a start only; a platform calendar that needs an end (Discord's) shows them this long.
-CALENDAR_DURATION = timedelta(hours=2)
-
 
 def calendar_entry(event: Event) -> CalendarEntry:
     """The event as the community's platform calendar should show it (created, updated or cancelled)."""
@@ -87,7 +85,7 @@ def calendar_entry(event: Event) -> CalendarEntry:
         community=community_of(event),
         title=event.title,
         starts_at=event.starts_at,
-        ends_at=event.starts_at + CALENDAR_DURATION,
+        ends_at=event.ends_at,
         place=event.place,
         description=event.description or "",
         cancelled=event.cancelled_at is not None,
@@ -193,12 +191,30 @@ async def may_manage(ctx: Context, event: Event) -> bool:
     return await authority.may_manage(ctx, event.community_id, event.created_by)
 
 
+def _with_length_kept(event: Event, changes: dict[str, object]) -> dict[str, object]:
+    """A new start given without an end moves the end along: the event keeps its length."""
+    start = changes.get("starts_at")
+    if not isinstance(start, datetime) or "ends_at" in changes:
+        return changes
+    return changes | {"ends_at": start + (event.ends_at - event.starts_at)}
+
+
+def _told(event: Event, changes: dict[str, object], changed: list[str]) -> list[str]:
+    """What notices say changed: the end only when the length changed (moving the event moves its end)."""
+    start, end = changes.get("starts_at", event.starts_at), changes.get("ends_at", event.ends_at)
+    assert isinstance(start, datetime) and isinstance(end, datetime)
+    same_length = end - start == event.ends_at - event.starts_at
+    return [name for name in changed if not (name == "ends_at" and same_length)]
+
+
 async def edit(ctx: Context, event: Event, changes: dict[str, object]) -> Event | None:
     """Apply changes that really change something; notify, re-derive the reminders, edit the card."""
     engine = ctx.engine
+    changes = _with_length_kept(event, changes)
     changed = [name for name in EDITABLE if name in changes and getattr(event, name) != changes[name]]
     if not changed:
         return event
+    told = _told(event, changes, changed)
     now = engine.clock.now()
     updated = await store.update_event(
         engine.db,
@@ -207,7 +223,7 @@ async def edit(ctx: Context, event: Event, changes: dict[str, object]) -> Event 
         actor=ctx.identity,
         now=now,
         build=lambda m, people: edit_notices(
-            m, people, changed, default_language=engine.settings.default_language, now=now
+            m, people, told, default_language=engine.settings.default_language, now=now
         ),
     )
     if updated is None:

@@ -1,14 +1,20 @@
 """What an organizer asks for, checked before anything is stored:
-`/event Title | WHEN | PLACE [| description]`, and the changes of `/event_edit`."""
+`/event Title | WHEN | PLACE [| description]`, and the changes of `/event_edit`.
+
+WHEN is a start ("jeudi 19h"), or a start and the time it ends ("jeudi 19h-21h", "jeudi 19h à 21h",
+"Thursday 7pm to 9pm"), that time being on the start's day (midnight, "19h-0h", is the end of that day). An
+event without an end lasts DEFAULT_DURATION; one that ends on a later day gets its end with
+`/event_edit N end WHEN`.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.dates import WhenError, parse_when
+from bot.dates import WhenError, format_span, parse_when
 from bot.events.offsets import OffsetError, labels, parse_offsets
 from bot.i18n import Translator
 from bot.options import Flags, leading
@@ -21,6 +27,17 @@ FLAG_REMINDERS = ("--reminders", "--reminder", "--rappels", "--rappel")
 FLAGS = Flags({"reminders": FLAG_REMINDERS})
 NO_DESCRIPTION = {"-", "none", "aucune", "aucun", "sans", "no", "non"}
 _EXPLICIT_2359 = re.compile(r"23\s*[h:.]\s*59")
+# A constant, not a setting: an event's end is stored with it once decided (migration 0007 gave the events
+# announced before the same two hours), and an organizer who wants another length writes it ("19h-21h").
+DEFAULT_DURATION = timedelta(hours=2)
+# a time of day, as people write one after a day or alone ("19h", "19 h 30", "18:30", "7pm", "midi")
+_TIME = (
+    r"(?:\d{1,2}\s*h\s*(?:\d{2})?|\d{1,2}[:.]\d{2}"
+    r"|\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|midi|noon)"
+)
+_UNTIL = r"(?:-|–|—|à|a|to|until|till|jusqu'à|jusqu’à)"
+_SPAN = re.compile(rf"^(?P<start>.*?{_TIME})\s*{_UNTIL}\s*(?P<end>{_TIME})$", re.IGNORECASE)
+_TIME_ALONE = re.compile(rf"^\s*{_TIME}\s*$", re.IGNORECASE)
 
 # /event_edit field names, French and English, → the column they change
 FIELDS = {
@@ -32,6 +49,10 @@ FIELDS = {
     "start": "starts_at",
     "debut": "starts_at",
     "début": "starts_at",
+    "end": "ends_at",
+    "ends": "ends_at",
+    "until": "ends_at",
+    "fin": "ends_at",
     "place": "place",
     "where": "place",
     "lieu": "place",
@@ -52,6 +73,7 @@ class EventSpec:
     starts_at: datetime
     place: str
     description: str = ""
+    ends_at: datetime | None = None  # None: DEFAULT_DURATION after the start
     reminders: str | None = None  # canonical offsets ("24h,1h", "" for none); None = the default
     given: set[str] = field(default_factory=set)  # which columns the organizer wrote (for edits)
 
@@ -129,6 +151,41 @@ def check_when(text: str, *, now: datetime, timezone: str, t: Translator) -> dat
     return starts_at
 
 
+def check_span(text: str, *, now: datetime, timezone: str, t: Translator) -> tuple[datetime, datetime | None]:
+    """The start, and the end when WHEN gives one ("jeudi 19h-21h"); None: the default length."""
+    span = _SPAN.match(" ".join(text.split()))
+    if span is None:
+        return check_when(text, now=now, timezone=timezone, t=t), None
+    starts_at = check_when(span["start"], now=now, timezone=timezone, t=t)
+    return starts_at, check_end(span["end"], starts_at, timezone=timezone, now=now, t=t)
+
+
+def check_end(text: str, starts_at: datetime, *, timezone: str, now: datetime, t: Translator) -> datetime:
+    """When the event ends: a time alone is on the start's day (midnight: the end of that day), anything else
+    reads like a start; refused unless after the start."""
+    if _TIME_ALONE.match(text):
+        zone = ZoneInfo(timezone)
+        midnight = starts_at.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        try:
+            ends_at = parse_when(text.strip(), now=midnight, tz=timezone, language=t.language)
+        except WhenError:
+            raise EventSpecError(
+                t._("I could not read the end “{when}”. Try for example 21h or 21:30.", when=text.strip())
+            ) from None
+    else:
+        ends_at = check_when(text, now=now, timezone=timezone, t=t)
+    if ends_at <= starts_at:
+        span = format_span(starts_at, ends_at, tz=timezone, language=t.language, now=now)
+        raise EventSpecError(
+            t._(
+                "An event ends after it starts: {span} does not. Write for example “jeudi 19h-21h”; for an "
+                "end on a later day, give its day: /event_edit NUMBER end samedi 1h.",
+                span=span,
+            )
+        )
+    return ends_at
+
+
 def check_reminders(text: str, t: Translator) -> str:
     try:
         return labels(parse_offsets(text))
@@ -163,14 +220,16 @@ def parse_event_command(args: str, *, now: datetime, timezone: str, t: Translato
     if len(parts) < 3:
         raise EventSpecError(usage(t))
     reminders, title = _flags(parts[0], t)
+    starts_at, ends_at = check_span(parts[1], now=now, timezone=timezone, t=t)
     spec = EventSpec(
         title=check_title(title, t),
-        starts_at=check_when(parts[1], now=now, timezone=timezone, t=t),
+        starts_at=starts_at,
         place=check_place(parts[2], t),
         description=check_description(" | ".join(parts[3:]), t) if len(parts) > 3 else "",
         reminders=reminders,
+        ends_at=ends_at,
     )
-    spec.given = {"title", "starts_at", "place"}
+    spec.given = {"title", "starts_at", "place"} | ({"ends_at"} if ends_at is not None else set())
     if len(parts) > 3:
         spec.given.add("description")
     if reminders is not None:
@@ -187,13 +246,18 @@ def split_id(args: str, t: Translator, command: str) -> tuple[int, str]:
     return int(head), rest.strip()
 
 
-def parse_changes(rest: str, *, now: datetime, timezone: str, t: Translator) -> dict[str, object]:
-    """`/event_edit` after the number: `field value`, or the whole `Title | WHEN | PLACE [| description]`."""
+def parse_changes(
+    rest: str, *, now: datetime, timezone: str, starts_at: datetime, t: Translator
+) -> dict[str, object]:
+    """`/event_edit` after the number: `field value`, or the whole `Title | WHEN | PLACE [| description]`.
+    `starts_at` is the event's start, which an end given alone follows. A new start given without an end
+    is returned alone (the event keeps its length: `bot.events.service.edit`)."""
     if "|" in rest:
         spec = parse_event_command(rest, now=now, timezone=timezone, t=t)
         values: dict[str, object] = {
             "title": spec.title,
             "starts_at": spec.starts_at,
+            "ends_at": spec.ends_at,
             "place": spec.place,
             "description": spec.description,
             "reminder_offsets": spec.reminders,
@@ -212,21 +276,29 @@ def parse_changes(rest: str, *, now: datetime, timezone: str, t: Translator) -> 
     if column == "place":
         return {column: check_place(value, t)}
     if column == "starts_at":
-        return {column: check_when(value, now=now, timezone=timezone, t=t)}
+        start, end = check_span(value, now=now, timezone=timezone, t=t)
+        changes: dict[str, object] = {column: start}
+        if end is not None:
+            changes["ends_at"] = end
+        return changes
+    if column == "ends_at":
+        return {column: check_end(value, starts_at, timezone=timezone, now=now, t=t)}
     return {column: check_reminders(value, t)}
 
 
 def usage(t: Translator) -> str:
     return t._(
         "To announce an event: /event Title | WHEN | PLACE | description (optional)\n"
-        "For example: /event Questions and answers on the 2027 budget | jeudi 19h | Town hall\n"
+        "For example: /event Questions and answers on the 2027 budget | jeudi 19h-21h | Town hall\n"
+        "Without an end (19h-21h), an event lasts {hours} hours.\n"
         "Before the title, --reminders 24h,1h sets when reminders go out (none for no reminders).\n"
-        "In a private chat, /event alone guides you step by step."
+        "In a private chat, /event alone guides you step by step.",
+        hours=int(DEFAULT_DURATION.total_seconds() // 3600),
     )
 
 
 def edit_usage(t: Translator) -> str:
     return t._(
-        "To change an event: /event_edit NUMBER FIELD VALUE, where FIELD is title, when, place, description "
-        "or reminders; or /event_edit NUMBER Title | WHEN | PLACE | description."
+        "To change an event: /event_edit NUMBER FIELD VALUE, where FIELD is title, when, end, place, "
+        "description or reminders; or /event_edit NUMBER Title | WHEN | PLACE | description."
     )

@@ -58,7 +58,14 @@ def footer(poll: PollInfo, tally: Tally, t: Translator) -> str:
     return " · ".join(parts)
 
 
+def deleted_notice(poll_id: int, t: Translator) -> Rich:
+    """What a deleted poll's cards and closing announcements read: nothing of it is left but its number."""
+    return doc(p(b(t._("Poll deleted by its organizers"))), p(t._("poll no. {id}", id=poll_id)))
+
+
 def render_card(poll: PollInfo, tally: Tally, t: Translator) -> Rich:
+    if poll.deleted:
+        return deleted_notice(poll.id, t)
     show_results = not poll.private_results and (poll.closed_at is not None or not poll.hidden)
     blocks = []
     if poll.closed_at is not None:
@@ -81,6 +88,11 @@ def render_card(poll: PollInfo, tally: Tally, t: Translator) -> Rich:
 
 
 def card_buttons(poll: PollInfo, signer: ActionSigner) -> Keyboard:
+    """One vote button per option, `v.<poll>.<option>`, and `.<version>` once the poll was corrected (a tap
+    on a button of an earlier version is refused: its option number may name another option now)."""
     if poll.closed_at is not None:
         return ()
-    return tuple((Button(label, signer.sign("v", poll.id, n)),) for n, label in enumerate(poll.options))
+    version = (poll.version,) if poll.version > 1 else ()
+    return tuple(
+        (Button(label, signer.sign("v", poll.id, n, *version)),) for n, label in enumerate(poll.options)
+    )

@@ -1,16 +1,17 @@
-"""Micro-polls: /poll and /close, the vote buttons, the guided poll, poll closings and the live card."""
+"""Micro-polls: /poll, /close, /poll_edit and /poll_delete, the vote buttons, the guided poll, poll closings
+and the live card."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.authority import Role, Target
 from bot.context import Context
 from bot.feature import N_, Card, CommandSpec, Feature, Jobs, Parameter
 from bot.inbound import MessageRef
-from bot.polls import close, guided, personal_data
+from bot.polls import close, delete, edit, guided, personal_data
 from bot.polls import commands as poll
 from bot.polls.spec import MAX_OPTION, MAX_OPTIONS, form_arguments
 from storage import polls as poll_store
@@ -21,10 +22,12 @@ if TYPE_CHECKING:
 
 
 async def _vote(ctx: Context, fields: list[str]) -> None:
-    if len(fields) != 2 or not all(f.isdigit() for f in fields):
+    """`v.<poll>.<option>`, and `.<version>` on the cards of a corrected poll (bot/polls/card.py)."""
+    if len(fields) not in (2, 3) or not all(f.isdigit() and len(f) <= 12 for f in fields):
         ctx.notice(ctx.t._("This button is not valid (any more)."), alert=True)
         return
-    await ctx.engine.polls.vote(ctx, int(fields[0]), int(fields[1]))
+    version = int(fields[2]) if len(fields) == 3 else 1
+    await ctx.engine.polls.vote(ctx, int(fields[0]), int(fields[1]), version)
 
 
 async def _guided_poll(ctx: Context, _rest: str) -> None:
@@ -75,6 +78,13 @@ FORM = (
 NUMBER = Parameter(
     "number", N_("Poll number (the latest poll of this channel when empty)"), max_length=20, french="numero"
 )
+GIVEN_NUMBER = Parameter("number", N_("Poll number"), max_length=20, french="numero")
+
+
+def edit_arguments(values: Mapping[str, Any]) -> str:
+    """/poll_edit's form (its number, then /poll's form) as the line `edit.handle` reads."""
+    return f"{(values.get('number') or '').strip()} {form_arguments(values)}".strip()
+
 
 POLL = CommandSpec(
     "poll",
@@ -103,8 +113,29 @@ FEATURE = Feature(
             targets=(Target.POLL,),
             form=(NUMBER,),
         ),
+        CommandSpec(
+            edit.COMMAND,
+            N_("Correct a poll before its first vote"),
+            edit.handle,
+            role=Role.ORGANIZER,
+            aliases=("modifier_sondage",),
+            arguments=N_("number [settings] Question? | Option 1 | Option 2"),
+            targets=(Target.POLL,),
+            form=(GIVEN_NUMBER, *FORM),
+            from_form=edit_arguments,
+        ),
+        CommandSpec(
+            "poll_delete",
+            N_("Delete a poll"),
+            delete.handle,
+            role=Role.ORGANIZER,
+            aliases=("supprimer_sondage",),
+            arguments=N_("number"),
+            targets=(Target.POLL,),
+            form=(GIVEN_NUMBER,),
+        ),
     ),
-    buttons={"v": _vote, "g": guided.on_button},
+    buttons={"v": _vote, "g": guided.on_button, delete.BUTTON: delete.on_button},
     flows={guided.FLOW: guided.on_text},
     deep_links={"poll": _guided_poll},
     jobs=Jobs(prefixes=("poll-close:",), wanted=_deadlines, run_due=_close_due),

@@ -30,6 +30,11 @@ SCHEDULER = "civicbot:scheduler"
 T = TypeVar("T")
 
 
+def corrected_since(t: Translator) -> str:
+    """What a tap on a vote button of an earlier version of the poll is told."""
+    return t._("This poll was corrected since: vote again on its card as it reads now.")
+
+
 class PollService:
     CACHE_LIMIT = 10_000  # polls remembered at most (a poll is a few hundred bytes)
 
@@ -93,6 +98,9 @@ class PollService:
             poll = await poll_store.get_poll(self.engine.db, int(argument))
             if poll is None:
                 ctx.say(t._("There is no poll no. {id}.", id=argument))
+            elif poll.deleted:
+                ctx.say(t._("Poll no. {id} no longer exists: its organizers deleted it.", id=poll.id))
+                return None
             return poll
         if ctx.chat.is_private:
             ctx.say(t._("Give the poll number, for example /results 12."))
@@ -142,14 +150,18 @@ class PollService:
 
     # -- voting --------------------------------------------------------------------------------------------
 
-    async def vote(self, ctx: Context, poll_id: int, option: int) -> None:
+    async def vote(self, ctx: Context, poll_id: int, option: int, version: int = 1) -> None:
+        """One tap on a vote button of `version` of the poll (see bot/polls/card.py `card_buttons`)."""
         t = ctx.t
         poll = await self.info(poll_id)
-        if poll is None:
-            ctx.notice(t._("This poll no longer exists."), alert=True)
+        if poll is not None and poll.version < version:  # corrected by another process since we cached it
+            self.forget(poll_id)
+            poll = await self.info(poll_id)
+        if poll is None or not poll.is_open:
+            self._refuse_closed(ctx, poll)
             return
-        if not poll.is_open:
-            ctx.notice(t._("This poll is closed: votes are no longer accepted."), alert=True)
+        if poll.version != version:
+            ctx.notice(corrected_since(t), alert=True)
             return
         if not 0 <= option < len(poll.options):
             ctx.notice(t._("This button is not valid (any more)."), alert=True)
@@ -164,18 +176,23 @@ class PollService:
         else:
             resident_id = None
             key = await self.key(poll_id)
-            if key is None:  # closed by another process since we cached it
-                self.forget(poll_id)
-                ctx.notice(t._("This poll is closed: votes are no longer accepted."), alert=True)
+            if key is None:  # closed, deleted or made public by another process since we cached it
+                await self._stale(ctx, poll_id)
                 return
             voter = voter_key(key, ctx.identity)
         outcome = await self.engine.writer.tap(
-            Tap(poll_id=poll_id, voter=voter, option=option, multi=poll.multi, resident_id=resident_id)
+            Tap(
+                poll_id=poll_id,
+                voter=voter,
+                option=option,
+                multi=poll.multi,
+                resident_id=resident_id,
+                version=version,
+            )
         )
         label = poll.options[option]
-        if outcome is Outcome.CLOSED:
-            self.forget(poll_id)
-            ctx.notice(t._("This poll is closed: votes are no longer accepted."), alert=True)
+        if outcome in (Outcome.CLOSED, Outcome.CORRECTED):  # since we read it, here or in another process
+            await self._stale(ctx, poll_id)
             return
         if outcome is Outcome.WITHDRAWN:
             ctx.notice(t._("Vote withdrawn: {option}", option=label))
@@ -184,6 +201,26 @@ class PollService:
         else:
             ctx.notice(t._("Vote recorded: {option}", option=label))
         ctx.replies.append(Refresh(key=f"poll:{poll_id}"))
+
+    async def _stale(self, ctx: Context, poll_id: int) -> None:
+        """A tap that the poll, as this process knew it, no longer takes: say why, as it stands now."""
+        self.forget(poll_id)
+        poll = await self.info(poll_id)
+        if poll is None or not poll.is_open:
+            self._refuse_closed(ctx, poll)
+        else:
+            ctx.notice(corrected_since(ctx.t), alert=True)
+
+    @staticmethod
+    def _refuse_closed(ctx: Context, poll: PollInfo | None) -> None:
+        if poll is None:
+            ctx.notice(ctx.t._("This poll no longer exists."), alert=True)
+        elif poll.deleted:
+            ctx.notice(
+                ctx.t._("This poll was deleted by its organizers: it takes no more votes."), alert=True
+            )
+        else:
+            ctx.notice(ctx.t._("This poll is closed: votes are no longer accepted."), alert=True)
 
     # -- showing -------------------------------------------------------------------------------------------
 

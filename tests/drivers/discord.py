@@ -194,11 +194,18 @@ def poll_options(args: str, *, now: Any) -> dict[str, Any]:
 def slash_options(name: str, args: str, *, now: Any) -> dict[str, Any]:
     if name == "poll":
         return poll_options(args, now=now)
+    if name == "poll_edit":  # its number, then /poll's form
+        number, _, rest = args.partition(" ")
+        return {"number": number, **(poll_options(rest, now=now) if rest.strip() else {})}
     if not args:
         return {}
-    parameter = {"start": "topic", "results": "number", "close": "number", "lang": "language"}.get(
-        name, "arguments"
-    )
+    parameter = {
+        "start": "topic",
+        "results": "number",
+        "close": "number",
+        "poll_delete": "number",
+        "lang": "language",
+    }.get(name, "arguments")
     return {parameter: args}
 
 

@@ -79,7 +79,7 @@ async def test_an_organizer_announces_an_event_and_residents_answer_in_one_tap(d
     await driver.send("alice", EVENT)
     shown = last(driver)
     assert "Public event on the 2027 budget" in shown
-    assert "When: Saturday, November 28 at 7:00 PM" in shown
+    assert "When: Saturday, November 28, 7:00 PM – 9:00 PM" in shown, "2 hours unless said otherwise"
     assert "Where: Village hall" in shown
     assert "Bring your questions" in shown
     assert "I'm coming: 0 · Maybe: 0 · Not coming: 0" in shown
@@ -131,7 +131,7 @@ async def test_an_edit_updates_the_card_and_tells_those_coming_or_maybe(driver):
     await deliver_outbox(driver)
     shown = card(driver)
     assert "Budget 2027: public event" in shown
-    assert "When: Sunday, November 29 at 6:00 PM" in shown
+    assert "When: Sunday, November 29, 6:00 PM – 8:00 PM" in shown, "moved, it keeps its length"
     assert "Bring your questions" in shown, "the description is kept when not given"
     assert "Changed: title, date, place." in last(driver, "@bob")
 
@@ -173,7 +173,7 @@ async def test_the_calendar_button_gives_an_ics_file_with_the_right_instant(driv
     got = last(driver, "@bob")
     assert got.files and "event-1.ics" in got.files[0]
     assert files and files[0].media_type == "text/calendar"
-    assert "Saturday, November 28 at 7:00 PM" in files[0].alt_text
+    assert "Saturday, November 28, 7:00 PM – 9:00 PM" in files[0].alt_text
 
     event = icalendar.Calendar.from_ical(files[0].data).events[0]
     assert event.decoded("DTSTART").astimezone(UTC) == SATURDAY_7PM
@@ -379,5 +379,5 @@ async def test_the_guided_event_asks_step_by_step_in_private(driver):
     assert "Event no. 1 is published in: Place du village." in last(driver, "@alice")
     shown = card(driver)
     assert "Neighbours' picnic" in shown
-    assert "When: Sunday, November 29 at 12:00 PM" in shown
+    assert "When: Sunday, November 29, 12:00 PM – 2:00 PM" in shown
     assert "Where: Riverside park" in shown

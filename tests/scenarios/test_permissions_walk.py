@@ -26,6 +26,8 @@ WALK: dict[str, tuple[str, str]] = {
     "help": ("", "group"),
     "poll": ("Un banc de plus ? | Oui | Non", "group"),
     "results": ("1", "private"),
+    "poll_edit": ("1 --public Quel jour pour le marché ? | Samedi | Dimanche", "group"),
+    "poll_delete": ("1", "group"),  # (asks for a confirmation nobody gives here)
     "consultations": ("", "private"),
     "launch": ("place-test", "group"),
     "consult": ("place-test", "private"),
@@ -56,6 +58,7 @@ REFUSALS = (
 # button prefix → why pressing someone else's copy of it cannot act for them
 BUTTONS_WALKED = {
     "v": "a vote is the presser's own vote (tested in test_micro_polls and below)",
+    "pd": "a poll deletion's confirmation is answered by the organizer who asked alone (test_poll_deletion)",
     "g": "the guided poll's steps are the presser's own flow; a community is checked against theirs (below)",
     "m": "an answer to an event is the presser's own; the guided event's community is checked (below)",
     "l": "a language choice is the presser's own",
