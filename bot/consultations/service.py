@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from bot.consultations.loaded import Loaded, State
 from bot.consultations.loading import load_definition
 from bot.consultations.model import definition_to_json
+from bot.consultations.progress import length_text
 from bot.consultations.publishing import closed_notice, results_replies
 from bot.dates import format_when
 from bot.formatting import Rich, b, doc, i, p
@@ -123,7 +124,7 @@ class ConsultationService:
             p(
                 " · ".join(
                     [
-                        t.n_("{count} question", "{count} questions", len(definition.questions)),
+                        length_text(definition, t),
                         t._("anonymous answers") if row.anonymous else t._("answers linked to your name"),
                         t._(
                             "until {when}",
