@@ -16,6 +16,11 @@ async def _find(ctx: Context, args: str, *, usage: str) -> Loaded | None:
     if not slug:
         ctx.say(ctx.t._("Give the consultation's id, for example {usage}.", usage=usage))
         return None
+    return await find(ctx, slug)
+
+
+async def find(ctx: Context, slug: str) -> Loaded | None:
+    """The consultation with this id, or None once the person is told there is none."""
     loaded = await ctx.engine.consultations.find(slug)
     if loaded is None:
         ctx.say(ctx.t._("There is no consultation “{slug}”. /consultations lists them.", slug=slug[:40]))

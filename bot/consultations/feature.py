@@ -1,5 +1,5 @@
 """Consultations: import (a YAML file sent in private), launch, private guided answering, receipts,
-openings and closings, export."""
+openings and closings (at the deadline, early, or later when extended), export."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 
 from bot.authority import Role, Target
 from bot.consultations import commands as consultations
-from bot.consultations import flow, personal_data
+from bot.consultations import flow, lifecycle, personal_data
 from bot.consultations.importing import import_upload
+from bot.consultations.service import CARD
 from bot.context import Context
-from bot.feature import N_, CommandSpec, Feature, Jobs
+from bot.feature import N_, Card, CommandSpec, Feature, Jobs
+from bot.inbound import MessageRef
 from storage import consultations as consultation_store
 
 if TYPE_CHECKING:
@@ -40,6 +42,16 @@ async def _due(engine: Engine) -> Sequence[Reply]:
     return await engine.consultations.due()
 
 
+async def _card_delivered(engine: Engine, consultation_id: str, ref: MessageRef) -> None:
+    await consultation_store.record_card(
+        engine.db, int(consultation_id), ref.chat.platform, ref.chat.chat_id, ref.message_id
+    )
+
+
+async def _card(engine: Engine, consultation_id: str) -> Sequence[Reply]:
+    return await engine.consultations.card_edits(int(consultation_id))
+
+
 FEATURE = Feature(
     name="consultations",
     commands=(
@@ -63,6 +75,15 @@ FEATURE = Feature(
             arguments=N_("id"),
         ),
         CommandSpec(
+            "extend",
+            N_("Move a consultation's closing date later"),
+            lifecycle.extend,
+            role=Role.ORGANIZER,
+            aliases=("prolonger",),
+            arguments=N_("id WHEN"),
+            targets=(Target.CONSULTATION,),
+        ),
+        CommandSpec(
             "export",
             N_("Export a consultation's results as open data"),
             consultations.export,
@@ -76,6 +97,7 @@ FEATURE = Feature(
     flows={flow.FLOW: flow.on_text},
     deep_links={"c_": _take_part},
     jobs=Jobs(prefixes=("consultation-close:", "consultation-open:"), wanted=_deadlines, run_due=_due),
+    cards={CARD: Card(delivered=_card_delivered, refresh=_card)},
     upload=import_upload,
     personal_data=personal_data.PERSONAL_DATA,
 )

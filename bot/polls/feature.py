@@ -1,4 +1,5 @@
-"""Micro-polls: /poll and /close, the vote buttons, the guided poll, poll closings and the live card."""
+"""Micro-polls: /poll, the vote buttons, the guided poll, poll closings and the live card (`/close` of a poll
+is bot/polls/close.py, reached through the shared /close of bot/commands)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.authority import Role, Target
+from bot.authority import Role
 from bot.context import Context
 from bot.feature import N_, Card, CommandSpec, Feature, Jobs, Parameter
 from bot.inbound import MessageRef
-from bot.polls import close, guided, personal_data
 from bot.polls import commands as poll
+from bot.polls import guided, personal_data
 from bot.polls.spec import MAX_OPTION, MAX_OPTIONS, form_arguments
 from storage import polls as poll_store
 
@@ -92,17 +93,7 @@ POLL = CommandSpec(
 FEATURE = Feature(
     name="polls",
     commands=(
-        POLL,
-        CommandSpec(
-            "close",
-            N_("Close a poll"),
-            close.handle,
-            role=Role.ORGANIZER,
-            aliases=("clore",),
-            arguments=N_("[number]"),
-            targets=(Target.POLL,),
-            form=(NUMBER,),
-        ),
+        POLL,  # (/close, shared with consultations, is declared in bot/commands/feature.py)
     ),
     buttons={"v": _vote, "g": guided.on_button},
     flows={guided.FLOW: guided.on_text},

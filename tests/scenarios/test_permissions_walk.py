@@ -30,6 +30,7 @@ WALK: dict[str, tuple[str, str]] = {
     "launch": ("place-test", "group"),
     "consult": ("place-test", "private"),
     "export": ("place-test", "private"),
+    "extend": ("place-test 2026-12-27 18:00", "private"),
     "event": ("Atelier vélo | demain 18h | Garage solidaire", "group"),
     "events": ("1", "private"),
     "event_edit": ("1 place Mairie annexe", "private"),
