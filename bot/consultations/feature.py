@@ -1,5 +1,5 @@
 """Consultations: import (a YAML file sent in private), launch, private guided answering, receipts,
-openings and closings (at the deadline, early, or later when extended), export."""
+openings and closings (at the deadline, early, or later when extended), the lists, export."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.authority import Role, Target
 from bot.consultations import commands as consultations
-from bot.consultations import flow, lifecycle, personal_data
+from bot.consultations import flow, lifecycle, listing, personal_data
 from bot.consultations.importing import import_upload
 from bot.consultations.service import CARD
 from bot.context import Context
@@ -55,9 +55,7 @@ async def _card(engine: Engine, consultation_id: str) -> Sequence[Reply]:
 FEATURE = Feature(
     name="consultations",
     commands=(
-        CommandSpec(
-            "consultations", N_("List the consultations"), consultations.list_all, role=Role.ORGANIZER
-        ),
+        CommandSpec("consultations", N_("The consultations, and how to answer them"), listing.list_all),
         CommandSpec(
             "launch",
             N_("Invite a community to a consultation"),
@@ -93,9 +91,9 @@ FEATURE = Feature(
             targets=(Target.CONSULTATION,),
         ),
     ),
-    buttons={"c": flow.on_button, "ce": flow.on_receipt},
+    buttons={"c": flow.on_button, "ce": flow.on_receipt, listing.BUTTON: listing.on_button},
     flows={flow.FLOW: flow.on_text},
-    deep_links={"c_": _take_part},
+    deep_links={"c_": _take_part, listing.LIST_LINK: listing.from_link},
     jobs=Jobs(prefixes=("consultation-close:", "consultation-open:"), wanted=_deadlines, run_due=_due),
     cards={CARD: Card(delivered=_card_delivered, refresh=_card)},
     upload=import_upload,

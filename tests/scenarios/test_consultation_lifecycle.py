@@ -1,5 +1,5 @@
-"""An organizer closes a consultation early or extends it; progress through conditional questions never goes
-back nor past what the invitation announced."""
+"""An organizer closes a consultation early or extends it; a resident finds the consultations open to them;
+progress through conditional questions never goes back nor past what the invitation announced."""
 
 from __future__ import annotations
 
@@ -164,6 +164,54 @@ async def test_extending_is_refused_for_a_date_not_later_or_unreadable_and_for_a
     await driver.send("olivia", "/clore place-test", chat=me)
     await driver.send("olivia", "/prolonger place-test lundi 18h", chat=me)
     assert f"La consultation « {TITLE} » est close : elle ne peut plus être prolongée." in last(driver, me)
+
+
+# -- a resident's list ---------------------------------------------------------------------------------------
+
+
+async def test_a_resident_lists_the_consultations_open_to_them_and_answers_each_in_one_tap(driver):
+    await driver.send("bob", "/aide", chat="square")  # bob is one of the square's residents
+    await import_and_launch(driver)
+    other = SOURCE.replace("place-test", "budget-test").replace(TITLE, "Budget participatif")
+    await import_and_launch_elsewhere(driver, other, "budget-test", "annex")
+    me = "@bob"
+
+    await driver.send("bob", "/consultations", chat=me)
+    listing = last(driver, me)
+    assert "Les consultations ouvertes pour vous" in listing
+    assert f"{TITLE} — jusqu'au dimanche 20 décembre à 18 h 00 — pas encore répondu" in listing
+    assert "Budget participatif" not in listing, "launched in a community bob is not part of"
+    await driver.press("bob", f"Répondre : {TITLE}", chat=me)
+    assert "Question 1" in last(driver, me)
+    await driver.press("bob", "Chaque semaine", chat=me)
+
+    await driver.send("bob", "/consultations", chat=me)
+    assert "réponses en cours" in last(driver, me)
+    await driver.press("bob", f"Reprendre : {TITLE}", chat=me)
+    assert "Faut-il planter des arbres ?" in last(driver, me), "where bob stopped"
+    for label in ("Non", "4", "Ombre", "Bancs", "Passer", "Passer", "Envoyer mes réponses"):
+        await driver.press("bob", label, chat=me)
+
+    await driver.send("bob", "/consultations", chat="square")  # in the group: where bob stands is his own
+    assert "pas encore répondu" not in texts(driver, "square")
+    await driver.press("bob", "Ouvrir la conversation privée", chat="square")
+    listing = last(driver, me)
+    assert "vous avez participé (le bouton sous votre confirmation modifie vos réponses)" in listing
+    assert listing.buttons == [], "an anonymous answer changes through its receipt only"
+
+
+async def test_a_resident_with_nothing_open_is_told_where_consultations_come_from(driver):
+    await import_and_launch(driver, with_changes(opens='"2026-12-01 09:00"'))  # not open yet
+    await driver.send("carol", "/consultations", chat="@carol")
+    assert "Aucune consultation ne vous est ouverte pour le moment." in last(driver, "@carol")
+    await driver.send("alice", "/consultations", chat="@alice")
+    assert "place-test" in last(driver, "@alice") and "pas encore ouverte" in last(driver, "@alice")
+
+
+async def import_and_launch_elsewhere(driver, source: str, slug: str, chat: str) -> None:
+    await driver.upload("alice", f"{slug}.yaml", source.encode(), chat="@alice")
+    await driver.send("alice", f"/launch {slug}", chat=chat)
+    assert "Participer" in last(driver, chat).buttons
 
 
 # -- honest progress -----------------------------------------------------------------------------------------

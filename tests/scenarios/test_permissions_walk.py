@@ -63,6 +63,7 @@ BUTTONS_WALKED = {
     "x": "an erasure erases the presser's own data",
     "c": "a consultation's answer goes into the presser's own draft",
     "ce": "a receipt names one submission (issue: receipts bound to their owner)",
+    "cg": "answering from one's list starts the presser's own answers, as /consult does",
 }
 
 
