@@ -60,7 +60,7 @@ IDEMPOTENCY_MEMORY = 10_000
 _UNREACHABLE = ("chat not found", "user not found", "peer_id_invalid", "user is deactivated")
 
 
-def keyboard(buttons: Keyboard, username: str = "") -> InlineKeyboardMarkup | None:
+def keyboard(buttons: Keyboard, username: str) -> InlineKeyboardMarkup | None:
     """The inline keyboard of engine buttons: callback buttons, and an invitation's button as the bot's
     deep link (`username`: the bot's)."""
     if not buttons:
