@@ -4,11 +4,11 @@ guided flows, deep links, scheduled work, tracked cards, personal data) is deriv
 
 from __future__ import annotations
 
-from bot.commands.feature import BASICS, MY_DATA, RESULTS
+from bot.commands.feature import BASICS, CLOSING, MY_DATA, RESULTS
 from bot.consultations.feature import FEATURE as CONSULTATIONS
 from bot.events.feature import FEATURE as EVENTS
 from bot.events.feature import REMINDERS
 from bot.feature import Feature
 from bot.polls.feature import FEATURE as POLLS
 
-FEATURES: tuple[Feature, ...] = (BASICS, POLLS, RESULTS, CONSULTATIONS, EVENTS, REMINDERS, MY_DATA)
+FEATURES: tuple[Feature, ...] = (BASICS, POLLS, CLOSING, RESULTS, CONSULTATIONS, EVENTS, REMINDERS, MY_DATA)

@@ -38,6 +38,21 @@ class Attachment:
 
 Keyboard = tuple[tuple[Button, ...], ...]
 
+INVITE_ACTION = "invite:"
+"""A button whose action is this prefix and a deep-link payload is not pressed back to the engine: like an
+Invite's button, it opens the presser's private chat with the bot, where they send `/start <payload>`.
+It lets an edit keep an invitation's button (`invite_button`)."""
+
+
+def invite_button(label: str, payload: str) -> Button:
+    """The button of an Invite (`payload`: A-Z a-z 0-9 _ -, at most 64 characters), in a keyboard."""
+    return Button(label, INVITE_ACTION + payload)
+
+
+def invite_payload(button: Button) -> str | None:
+    """The deep-link payload of an invitation's button; None for an ordinary button."""
+    return button.action.removeprefix(INVITE_ACTION) if button.action.startswith(INVITE_ACTION) else None
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Send:
@@ -74,12 +89,14 @@ class Notice:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Invite:
     """Ask a resident, in `to`, to open a private chat with the bot. `payload` is what the bot receives
-    as `/start payload` when they do (A-Z a-z 0-9 _ -, at most 64 characters)."""
+    as `/start payload` when they do (A-Z a-z 0-9 _ -, at most 64 characters). `track` names it as a
+    Send's does (an invitation card edited when what it says changes)."""
 
     to: ChatRef
     body: Rich
     label: str
     payload: str
+    track: str | None = None
 
 
 class InputKind(StrEnum):

@@ -122,7 +122,7 @@ class Runtime:
             self._remember(ref, _fingerprint(Edit(target=ref, body=reply.body, buttons=reply.buttons)))
             if reply.track:
                 await self.engine.delivered(reply.track, ref)
-        elif isinstance(reply, CalendarEntry) and ref is not None and reply.track:
+        elif isinstance(reply, (Invite, CalendarEntry)) and ref is not None and reply.track:
             await self.engine.delivered(reply.track, ref)
 
     def _remember(self, ref: MessageRef, fingerprint: str) -> None:

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from storage import audit
 from storage.database import Database
+from storage.outbox import supersede
 from storage.residents import community_id_in
 from storage.tables import (
     Consultation,
@@ -164,6 +165,75 @@ async def open_consultation_deadlines(db: Database) -> list[tuple[int, datetime 
         ]
 
 
+async def record_card(
+    db: Database, consultation_id: int, platform: str, chat_id: str, message_id: str
+) -> None:
+    """The latest invitation card posted where the consultation was launched: the one to edit when its
+    deadline moves."""
+    async with db.write() as session:
+        await session.exec(
+            update(ConsultationLaunch)
+            .where(
+                col(ConsultationLaunch.consultation_id) == consultation_id,
+                col(ConsultationLaunch.platform) == platform,
+                col(ConsultationLaunch.chat_id) == chat_id,
+            )
+            .values(message_id=message_id[:64])
+        )
+
+
+async def open_launched(db: Database) -> list[tuple[Consultation, list[ConsultationLaunch]]]:
+    """Every consultation not closed yet that was launched somewhere, with its launches (a resident's
+    /consultations keeps those of their communities)."""
+    async with db.read() as session:
+        query = (
+            select(Consultation, ConsultationLaunch)
+            .join(ConsultationLaunch, col(ConsultationLaunch.consultation_id) == col(Consultation.id))
+            .where(col(Consultation.closed_at).is_(None))
+            .order_by(col(Consultation.closes_at), col(Consultation.id))
+        )
+        found: dict[int, tuple[Consultation, list[ConsultationLaunch]]] = {}
+        for consultation, launch in (await session.exec(query)).all():
+            found.setdefault(launch.consultation_id, (consultation, []))[1].append(launch)
+        return list(found.values())
+
+
+async def extend_consultation(
+    db: Database, consultation_id: int, closes_at: datetime, *, actor: str, now: datetime
+) -> datetime | None:
+    """Move the deadline of a consultation still open to `closes_at` (audited); returns the deadline it
+    replaces, or None when the consultation closed (or fell due) meanwhile. The closing reminders decided
+    for the old deadline no longer count: those of the new one are decided afresh
+    (`consultation:<id>:reminder:` is how bot/events/closings.py keys them)."""
+    async with db.write() as session:
+        row = await session.get(Consultation, consultation_id)
+        if row is None or row.closed_at is not None or row.closes_at <= now:
+            return None
+        old = row.closes_at
+        moved = await session.exec(
+            update(Consultation)
+            .where(
+                col(Consultation.id) == consultation_id,
+                col(Consultation.closed_at).is_(None),
+                col(Consultation.closes_at) > now,
+            )
+            .values(closes_at=closes_at)
+        )
+        if moved.rowcount != 1:
+            return None
+        await supersede(session, f"consultation:{consultation_id}:reminder:", f"{old:%Y%m%dT%H%M}Z")
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            action="consultation.extend",
+            object_type="consultation",
+            object_id=consultation_id,
+            detail=f"{row.slug}: {old.isoformat()} → {closes_at.isoformat()}",
+        )
+        return old
+
+
 async def mark_opening_announced(db: Database, consultation_id: int) -> bool:
     """True for the one caller that gets to announce the opening."""
     async with db.write() as session:
@@ -217,6 +287,7 @@ __all__ = [
     "delete_draft",
     "draft_key_name",
     "draft_key_prefix",
+    "extend_consultation",
     "flush_submissions",
     "has_participated",
     "launches",
@@ -225,7 +296,9 @@ __all__ = [
     "named_submission",
     "new_submission_id",
     "open_consultation_deadlines",
+    "open_launched",
     "receipt_hash",
+    "record_card",
     "save_consultation",
     "save_draft",
     "submission_by_receipt",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,6 +64,34 @@ async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], *, now: d
     insert = dialect_insert(bind is not None and bind.dialect.name == "postgresql")
     statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedup_key"])
     await session.exec(statement, params=rows)
+
+
+SUPERSEDED = ":superseded:"
+
+
+async def supersede(session: AsyncSession, prefix: str, moment: str) -> None:
+    """Messages decided under `prefix` for a moment that changed (a deadline moved): those still waiting
+    are dropped, and every one is keyed apart (`<key>:superseded:<moment>`), so that what the new moment
+    calls for is decided afresh, once, while the history of what was sent stays."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.dedup_key).startswith(prefix),
+            col(OutboxMessage.state) == PENDING,
+            col(OutboxMessage.worker).is_(None),
+        )
+        .values(state=DROPPED, last_error="superseded")
+    )
+    suffix = f"{SUPERSEDED}{moment}"
+    await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.dedup_key).startswith(prefix),
+            col(OutboxMessage.dedup_key).not_like(f"%{SUPERSEDED}%"),
+            func.length(col(OutboxMessage.dedup_key)) <= 200 - len(suffix),
+        )
+        .values(dedup_key=col(OutboxMessage.dedup_key) + suffix)
+    )
 
 
 async def counts(db: Database) -> dict[str, int]:

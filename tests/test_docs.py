@@ -106,16 +106,44 @@ def test_the_site_lists_every_page_and_only_pages_that_exist():
             assert (ROOT / included).exists(), f"{page.name} includes {included}, which does not exist"
 
 
+def _cli_command_exists(words: list[str]) -> bool:
+    """Whether `civicbot WORDS…` names a command of the CLI (its arguments may follow: FILE, an id)."""
+    import typer
+
+    from adapters.cli import app
+
+    command = typer.main.get_command(app)
+    for word in words:
+        subcommands = getattr(command, "commands", None)  # a group of commands
+        if subcommands is None:
+            return True  # the rest are its arguments
+        if word not in subcommands:
+            return False
+        command = subcommands[word]
+    return getattr(command, "commands", None) is None
+
+
 def test_the_example_consultations_point_to_the_real_format_page_and_commands():
+    """Every page, chat command and `civicbot` command an example's header names exists, and a command
+    given an id gives the example's own."""
     from bot.feature import Registry
     from bot.features import FEATURES
 
     commands = {name for spec in Registry(FEATURES).commands() for name in (spec.name, *spec.aliases)}
-    commands.add("upload")  # the terminal chat's own: it sends a file (see adapters/console/shell.py)
+    shell_help = (ROOT / "adapters" / "console" / "shell.py").read_text(encoding="utf-8")
+    commands |= set(re.findall(r"^/([a-z_]+) ", shell_help, re.MULTILINE))  # the terminal's own (/upload)
     for example in sorted((ROOT / "config" / "examples").glob("*.yaml")):
-        lines = example.read_text(encoding="utf-8").splitlines(keepends=True)
-        header = "".join(line for line in lines if line.startswith("#"))
+        text = example.read_text(encoding="utf-8")
+        own_id = yaml.safe_load(text)["id"]
+        header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
         for page in re.findall(r"docs/[\w./-]+\.md", header):
             assert (ROOT / page).exists(), f"{example.name} points to {page}, which does not exist"
-        for command in re.findall(r"(?<![\w/])/([a-z_]+)\b", header):
+        for command, argument in re.findall(r"(?<![\w/])/([a-z_]+)\b(?: ([a-z0-9-]+))?", header):
             assert command in commands, f"{example.name} mentions /{command}, which is no command"
+            if argument and "-" in argument:
+                assert argument == own_id, f"{example.name}: /{command} {argument} is not its id {own_id}"
+        for line in re.findall(r"`civicbot ([^`]+)`", header):
+            words = [w for w in line.split() if w.islower() and w != own_id]
+            assert _cli_command_exists(words), (
+                f"{example.name} mentions `civicbot {line}`, which is no command"
+            )

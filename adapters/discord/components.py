@@ -17,7 +17,7 @@ import discord
 
 from adapters.discord import ids
 from bot.i18n import translator
-from bot.replies import Button, InputKind, Keyboard
+from bot.replies import Button, InputKind, Keyboard, invite_payload
 
 MAX_ROWS = 5  # action rows per message
 MAX_PER_ROW = 5  # buttons per action row
@@ -96,13 +96,13 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ids.
 class InviteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ids.INVITE_TEMPLATE):
     """An invitation to the private chat: pressing it opens the presser's DM and runs `/start <payload>`."""
 
-    def __init__(self, payload: str, label: str) -> None:
+    def __init__(self, payload: str, label: str, *, row: int | None = None) -> None:
         button: discord.ui.Button[Any] = discord.ui.Button(
             label=label[:MAX_BUTTON_LABEL] or "…",
             custom_id=ids.invite_id(payload),
             style=discord.ButtonStyle.primary,
         )
-        super().__init__(button)
+        super().__init__(button, row=row)
 
     @classmethod
     async def from_custom_id(
@@ -222,13 +222,21 @@ def keyboard_view(
     if rows is not None:
         for index, row in enumerate(rows, start=first):
             for button in row:
-                view.add_item(ActionButton(button.action, button.label, row=index))
+                view.add_item(_item(button, index))
         return view
     flat = [button for row in keyboard for button in row]
     chunks = [flat[i : i + MAX_OPTIONS] for i in range(0, len(flat), MAX_OPTIONS)][: MAX_ROWS - first]
     for index, chunk in enumerate(chunks):
         view.add_item(ChoiceMenu(index, chunk, translator(language)._("Choose…"), row=first + index))
     return view
+
+
+def _item(button: Button, row: int) -> discord.ui.Item[Any]:
+    """An engine button, or an invitation's button (`bot.replies.invite_button`) kept by an edit."""
+    payload = invite_payload(button)
+    if payload is not None:
+        return InviteButton(payload, button.label, row=row)
+    return ActionButton(button.action, button.label, row=row)
 
 
 def single_button_view(item: discord.ui.Item[Any]) -> discord.ui.View:

@@ -34,7 +34,20 @@ from adapters.telegram.rendering import CAPTION_LIMIT, chunk
 from adapters.telegram.secrecy import Redactor
 from bot.formatting import Rich, doc, p
 from bot.inbound import ChatRef, Inbound, MessageRef
-from bot.replies import AskInput, Attachment, DeliveryError, Edit, Invite, Keyboard, Notice, Reply, Send
+from bot.replies import (
+    AskInput,
+    Attachment,
+    Button,
+    DeliveryError,
+    Edit,
+    Invite,
+    Keyboard,
+    Notice,
+    Reply,
+    Send,
+    invite_button,
+    invite_payload,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +60,23 @@ IDEMPOTENCY_MEMORY = 10_000
 _UNREACHABLE = ("chat not found", "user not found", "peer_id_invalid", "user is deactivated")
 
 
-def keyboard(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+def keyboard(buttons: Keyboard, username: str) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of engine buttons: callback buttons, and an invitation's button as the bot's
+    deep link (`username`: the bot's)."""
     if not buttons:
         return None
-    for row in buttons:
-        for button in row:
-            if len(button.action.encode()) > CALLBACK_DATA_LIMIT:
-                raise DeliveryError(f"a button's action is over {CALLBACK_DATA_LIMIT} bytes", permanent=False)
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.action) for b in row] for row in buttons if row]
-    )
+    return InlineKeyboardMarkup([[_button(b, username) for b in row] for row in buttons if row])
+
+
+def _button(button: Button, username: str) -> InlineKeyboardButton:
+    payload = invite_payload(button)
+    if payload is not None:
+        if not PAYLOAD.fullmatch(payload):
+            raise DeliveryError("an invitation's payload is not a valid deep link", permanent=False)
+        return InlineKeyboardButton(button.label, url=f"https://t.me/{username}?start={payload}")
+    if len(button.action.encode()) > CALLBACK_DATA_LIMIT:
+        raise DeliveryError(f"a button's action is over {CALLBACK_DATA_LIMIT} bytes", permanent=False)
+    return InlineKeyboardButton(button.label, callback_data=button.action)
 
 
 def callback_query(event: Inbound | None) -> CallbackQuery | None:
@@ -135,7 +155,7 @@ class TelegramOutlet:
         """Post `body` (in several messages when too long: the keyboard goes with the last); the first quotes
         the message `reply_to`, when given and still there."""
         chat_id = int(to.chat_id)
-        markup = keyboard(buttons)
+        markup = keyboard(buttons, self.bot.username)
         if attachment is not None:
             with_alt = body + doc(p(attachment.alt_text)) if attachment.alt_text not in body.plain else body
             texts = chunk(with_alt, first_limit=CAPTION_LIMIT).all
@@ -182,7 +202,7 @@ class TelegramOutlet:
         chat_id, message_id = int(edit.target.chat.chat_id), int(edit.target.message_id)
         texts = chunk(edit.body).all
         text = texts[0] if len(texts) == 1 else texts[0].rstrip() + "\n…"  # an edit cannot add messages
-        markup = keyboard(edit.buttons)
+        markup = keyboard(edit.buttons, self.bot.username)
         try:
             await self.bot.edit_message_text(
                 text or EMPTY,
@@ -230,10 +250,7 @@ class TelegramOutlet:
             log.info("a button press could not be acknowledged: %s", self.redactor.scrub(error.message))
 
     async def _invite(self, invite: Invite) -> MessageRef:
-        if not PAYLOAD.fullmatch(invite.payload):
-            raise DeliveryError("an invitation's payload is not a valid deep link", permanent=False)
-        url = f"https://t.me/{self.bot.username}?start={invite.payload}"
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(invite.label, url=url)]])
+        markup = keyboard(((invite_button(invite.label, invite.payload),),), self.bot.username)
         texts = chunk(invite.body).all
         message: Message | None = None
         for index, text in enumerate(texts):
@@ -253,7 +270,7 @@ class TelegramOutlet:
         for text in texts[:-1]:
             await self._text(chat_id, text, None)
         if ask.to.is_private or ask.buttons:
-            message = await self._text(chat_id, texts[-1], keyboard(ask.buttons))
+            message = await self._text(chat_id, texts[-1], keyboard(ask.buttons, self.bot.username))
             self.prompts.remember(chat_id, message.message_id, ask.action)
             return MessageRef(ask.to, str(message.message_id))
         placeholder = (ask.placeholder or ask.field_label)[:64] or None

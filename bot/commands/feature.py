@@ -1,12 +1,12 @@
-"""The features every deployment has: talking with the bot (/start, /help, /lang, /cancel), results of
-polls and consultations, and a person's own data (/mydata, /forget)."""
+"""The features every deployment has: talking with the bot (/start, /help, /lang, /cancel), closing and
+results of polls and consultations, and a person's own data (/mydata, /forget)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.authority import Target
-from bot.commands import forget, help, lang, mydata, results, start
+from bot.authority import Role, Target
+from bot.commands import close, forget, help, lang, mydata, results, start
 from bot.context import Context
 from bot.feature import N_, Card, CommandSpec, Feature, Parameter, PersonalData
 from bot.inbound import MessageRef
@@ -62,6 +62,30 @@ BASICS = Feature(
         CommandSpec("cancel", N_("Stop the current step-by-step flow"), start.cancel, aliases=("annuler",)),
     ),
     buttons={"l": lang.on_button},
+)
+
+CLOSING = Feature(
+    name="closing",
+    commands=(
+        CommandSpec(
+            "close",
+            N_("Close a poll or a consultation now"),
+            close.handle,
+            role=Role.ORGANIZER,
+            aliases=("clore",),
+            arguments=N_("[number or consultation id]"),
+            targets=(Target.POLL, Target.CONSULTATION),
+            form=(
+                Parameter(
+                    "number",
+                    N_("Poll number or consultation id (the latest poll of this channel when empty)"),
+                    max_length=40,
+                    french="numero",
+                ),
+            ),
+        ),
+    ),
+    requires=("polls", "consultations"),
 )
 
 RESULTS = Feature(

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot import authority
+from bot.consultations.commands import find
 from bot.consultations.publishing import record_access, results_replies
 from bot.consultations.service import State
 from bot.context import Context
@@ -24,10 +25,16 @@ RESULTS_LINK = "r_"  # `/start r_<argument>` in private: the invitation's way ba
 RESULTS_TRACK = "results:"  # a tracked posting of results: the engine learns its message (bot/reposts.py)
 
 
-async def handle(ctx: Context, args: str) -> None:
+def names_a_consultation(args: str) -> bool:
+    """A consultation's id rather than a poll's number (« 12 », « #12 », « n° 12 ») or nothing (the latest
+    poll of the chat)."""
     argument = args.strip()
-    if argument and not argument.lstrip("#").isdigit() and not argument.startswith("n°"):
-        await consultation_results(ctx, argument)
+    return bool(argument) and not argument.lstrip("#").isdigit() and not argument.startswith("n°")
+
+
+async def handle(ctx: Context, args: str) -> None:
+    if names_a_consultation(args):
+        await consultation_results(ctx, args.strip())
         return
     await poll_results(ctx, args)
 
@@ -69,9 +76,8 @@ async def consultation_results(ctx: Context, slug: str) -> None:
     organizers, in private, and a read before the close is audited."""
     t = ctx.t
     engine = ctx.engine
-    loaded = await engine.consultations.find(slug)
+    loaded = await find(ctx, slug)
     if loaded is None:
-        ctx.say(t._("There is no consultation “{slug}”. /consultations lists them.", slug=slug[:40]))
         return
     if engine.consultations.state(loaded.row) is State.CLOSED and loaded.row.results_public:
         subject = f"consultation:{loaded.id}"

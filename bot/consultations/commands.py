@@ -1,14 +1,11 @@
-"""/consultations, /launch, /consult and /export: consultations for organizers and residents."""
+"""/launch, /consult and /export: consultations for organizers and residents."""
 
 from __future__ import annotations
 
-from bot import authority
 from bot.consultations import flow
 from bot.consultations.publishing import export_replies, record_access
 from bot.consultations.service import Loaded, State
 from bot.context import Context
-from bot.formatting import Piece, b, code, doc, p, ul
-from storage import consultations as store
 
 
 async def _find(ctx: Context, args: str, *, usage: str) -> Loaded | None:
@@ -16,36 +13,15 @@ async def _find(ctx: Context, args: str, *, usage: str) -> Loaded | None:
     if not slug:
         ctx.say(ctx.t._("Give the consultation's id, for example {usage}.", usage=usage))
         return None
+    return await find(ctx, slug)
+
+
+async def find(ctx: Context, slug: str) -> Loaded | None:
+    """The consultation with this id, or None once the person is told there is none."""
     loaded = await ctx.engine.consultations.find(slug)
     if loaded is None:
         ctx.say(ctx.t._("There is no consultation “{slug}”. /consultations lists them.", slug=slug[:40]))
     return loaded
-
-
-async def list_all(ctx: Context, args: str) -> None:
-    t = ctx.t
-    scope = await authority.organizer_scope(ctx)
-    rows = [
-        (row, count)
-        for row, count in await store.all_consultations(ctx.engine.db)
-        if scope.covers(row.community_id, row.created_by)
-    ]
-    if not rows:
-        ctx.say(
-            t._("No consultation yet. Send me a consultation file (.yaml) in a private chat to import one.")
-        )
-        return
-    names = {
-        State.DRAFT: t._("consultation not open yet"),
-        State.OPEN: t._("consultation open"),
-        State.CLOSED: t._("consultation closed"),
-    }
-    items: list[list[Piece]] = [
-        [code(row.slug), " — ", row.title, " — ", names[ctx.engine.consultations.state(row)], " — ",
-         t.n_("{count} submission", "{count} submissions", count)]
-        for row, count in rows
-    ]  # fmt: skip
-    ctx.say(doc(p(b(t._("Consultations"))), ul(*items)))
 
 
 async def launch(ctx: Context, args: str) -> None:

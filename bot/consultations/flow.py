@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.consultations.answers import AnswerError, validate_answer
+from bot.consultations.progress import progress_line
 from bot.consultations.questions import Question
 from bot.consultations.questions.base import Accept
 from bot.consultations.service import Loaded
@@ -87,10 +88,8 @@ def _question_body(
     loaded: Loaded, question: Question, answers: dict[str, Any], ctx: Context, pending: list[str]
 ) -> Rich:
     t = ctx.t
-    visible = visible_questions(loaded, answers)
-    number = next((n for n, q in enumerate(visible, start=1) if q.id == question.id), 1)
     blocks: list[Any] = [
-        p(i(t._("Question {number} of {total}", number=number, total=len(visible)))),
+        p(i(progress_line(loaded.definition, question, answers, t))),
         p(b(question.text.get(t.language))),
     ]
     hints = _hint(question, ctx, pending)

@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING
 from bot.consultations.loaded import Loaded, State
 from bot.consultations.loading import load_definition
 from bot.consultations.model import definition_to_json
+from bot.consultations.progress import length_text
 from bot.consultations.publishing import closed_notice, results_replies
 from bot.dates import format_when
 from bot.formatting import Rich, b, doc, i, p
 from bot.i18n import Translator, translator
-from bot.inbound import ChatRef
+from bot.inbound import ChatRef, MessageRef
 from bot.outbox.codec import reply_to_json
 from bot.private_results import organizers_to_notify
-from bot.replies import Invite, Reply, Send
+from bot.replies import Edit, Invite, Keyboard, Reply, Send, invite_button
 from storage import consultations as store
 from storage.outbox import Outgoing
 from storage.tables import Consultation
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from bot.engine import Engine
 
 SCHEDULER = "civicbot:scheduler"
+CARD = "consultation"  # the tracked invitation cards: `consultation:<id>`
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # definitions may be imported after they opened
 
 
@@ -123,7 +125,7 @@ class ConsultationService:
             p(
                 " · ".join(
                     [
-                        t.n_("{count} question", "{count} questions", len(definition.questions)),
+                        length_text(definition, t),
                         t._("anonymous answers") if row.anonymous else t._("answers linked to your name"),
                         t._(
                             "until {when}",
@@ -139,10 +141,34 @@ class ConsultationService:
         )
         return doc(*blocks)
 
-    def invite(self, loaded: Loaded, chat: ChatRef, t: Translator) -> Invite:
+    def invite(self, loaded: Loaded, chat: ChatRef, t: Translator, *, card: bool = False) -> Invite:
+        """The invitation; the `card` of a community where it was launched is tracked, to be edited when its
+        deadline moves (`card_edits`)."""
         return Invite(
-            to=chat, body=self.invitation(loaded, t), label=t._("Take part"), payload=f"c_{loaded.row.slug}"
+            to=chat,
+            body=self.invitation(loaded, t),
+            label=t._("Take part"),
+            payload=f"c_{loaded.row.slug}",
+            track=f"{CARD}:{loaded.id}" if card else None,
         )
+
+    async def card_edits(self, consultation_id: int) -> list[Reply]:
+        """Each community's invitation card as it reads now (after its deadline moved)."""
+        loaded = await self.get(consultation_id)
+        if loaded is None:
+            return []
+        edits: list[Reply] = []
+        for launch in await store.launches(self.engine.db, consultation_id):
+            if launch.message_id is None:
+                continue
+            chat = ChatRef(launch.platform, launch.chat_id)
+            t = translator(self.engine.community_language(chat.key))
+            buttons: Keyboard = ()
+            if self.state(loaded.row) is not State.CLOSED:
+                buttons = ((invite_button(t._("Take part"), f"c_{loaded.row.slug}"),),)
+            target = MessageRef(chat, launch.message_id)
+            edits.append(Edit(target=target, body=self.invitation(loaded, t), buttons=buttons))
+        return edits
 
     async def launch(self, ctx: Context, loaded: Loaded) -> None:
         engine = self.engine
@@ -154,7 +180,9 @@ class ConsultationService:
             actor=ctx.identity,
             now=engine.clock.now(),
         )
-        ctx.replies.append(self.invite(loaded, ctx.chat, translator(engine.community_language(ctx.chat.key))))
+        engine.schedule_changed()  # its closing reminders are planned where it is launched
+        t = translator(engine.community_language(ctx.chat.key))
+        ctx.replies.append(self.invite(loaded, ctx.chat, t, card=True))
 
     # -- on a timer ----------------------------------------------------------------------------------------
 

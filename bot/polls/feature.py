@@ -1,5 +1,5 @@
-"""Micro-polls: /poll, /close, /poll_edit and /poll_delete, the vote buttons, the guided poll, poll closings
-and the live card."""
+"""Micro-polls: /poll, /poll_edit and /poll_delete, the vote buttons, the guided poll, poll closings and the
+live card (`/close` of a poll is bot/polls/close.py, reached through the shared /close of bot/commands)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from bot.authority import Role, Target
 from bot.context import Context
 from bot.feature import N_, Card, CommandSpec, Feature, Jobs, Parameter
 from bot.inbound import MessageRef
-from bot.polls import close, delete, edit, guided, personal_data
 from bot.polls import commands as poll
+from bot.polls import delete, edit, guided, personal_data
 from bot.polls.spec import MAX_OPTION, MAX_OPTIONS, form_arguments
 from storage import polls as poll_store
 
@@ -102,17 +102,7 @@ POLL = CommandSpec(
 FEATURE = Feature(
     name="polls",
     commands=(
-        POLL,
-        CommandSpec(
-            "close",
-            N_("Close a poll"),
-            close.handle,
-            role=Role.ORGANIZER,
-            aliases=("clore",),
-            arguments=N_("[number]"),
-            targets=(Target.POLL,),
-            form=(NUMBER,),
-        ),
+        POLL,  # (/close, shared with consultations, is declared in bot/commands/feature.py)
         CommandSpec(
             edit.COMMAND,
             N_("Correct a poll before its first vote"),

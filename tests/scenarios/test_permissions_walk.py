@@ -32,6 +32,7 @@ WALK: dict[str, tuple[str, str]] = {
     "launch": ("place-test", "group"),
     "consult": ("place-test", "private"),
     "export": ("place-test", "private"),
+    "extend": ("place-test 2026-12-27 18:00", "private"),
     "event": ("Atelier vélo | demain 18h | Garage solidaire", "group"),
     "events": ("1", "private"),
     "event_edit": ("1 place Mairie annexe", "private"),
@@ -65,6 +66,7 @@ BUTTONS_WALKED = {
     "x": "an erasure erases the presser's own data",
     "c": "a consultation's answer goes into the presser's own draft",
     "ce": "a receipt names one submission (issue: receipts bound to their owner)",
+    "cg": "answering from one's list starts the presser's own answers, as /consult does",
 }
 
 

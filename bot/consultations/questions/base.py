@@ -149,6 +149,12 @@ class Question(Frozen):
             )
         ]
 
+    def deciding_answers(self, conditions: Sequence[Condition]) -> Sequence[Answer]:
+        """Possible answers to this question, at least one for each way the `conditions` naming it can turn
+        out together (how long a consultation may be: bot/consultations/progress.py); none by default, as no
+        condition may depend on a question of this type. A skip is not among them."""
+        return ()
+
     def to_json(self) -> dict[str, Any]:
         """The question in the open-data export (model.definition_to_json): every key of its type."""
         return {

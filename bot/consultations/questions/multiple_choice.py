@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import combinations
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, StrictInt
@@ -63,6 +64,21 @@ class MultipleChoiceQuestion(ChoiceQuestion):
 
     def condition_problems(self, condition: Condition) -> list[Problem]:
         return option_condition_problems(condition, self)
+
+    def deciding_answers(self, conditions: Sequence[Condition]) -> Sequence[Answer]:
+        """A condition looks only at the options it names: each allowed set of those, completed with
+        options no condition names when `min_choices` asks for more."""
+        named = {str(value) for condition in conditions for _, _, value in condition.compared_values()}
+        mentioned = [o for o in self.option_ids if o in named]
+        others = [o for o in self.option_ids if o not in named]
+        answers: list[Answer] = []
+        for size in range(len(mentioned) + 1):
+            for chosen in combinations(mentioned, size):
+                filler = max(0, self.min_choices - size)
+                if filler <= len(others) and size + filler <= self.choice_limit:
+                    picked = set(chosen) | set(others[:filler])
+                    answers.append(tuple(o for o in self.option_ids if o in picked))
+        return answers
 
     def to_json(self) -> dict[str, Any]:
         return super().to_json() | {"min_choices": self.min_choices, "max_choices": self.choice_limit}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any, ClassVar, Literal
 
 from bot.consultations.answers import AnswerError, format_number, read_number
+from bot.consultations.conditions import Condition
 from bot.consultations.fields import Answer, Number, Problem, less_than
 from bot.consultations.questions.base import NumericQuestion
 from bot.i18n import Translator
@@ -43,6 +46,22 @@ class NumberQuestion(NumericQuestion):
                         )
                     )
         return problems
+
+    def deciding_answers(self, conditions: Sequence[Condition]) -> Sequence[Answer]:
+        """The values the conditions compare with, one between each two of them and one beyond each end,
+        within the bounds (whole numbers for an integer question)."""
+        values = sorted({float(v) for c in conditions for _, _, v in c.compared_values()})
+        if not values:
+            return ()
+        between = [(a + b) / 2 for a, b in pairwise(values)]
+        candidates = [*values, *between, values[0] - 1, values[-1] + 1]
+        if self.integer:
+            candidates = [float(f(v)) for v in candidates for f in (math.floor, math.ceil)]
+        candidates += [bound for bound in (self.min, self.max) if bound is not None]
+        low = -math.inf if self.min is None else self.min
+        high = math.inf if self.max is None else self.max
+        kept = sorted({v for v in candidates if low <= v <= high})
+        return tuple(int(v) if self.integer else v for v in kept)
 
     def value_problem(self, value: int | float) -> Problem | None:
         if self.min is not None and value < self.min:

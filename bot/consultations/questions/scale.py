@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field, StrictInt
 
 from bot.consultations.answers import AnswerError, read_number
+from bot.consultations.conditions import Condition
 from bot.consultations.fields import SCALE_BOUNDS, Answer, Label, Problem, less_than
 from bot.consultations.figures import Bar, counted, figures_withheld
 from bot.consultations.questions.base import (
@@ -42,6 +43,9 @@ class ScaleQuestion(NumericQuestion):
         if self.min >= self.max:
             problems.append(less_than(("min",), "min", self.min, "max", self.max))
         return problems
+
+    def deciding_answers(self, conditions: Sequence[Condition]) -> Sequence[Answer]:
+        return tuple(range(self.min, self.max + 1))
 
     def value_problem(self, value: int | float) -> Problem | None:
         if value != int(value) or not self.min <= value <= self.max:

@@ -36,6 +36,9 @@ class SingleChoiceQuestion(ChoiceQuestion):
     def condition_problems(self, condition: Condition) -> list[Problem]:
         return option_condition_problems(condition, self)
 
+    def deciding_answers(self, conditions: Sequence[Condition]) -> Sequence[Answer]:
+        return self.option_ids
+
     def check_answer(self, raw: Any, t: Translator) -> Answer:
         return find_option(self, raw, t)
 

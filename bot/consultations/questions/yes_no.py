@@ -47,6 +47,9 @@ class YesNoQuestion(Question):
     def condition_problems(self, condition: Condition) -> list[Problem]:
         return option_condition_problems(condition, self)
 
+    def deciding_answers(self, conditions: Sequence[Condition]) -> Sequence[Answer]:
+        return self.option_ids
+
     def check_answer(self, raw: Any, t: Translator) -> Answer:
         if isinstance(raw, bool):
             return YES if raw else NO
