@@ -49,6 +49,12 @@ closes: "2026-12-20 18:00"
 questions:
 """
 
+# the dates of a file are said in words, in the reader's language
+CLOSES_BEFORE_OPENS = (
+    "The consultation closes (Tuesday, December 1, 2026 at 9:00 AM) before it opens (Sunday, December 20, "
+    "2026 at 6:00 PM)."
+)
+
 
 def load(text: str, now: datetime | None = None) -> ConsultationDefinition:
     return load_definition(text, t=EN, now=now)
@@ -144,7 +150,7 @@ INVALID: dict[str, list[tuple[int | None, str]]] = {
     "closes-before-opens.yaml": [
         (
             7,
-            "The consultation closes (Tuesday, December 1, 2026 at 9:00 AM) before it opens (Sunday, December 20, 2026 at 6:00 PM).",
+            CLOSES_BEFORE_OPENS,
         )
     ],
     "unknown-question-type.yaml": [
@@ -210,7 +216,7 @@ INVALID: dict[str, list[tuple[int | None, str]]] = {
         (3, "Unknown field “de”; expected one of: fr, en."),
         (
             7,
-            "The consultation closes (Tuesday, December 1, 2026 at 9:00 AM) before it opens (Sunday, December 20, 2026 at 6:00 PM).",
+            CLOSES_BEFORE_OPENS,
         ),
         (12, "“min” (5) must be less than “max” (1)."),
         (14, "Expected true or false."),
@@ -291,10 +297,7 @@ def test_a_condition_on_a_broken_question_is_not_reported_as_unknown() -> None:
 def test_the_dates_are_checked_even_when_other_fields_are_wrong() -> None:
     text = (CATALOG / "closes-before-opens.yaml").read_text(encoding="utf-8").replace("title:", "titre:")
     messages = [e.message for e in refusal(text).errors]
-    assert (
-        "The consultation closes (Tuesday, December 1, 2026 at 9:00 AM) before it opens (Sunday, December 20, 2026 at 6:00 PM)."
-        in messages
-    )
+    assert CLOSES_BEFORE_OPENS in messages
     assert "Unknown field “titre”; did you mean “title”?" in messages
 
 

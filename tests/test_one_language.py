@@ -77,6 +77,7 @@ class Session:
 SESSIONS = {
     "fr": {
         "poll": "/sondage Une fête de quartier en juin ? | Oui, le samedi | Oui, le dimanche | Non",
+        "timed": "/sondage --multi --fin demain 18h Quels stands ? | Buvette | Brocante | Jeux",
         "answer": "Oui, le samedi",
         "event": "/evenement Réunion publique sur le budget | samedi 19h | Salle des fêtes | Venez nombreux",
         "bad": [
@@ -110,6 +111,7 @@ SESSIONS = {
     },
     "en": {
         "poll": "/poll A street party in June? | Yes, on Saturday | Yes, on Sunday | No",
+        "timed": "/poll --multi --closes tomorrow 6pm Which stalls? | Refreshments | Flea market | Games",
         "answer": "Yes, on Saturday",
         "event": "/event Public meeting on the budget | saturday 7pm | Village hall | Everyone welcome",
         "bad": [
@@ -182,6 +184,11 @@ async def play(driver: ConsoleDriver, language: str) -> Session:
     await session.send("bob", str(words["poll"]))  # a resident may not
     await session.send("bob", "/results 1")
     await session.send("alice", "/close 1")
+    await session.send("alice", str(words["timed"]))
+    await session.send("alice", "/poll", "@alice")  # the guided flow, then cancelled
+    await session.send("alice", "/cancel", "@alice")
+    await session.send("bob", "/reminders off", "@bob")
+    await session.send("bob", "/reminders on", "@bob")
     await session.send("alice", str(words["event"]))
     await session.press("bob", "I'm coming")
     await session.press("carol", "Maybe")
@@ -203,6 +210,9 @@ async def play(driver: ConsoleDriver, language: str) -> Session:
     await session.send("alice", "/results place-du-marche --where frequence=1", "@alice")
     await session.send("alice", "/results place-du-marche --cross frequence transport", "@alice")
     await session.send("bob", "/results place-du-marche --where frequence=1", "@bob")
+    await session.send("alice", "/consultations", "@alice")
+    await session.send("alice", "/export place-du-marche", "@alice")
+    await session.send("bob", "/calendar")
     await session.send("bob", "/mydata", "@bob")
     await session.send("alice", "/mydata", "@alice")
     await session.send("carol", "/forget", "@carol")
