@@ -419,19 +419,24 @@ _TIME_PATTERNS = {"fr": "H 'h' mm", "en": "h:mm a"}
 
 
 def format_when(
-    instant: datetime, *, tz: str = "Europe/Paris", language: str = "fr", now: datetime | None = None
+    instant: datetime,
+    *,
+    tz: str = "Europe/Paris",
+    language: str = "fr",
+    now: datetime | None = None,
+    year: bool = False,
 ) -> str:
     """Human wording of an instant in ``tz``: "jeudi 3 décembre à 19 h 00" /
     "Thursday, December 3 at 7:00 PM".
 
-    The year is added only when ``now`` is given and falls in another (local) year, so confirmations
-    stay short but a date rolled over to next year is visible.  Unknown languages get English.
+    The year is added when ``year`` says so, or when ``now`` is given and falls in another (local) year, so
+    confirmations stay short but a date rolled over to next year is visible.  Unknown languages get English.
     """
     if instant.tzinfo is None:
         raise ValueError("instant must be an aware datetime")
     zone = _zone(tz)
     lang = _lang(language)
-    with_year = now is not None and now.astimezone(zone).year != instant.astimezone(zone).year
+    with_year = year or (now is not None and now.astimezone(zone).year != instant.astimezone(zone).year)
     return format_datetime(instant, _PATTERNS[lang, with_year], tzinfo=zone, locale=lang)
 
 

@@ -49,6 +49,12 @@ closes: "2026-12-20 18:00"
 questions:
 """
 
+# the dates of a file are said in words, in the reader's language
+CLOSES_BEFORE_OPENS = (
+    "The consultation closes (Tuesday, December 1, 2026 at 9:00 AM) before it opens (Sunday, December 20, "
+    "2026 at 6:00 PM)."
+)
+
 
 def load(text: str, now: datetime | None = None) -> ConsultationDefinition:
     return load_definition(text, t=EN, now=now)
@@ -142,7 +148,10 @@ INVALID: dict[str, list[tuple[int | None, str]]] = {
         )
     ],
     "closes-before-opens.yaml": [
-        (7, "The consultation closes (2026-12-01 09:00) before it opens (2026-12-20 18:00).")
+        (
+            7,
+            CLOSES_BEFORE_OPENS,
+        )
     ],
     "unknown-question-type.yaml": [
         (
@@ -205,7 +214,10 @@ INVALID: dict[str, list[tuple[int | None, str]]] = {
     "several-problems.yaml": [
         (2, f"The id “X” is not valid: {ID_RULE}"),
         (3, "Unknown field “de”; expected one of: fr, en."),
-        (7, "The consultation closes (2026-12-01 09:00) before it opens (2026-12-20 18:00)."),
+        (
+            7,
+            CLOSES_BEFORE_OPENS,
+        ),
         (12, "“min” (5) must be less than “max” (1)."),
         (14, "Expected true or false."),
         (
@@ -285,7 +297,7 @@ def test_a_condition_on_a_broken_question_is_not_reported_as_unknown() -> None:
 def test_the_dates_are_checked_even_when_other_fields_are_wrong() -> None:
     text = (CATALOG / "closes-before-opens.yaml").read_text(encoding="utf-8").replace("title:", "titre:")
     messages = [e.message for e in refusal(text).errors]
-    assert "The consultation closes (2026-12-01 09:00) before it opens (2026-12-20 18:00)." in messages
+    assert CLOSES_BEFORE_OPENS in messages
     assert "Unknown field “titre”; did you mean “title”?" in messages
 
 
@@ -302,7 +314,7 @@ def test_a_consultation_that_already_closed_is_refused_when_now_is_given() -> No
     text = EXAMPLE.read_text(encoding="utf-8")
     errors = refusal(text, now=datetime(2027, 1, 1, tzinfo=UTC)).errors
     assert [(e.path, e.message) for e in errors] == [
-        ("closes", "This consultation already closed (2026-12-20 18:00).")
+        ("closes", "This consultation already closed (Sunday, December 20, 2026 at 6:00 PM).")
     ]
 
 

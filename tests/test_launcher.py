@@ -72,7 +72,7 @@ def test_an_unknown_part_is_refused_with_the_parts_there_are_and_nothing_is_laun
 ) -> None:
     result = CliRunner().invoke(cli.app, ["run", "--only", "dispatcher", "--only", "webhooks"])
     assert result.exit_code == 2
-    assert "--only takes adapters, scheduler, dispatcher; not webhooks" in result.stderr
+    assert "--only prend adapters, scheduler, dispatcher ; pas webhooks." in result.stderr
     assert launched == []
 
 
@@ -82,7 +82,7 @@ def test_only_without_a_token_is_refused_rather_than_opening_the_terminal_chat(
     monkeypatch.delenv("CIVICBOT_TELEGRAM_TOKEN")
     result = CliRunner().invoke(cli.app, ["run", "--only", "dispatcher"], input="")
     assert result.exit_code == 2
-    assert "--only runs part of a live bot, which needs CIVICBOT_TELEGRAM_TOKEN" in result.stderr
+    assert "--only lance une partie d'un bot en ligne, qui a besoin de CIVICBOT_TELEGRAM" in result.stderr
     assert launched == []
 
 

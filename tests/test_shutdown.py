@@ -33,7 +33,7 @@ SCRIPT = f"""\
 /in private
 /upload {EXAMPLE}
 """
-LAST_REPLY = "Lancez-la dans une communauté avec /launch place-du-marche"
+LAST_REPLY = "Lancez-la dans une communauté avec /lancer place-du-marche"
 
 
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -3,10 +3,13 @@ results of polls and consultations, and a person's own data (/mydata, /forget)."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from bot.authority import Role, Target
 from bot.commands import close, forget, help, lang, mydata, results, start
+from bot.consultations.views import FLAGS as VIEW_FLAGS
+from bot.consultations.views import LINK as VIEW_LINK
 from bot.context import Context
 from bot.feature import N_, Card, CommandSpec, Feature, Parameter, PersonalData
 from bot.inbound import MessageRef
@@ -22,6 +25,15 @@ async def _mydata(ctx: Context, _rest: str) -> None:
 
 async def _forget(ctx: Context, _rest: str) -> None:
     await forget.handle(ctx, "")
+
+
+def _results_line(values: Mapping[str, Any]) -> str:
+    """/results' filled-in form → its argument line: `place-du-marche --where transport=bike`."""
+    line = [str(values.get("number") or "").strip()]
+    for name in ("where", "cross"):
+        if values.get(name):
+            line.append(f"{VIEW_FLAGS.written(name)} {str(values[name]).strip()}")
+    return " ".join(part for part in line if part)
 
 
 async def _results_delivered(engine: Engine, subject: str, ref: MessageRef) -> None:
@@ -96,12 +108,28 @@ RESULTS = Feature(
             N_("Show the results of a poll or a consultation"),
             results.handle,
             aliases=("resultats",),
-            arguments=N_("[number or consultation id]"),
+            arguments=N_("[number or consultation id] [--where QUESTION=ANSWER] [--cross QUESTION QUESTION]"),
             targets=(Target.POLL, Target.CONSULTATION),
-            form=(NUMBER,),
+            form=(
+                NUMBER,
+                Parameter(
+                    "where",
+                    N_("A consultation's residents who gave one answer, e.g. transport=bike"),
+                    max_length=100,
+                    french="filtre",
+                ),
+                Parameter(
+                    "cross",
+                    N_("Two questions of a consultation to cross, e.g. transport frequency"),
+                    max_length=100,
+                    french="croiser",
+                ),
+            ),
+            from_form=_results_line,
         ),
     ),
-    deep_links={results.RESULTS_LINK: results.handle},  # asked for in a group, shown in private
+    # asked for in a group, shown in private
+    deep_links={results.RESULTS_LINK: results.handle, VIEW_LINK: results.from_view_link},
     cards={results.RESULTS_TRACK.removesuffix(":"): Card(delivered=_results_delivered)},
     requires=("polls", "consultations"),
 )

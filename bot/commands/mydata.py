@@ -5,14 +5,30 @@ resident's own rows (profile, communities, messages to them, organizer actions, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from bot.context import Context
-from bot.dates import format_day
-from bot.feature import Place, Shown
+from bot.dates import format_day, format_when
+from bot.feature import N_, Place, Shown
 from bot.formatting import Block, Piece, b, doc, i, p, ul
 from bot.outbox.summary import state, summary
 from storage import personal_data
 from storage.erasure import Account
+
+# how /mydata words the organizer actions of the audit log (one it does not know reads as stored)
+ACTIONS = {
+    "poll.create": N_("created poll no. {id}"),
+    "poll.close": N_("closed poll no. {id}"),
+    "event.create": N_("announced event no. {id}"),
+    "event.edit": N_("changed event no. {id}"),
+    "event.cancel": N_("cancelled event no. {id}"),
+    "consultation.import": N_("imported the consultation {id}"),
+    "consultation.launch": N_("launched a consultation (no. {id})"),
+    "consultation.close": N_("closed a consultation (no. {id})"),
+    "consultation.results.read": N_("read the results of a consultation before its close (no. {id})"),
+    "consultation.export": N_("exported the results of a consultation (no. {id})"),
+    "community.update": N_("changed the settings of a community (no. {id})"),
+}
 
 
 def account(ctx: Context) -> Account:
@@ -100,10 +116,7 @@ async def shown(ctx: Context, who: Account) -> Sequence[Shown]:
         Shown(
             Place.MESSAGES,
             t._("Messages to you in our records (reminders, notifications)"),
-            [
-                f"{row.created_at:%Y-%m-%d %H:%M} UTC — {state(t, row)} — {summary(row)}"
-                for row in data.messages
-            ],
+            [f"{when(ctx, row.created_at)} — {state(t, row)} — {summary(row)}" for row in data.messages],
         )
     )
     title = t._("Your organizer actions in the audit log")
@@ -113,10 +126,24 @@ async def shown(ctx: Context, who: Account) -> Sequence[Shown]:
         Shown(
             Place.AUDIT,
             title,
-            [f"{a.at:%Y-%m-%d %H:%M} UTC — {a.action} {a.object_type} {a.object_id}" for a in data.audit],
+            [
+                f"{when(ctx, a.at)} — {action_text(a.action, a.object_type, a.object_id, ctx)}"
+                for a in data.audit
+            ],
         )
     )
     if data.flow:
         flow = p(t._("A step-by-step flow in progress (send /cancel to drop it)."))
         parts.append(Shown(Place.FLOW, blocks=(flow,)))
     return parts
+
+
+def when(ctx: Context, instant: datetime) -> str:
+    """An instant in words, in the bot's time zone (the year when it is not this one)."""
+    engine = ctx.engine
+    return format_when(instant, tz=engine.settings.timezone, language=ctx.t.language, now=engine.clock.now())
+
+
+def action_text(action: str, object_type: str, object_id: str, ctx: Context) -> str:
+    wording = ACTIONS.get(action)
+    return f"{action} {object_type} {object_id}" if wording is None else ctx.t._(wording, id=object_id)

@@ -4,6 +4,9 @@ Results a community may see (an ordinary poll, a closed consultation with `resul
 the chat, at most once an hour per poll or consultation in a community (`bot/reposts.py`). Results kept
 from the community (a consultation before its close or without `results_public`, a poll with
 `--private-results`) go to an organizer in private, and only a short line is said in the group.
+
+A consultation's filtered views and cross-tabulations (`/results ID --where Q=A`, `/results ID --cross Q1
+Q2`, bot/consultations/views.py) are for its organizers only, and always go to their private chat.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot import authority
+from bot.consultations import views
 from bot.consultations.commands import find
 from bot.consultations.publishing import record_access, results_replies
 from bot.consultations.service import State
+from bot.consultations.views import ViewError, ViewRequest
 from bot.context import Context
 from bot.dates import format_time, format_when
 from bot.formatting import Rich, b, doc, i, p
@@ -33,6 +38,14 @@ def names_a_consultation(args: str) -> bool:
 
 
 async def handle(ctx: Context, args: str) -> None:
+    try:
+        target, request = views.split(args, ctx.t)
+    except ViewError as error:
+        ctx.say(error.message)
+        return
+    if request.asked:
+        await consultation_view(ctx, target, request)
+        return
     if names_a_consultation(args):
         await consultation_results(ctx, args.strip())
         return
@@ -103,6 +116,46 @@ async def consultation_results(ctx: Context, slug: str) -> None:
         return await results_replies(engine, loaded, chat, t, closing=False, private=True)
 
     await to_organizer(ctx, f"{RESULTS_LINK}{loaded.row.slug}", privately)
+
+
+async def consultation_view(ctx: Context, slug: str, request: ViewRequest) -> None:
+    """A filtered view or a cross-tabulation, for the consultation's organizers, in private; a read before
+    the close is audited as any read of its results."""
+    t = ctx.t
+    engine = ctx.engine
+    if not slug or slug.lstrip("#").removeprefix("n°").isdigit():
+        ctx.say(
+            t._("Only a consultation's results can be filtered or crossed: /results ID --where or --cross.")
+        )
+        return
+    loaded = await engine.consultations.find(slug)
+    if loaded is None:
+        ctx.say(t._("There is no consultation “{slug}”. /consultations lists them.", slug=slug[:40]))
+        return
+    if not await authority.may_manage(ctx, loaded.row.community_id, loaded.row.created_by):
+        ctx.say(t._("Filtered views and cross-tabulations of a consultation are for its organizers."))
+        return
+    try:
+        view = views.check(loaded.definition, request, t)
+    except ViewError as error:
+        ctx.say(error.message)
+        return
+
+    async def privately(chat: ChatRef) -> list[Reply]:
+        return [Send(to=chat, body=await views.read_view(engine, loaded, view, t, actor=ctx.identity))]
+
+    await to_organizer(
+        ctx, views.link(loaded.row.slug, view) or f"{RESULTS_LINK}{loaded.row.slug}", privately
+    )
+
+
+async def from_view_link(ctx: Context, payload: str) -> None:
+    """`/start v_<request>`: the invitation of a view asked for in a group, opened in private."""
+    request = views.from_link(payload)
+    if request is None or "--" not in request:
+        ctx.say(ctx.t._("This link does not work any more: ask again with /results."))
+        return
+    await handle(ctx, request)
 
 
 async def to_organizer(

@@ -70,9 +70,12 @@ async def import_text(ctx: Context, source: str) -> None:
             )
         )
         return
+    title = ctx.engine.consultations.definition_of(row).title.get(t.language)
+    launch = ctx.engine.registry.command("launch")
+    name = launch.name_in(t.language) if launch is not None else "launch"
     ctx.say(
         doc(
-            p(b(t._("Consultation imported: {title}", title=row.title))),
-            p(t._("Launch it in a community with"), " ", code(f"/launch {row.slug}")),
+            p(b(t._("Consultation imported: {title}", title=title))),
+            p(t._("Launch it in a community with"), " ", code(f"/{name} {row.slug}")),
         )
     )

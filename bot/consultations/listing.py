@@ -52,9 +52,10 @@ async def _for_organizers(ctx: Context) -> None:
         State.OPEN: t._("consultation open"),
         State.CLOSED: t._("consultation closed"),
     }
+    consultations = ctx.engine.consultations
     items: list[list[Piece]] = [
-        [code(row.slug), " — ", row.title, " — ", names[ctx.engine.consultations.state(row)], " — ",
-         t.n_("{count} submission", "{count} submissions", count)]
+        [code(row.slug), " — ", consultations.definition_of(row).title.get(t.language), " — ",
+         names[consultations.state(row)], " — ", t.n_("{count} submission", "{count} submissions", count)]
         for row, count in rows
     ]  # fmt: skip
     ctx.say(doc(p(b(t._("Consultations"))), ul(*items)))

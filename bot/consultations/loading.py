@@ -27,7 +27,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
@@ -307,9 +306,14 @@ def _schedule_problems(data: Mapping[str, Any], top_bad: set[Any], now: datetime
         return []
     problems = _usable(schedule.schedule_problems(), top_bad)
     if now is not None and "closes" not in top_bad and schedule.closes_at <= now:
-        closes = local_time(schedule.closes_at, ZoneInfo(schedule.timezone))
+        closes_at, zone = schedule.closes_at, schedule.timezone
         problems.append(
-            Problem(("closes",), lambda t: t._("This consultation already closed ({closes}).", closes=closes))
+            Problem(
+                ("closes",),
+                lambda t: t._(
+                    "This consultation already closed ({closes}).", closes=local_time(closes_at, zone, t)
+                ),
+            )
         )
     return problems
 

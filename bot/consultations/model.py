@@ -36,7 +36,8 @@ from bot.consultations.fields import (
 )
 from bot.consultations.questions import Question
 from bot.consultations.questions.base import AnyQuestion, text_json
-from bot.dates import WhenError, parse_when
+from bot.dates import WhenError, format_when, parse_when
+from bot.i18n import Translator
 
 # Two instants far in the past: a date reads the same from both only if it does not depend on "now".
 _PAST_A: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -95,15 +96,14 @@ class Schedule(Frozen):
     def schedule_problems(self) -> list[Problem]:
         if self.opens_at is None or self.closes_at > self.opens_at:
             return []
-        zone = ZoneInfo(self.timezone)
-        opens, closes = (local_time(instant, zone) for instant in (self.opens_at, self.closes_at))
+        opens_at, closes_at, zone = self.opens_at, self.closes_at, self.timezone
         return [
             Problem(
                 ("closes",),
                 lambda t: t._(
                     "The consultation closes ({closes}) before it opens ({opens}).",
-                    closes=closes,
-                    opens=opens,
+                    closes=local_time(closes_at, zone, t),
+                    opens=local_time(opens_at, zone, t),
                 ),
                 frozenset({"opens", "closes"}),
             )
@@ -115,8 +115,9 @@ class Schedule(Frozen):
         return self
 
 
-def local_time(instant: datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+def local_time(instant: datetime, zone: str, t: Translator) -> str:
+    """A date of the file as its reader says it: "dimanche 20 décembre 2026 à 18 h 00"."""
+    return format_when(instant, tz=zone, language=t.language, year=True)
 
 
 class ConsultationDefinition(Schedule):

@@ -27,7 +27,9 @@ from typing import Any
 from adapters.discord import DiscordPlatform, ids
 from bot.app import App
 from bot.clock import ManualClock
+from bot.consultations import views
 from bot.dates import WhenError, parse_when
+from bot.i18n import translator
 from bot.inbound import parse_command
 from bot.polls.spec import (
     FLAG_CLOSES,
@@ -191,12 +193,25 @@ def poll_options(args: str, *, now: Any) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value not in ("", None)}
 
 
+def results_options(args: str) -> dict[str, Any]:
+    """`place-test --filtre arbres=oui` as the /results parameters a member would fill in: the number or id,
+    then what follows each flag in its own field."""
+    try:
+        target, request = views.split(args, translator(LOCALE))
+    except views.ViewError:
+        return {"number": args}
+    values = {"number": target, "where": " ".join(request.where), "cross": " ".join(request.cross)}
+    return {name: value for name, value in values.items() if value}
+
+
 def slash_options(name: str, args: str, *, now: Any) -> dict[str, Any]:
     if name == "poll":
         return poll_options(args, now=now)
     if name == "poll_edit":  # its number, then /poll's form
         number, _, rest = args.partition(" ")
         return {"number": number, **(poll_options(rest, now=now) if rest.strip() else {})}
+    if name == "results":
+        return results_options(args)
     if not args:
         return {}
     parameter = {
