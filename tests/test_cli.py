@@ -152,8 +152,9 @@ def test_the_shell_speaks_french_by_default_help_and_mistakes_included(shell, tm
     broken.write_text(EXAMPLE.read_text(encoding="utf-8").replace("id: place-du-marche", "id: X"), "utf-8")
     refused = shell.invoke(app, ["consultation", "import", str(broken)])
     assert refused.exit_code == 1
+    id_line = broken.read_text(encoding="utf-8").splitlines().index("id: X") + 1
     assert (
-        "ligne 6 :" in refused.output
+        f"ligne {id_line} :" in refused.output
         and "line" not in refused.output
         and "not imported" not in refused.output
     )

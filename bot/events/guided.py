@@ -61,8 +61,8 @@ def _ask_when(ctx: Context) -> None:
         t._("Date and time"),
         max_length=100,
         hint=t._(
-            "For example: jeudi 19h, demain 18h30-20h, 2026-12-05 18:30. Without an end, it lasts {hours} "
-            "hours.",
+            "For example: thursday 7pm, tomorrow 6:30pm-8pm, 2026-12-05 18:30. Without an end, it lasts "
+            "{hours} hours.",
             hours=int(DEFAULT_DURATION.total_seconds() // 3600),
         ),
     )

@@ -140,14 +140,14 @@ def check_when(text: str, *, now: datetime, timezone: str, t: Translator) -> dat
             raise EventSpecError(t._("The date “{when}” is already past.", when=text)) from None
         raise EventSpecError(
             t._(
-                "I could not read the date “{when}”. Try for example 2026-12-05 18:30, demain 18h or "
-                "jeudi 19h.",
+                "I could not read the date “{when}”. Try for example 2026-12-05 18:30, tomorrow 6pm or "
+                "thursday 7pm.",
                 when=text,
             )
         ) from None
     local = starts_at.astimezone(ZoneInfo(timezone))
     if (local.hour, local.minute) == (23, 59) and not _EXPLICIT_2359.search(text):
-        raise EventSpecError(t._("Say at what time the event starts, for example “{when} 19h”.", when=text))
+        raise EventSpecError(t._("Say at what time the event starts, for example “{when} 7pm”.", when=text))
     return starts_at
 
 
@@ -170,7 +170,7 @@ def check_end(text: str, starts_at: datetime, *, timezone: str, now: datetime, t
             ends_at = parse_when(text.strip(), now=midnight, tz=timezone, language=t.language)
         except WhenError:
             raise EventSpecError(
-                t._("I could not read the end “{when}”. Try for example 21h or 21:30.", when=text.strip())
+                t._("I could not read the end “{when}”. Try for example 9pm or 21:30.", when=text.strip())
             ) from None
     else:
         ends_at = check_when(text, now=now, timezone=timezone, t=t)
@@ -178,8 +178,8 @@ def check_end(text: str, starts_at: datetime, *, timezone: str, now: datetime, t
         span = format_span(starts_at, ends_at, tz=timezone, language=t.language, now=now)
         raise EventSpecError(
             t._(
-                "An event ends after it starts: {span} does not. Write for example “jeudi 19h-21h”; for an "
-                "end on a later day, give its day: /event_edit NUMBER end samedi 1h.",
+                "An event ends after it starts: {span} does not. Write for example “thursday 7pm-9pm”; for "
+                "an end on a later day, give its day: /event_edit NUMBER end saturday 1am.",
                 span=span,
             )
         )
@@ -289,8 +289,8 @@ def parse_changes(
 def usage(t: Translator) -> str:
     return t._(
         "To announce an event: /event Title | WHEN | PLACE | description (optional)\n"
-        "For example: /event Questions and answers on the 2027 budget | jeudi 19h-21h | Town hall\n"
-        "Without an end (19h-21h), an event lasts {hours} hours.\n"
+        "For example: /event Questions and answers on the 2027 budget | thursday 7pm-9pm | Town hall\n"
+        "Without an end (7pm-9pm), an event lasts {hours} hours.\n"
         "Before the title, --reminders 24h,1h sets when reminders go out (none for no reminders).\n"
         "In a private chat, /event alone guides you step by step.",
         hours=int(DEFAULT_DURATION.total_seconds() // 3600),

@@ -60,7 +60,7 @@ FORM = (
     *(Parameter(f"option{n}", f"Option {n}", max_length=MAX_OPTION) for n in range(1, MAX_OPTIONS + 1)),
     Parameter(
         "closes",
-        N_("When it closes: demain 18h, jeudi 19h, 2026-12-05 18:30…"),
+        N_("When it closes: tomorrow 6pm, thursday 7pm, 2026-12-05 18:30…"),
         max_length=100,
         french="cloture",
     ),

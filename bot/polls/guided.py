@@ -221,7 +221,8 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
             t._("Closing date"),
             max_length=100,
             hint=t._(
-                "For example: demain 18h, jeudi 19h, 2026-12-05 18:30, in 2 hours. Send “none” for no date."
+                "For example: tomorrow 6pm, thursday 7pm, 2026-12-05 18:30, in 2 hours. "
+                "Send “none” for no date."
             ),
         )
     elif action == "n" and step == "settings":

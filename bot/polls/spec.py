@@ -121,7 +121,7 @@ def check_deadline(text: str, *, now: datetime, timezone: str, t: Translator) ->
         raise PollSpecError(
             t._(
                 "I could not read the closing date “{when}”. Try for example 2026-12-05 18:30, "
-                "demain 18h, jeudi 19h or in 2 hours.",
+                "tomorrow 6pm, thursday 7pm or in 2 hours.",
                 when=text,
             )
         ) from None
@@ -208,6 +208,6 @@ def usage(t: Translator) -> str:
         "To create a poll: /poll Question? | Option 1 | Option 2\n"
         "Settings before the question: --multi (several choices), --public (names shown), "
         "--hidden (results after closing), --private-results (results for organizers only), "
-        '--closes WHEN (e.g. --closes "demain 18h").\n'
+        '--closes WHEN (e.g. --closes "tomorrow 6pm").\n'
         "In a private chat, /poll alone guides you step by step."
     )
