@@ -33,6 +33,17 @@ class SystemClock:
             await asyncio.sleep(min(left, self.MAX_NAP))
 
 
+class ShiftedClock(SystemClock):
+    """The wall clock, moved so that it starts at `start` and runs on at its normal pace: a terminal demo
+    or transcript that reads the same whatever the day (CIVICBOT_SHELL_CLOCK), where deadlines still run."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
 class ManualClock:
     """A clock that moves only when told to (tests, demos). Moving it wakes whoever sleeps until an
     instant it has now reached: advancing the clock is what makes a deadline run."""

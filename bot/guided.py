@@ -24,7 +24,16 @@ async def save_step(ctx: Context, flow: str, state: dict[str, Any]) -> None:
     )
 
 
-def ask_text(ctx: Context, prompt: str, label: str, *, action: str, max_length: int, hint: str = "") -> None:
+def ask_text(
+    ctx: Context,
+    prompt: str,
+    label: str,
+    *,
+    action: str,
+    max_length: int,
+    hint: str = "",
+    multiline: bool = False,
+) -> None:
     ctx.replies.append(
         AskInput(
             to=ctx.private_chat,
@@ -33,6 +42,7 @@ def ask_text(ctx: Context, prompt: str, label: str, *, action: str, max_length: 
             action=action,
             kind=InputKind.TEXT,
             max_length=max_length,
+            multiline=multiline,
         )
     )
 

@@ -117,6 +117,8 @@ class AskInput:
     max_length: int = 300
     placeholder: str = ""
     buttons: Keyboard = ()  # other ways out shown with the prompt (go back, skip)
+    multiline: bool = False  # the prompt asks for several lines: a platform where a new line is not obvious
+    # to type (the terminal) says how
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 from limits import parse as parse_rate_limit
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, AwareDatetime, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MIN_GROUP = 5  # the small-group threshold k: one value for chats, charts, exports and filtered views
@@ -93,7 +93,17 @@ class Settings(BaseSettings):
         description="Small-group threshold k: a published consultation figure (mean, median, scale, filtered "
         "count, free texts in the export) resting on fewer than k answers is withheld",
     )
-    files_dir: str = Field("civicbot-files", description="Where the console adapter saves images and files")
+    files_dir: str = Field(
+        "civicbot-files",
+        description="Where the console adapter saves images and files, and what the terminal chat keeps "
+        "between two runs (each chat's latest buttons)",
+    )
+    shell_clock: AwareDatetime | None = Field(
+        None,
+        description="The terminal chat's clock starts at this instant (ISO 8601 with its offset: "
+        "2026-12-03T10:00:00+01:00) and runs on from there, so a demo or transcript reads the same any day; "
+        "the live bot ignores it",
+    )
     log_level: str = Field("INFO", description="Python logging level")
 
     telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather; enables Telegram")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.formatting import PLAIN, render
+from bot.i18n import translator
 from bot.inbound import (
     ButtonPress,
     ChatKind,
@@ -115,17 +116,38 @@ class ConsoleAdapter:
         upload = FileUpload(filename=path.name, data=data or b"", too_large=data is None, **base)
         await self.runtime.dispatch(upload)
 
-    async def press(self, person: str, chat: str, message: ConsoleMessage, button: Button) -> None:
-        if button.action.startswith(INVITE_PREFIX):  # a deep link: opens the private chat with /start payload
-            await self.type(person, f"@{person}", f"/start {button.action[len(INVITE_PREFIX) :]}")
-            return
+    async def press(self, person: str, chat: str, message: ConsoleMessage, button: Button) -> str:
+        """Press a button; returns the chat the person is in afterwards (a deep link opens their private
+        chat with `/start payload`, as the platforms' links do)."""
+        if button.action.startswith(INVITE_PREFIX):
+            private = f"@{person}"
+            await self.type(person, private, f"/start {button.action[len(INVITE_PREFIX) :]}")
+            return private
         await self.press_action(person, chat, button.action, message.id)
+        return chat
 
     async def press_action(self, person: str, chat: str, action: str, message_id: int | None) -> None:
         """Press a button by its raw action id (forged ids included: tests need that)."""
         base = self._event_base(person, chat)
         ref = MessageRef(chat_ref(chat), str(message_id)) if message_id is not None else None
         await self.runtime.dispatch(ButtonPress(action=action, message=ref, **base))
+
+    def language(self, person: str, chat: str) -> str:
+        """The language the bot speaks to `person` in `chat` (for the few words of the console's own)."""
+        return self.runtime.engine.language_for(TextMessage(text="", **self._event_base(person, chat)))
+
+    # -- what the terminal keeps between two runs (adapters/console/memory.py) ------------------------------
+
+    @property
+    def next_id(self) -> int:
+        return self._next_id
+
+    def restore(self, messages: list[ConsoleMessage], next_id: int) -> None:
+        """Put back messages kept from an earlier run; new messages are numbered after every earlier one,
+        so none takes the number of a message the engine still points to (a poll card it edits)."""
+        for message in messages:
+            self.chats.setdefault(message.chat, []).append(message)
+        self._next_id = max(self._next_id, next_id, *(m.id + 1 for m in messages))
 
     # -- the bot answers -------------------------------------------------------------------------------------
 
@@ -186,9 +208,19 @@ class ConsoleAdapter:
             message = self._post(reply.to, render(reply.body, PLAIN), [[button]], [])
             return MessageRef(reply.to, str(message.id))
         if isinstance(reply, AskInput):
-            message = self._post(reply.to, render(reply.prompt, PLAIN), [list(r) for r in reply.buttons], [])
+            prompt = render(reply.prompt, PLAIN)
+            if reply.multiline:
+                prompt += "\n\n" + self._multiline_hint(event)
+            message = self._post(reply.to, prompt, [list(r) for r in reply.buttons], [])
             return MessageRef(reply.to, str(message.id))
         return None
+
+    def _multiline_hint(self, event: Inbound | None) -> str:
+        """How to type several lines in one message, which a terminal does not make obvious (`civicbot
+        shell` joins a line ending with a backslash to the next)."""
+        engine = self.runtime.engine
+        t = translator(engine.language_for(event) if event else engine.settings.default_language)
+        return t._("In this terminal, end a line with \\ to go on with the same message on the next line.")
 
     async def finish(self, event: Inbound) -> None:
         return None

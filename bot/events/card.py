@@ -57,18 +57,17 @@ def counts_line(counts: Counts, t: Translator) -> str:
     )
 
 
-def render_card(event: Event, counts: Counts, t: Translator, *, now: datetime) -> Rich:
+def render_card(event: Event, counts: Counts, t: Translator, *, now: datetime, buttons: bool = True) -> Rich:
+    """The card's text; `buttons=False` when it goes out without its buttons (then it says nothing of
+    tapping one)."""
     cancelled = event.cancelled_at is not None
     body = doc(p(b(t._("Event cancelled")))) if cancelled else doc()
     for part in details(event, t, now=now):
         body += part
     if cancelled:
         return body + doc(p(t._("Event no. {id}", id=event.id)))
-    return body + doc(
-        p(counts_line(counts, t)),
-        p(t._("Event no. {id}", id=event.id)),
-        p(i(t._("Tap a button to answer; tap another one to change your answer."))),
-    )
+    hint = p(i(t._("Tap a button to answer; tap another one to change your answer."))) if buttons else None
+    return body + doc(p(counts_line(counts, t)), p(t._("Event no. {id}", id=event.id)), hint)
 
 
 def card_buttons(event: Event, signer: ActionSigner, t: Translator) -> Keyboard:

@@ -8,7 +8,7 @@ from bot import authority
 from bot.context import Context
 from bot.dates import format_when
 from bot.events import guided, ics, service
-from bot.events.card import counts_line, render_card, when_text
+from bot.events.card import card_buttons, counts_line, render_card, when_text
 from bot.events.offsets import parse_offsets, spoken
 from bot.events.reminders import reminder_time, setting_offsets
 from bot.events.spec import EventSpecError, parse_changes, parse_event_command, split_id, usage
@@ -143,7 +143,10 @@ async def events(ctx: Context, args: str) -> None:
             return
         event = await service.resolve(ctx, int(argument))
         if event is not None:
-            ctx.say(await _details(ctx, event))
+            # the card's buttons work in the event's own conversation only: elsewhere it goes without them
+            here = (event.platform, event.chat_id) == (ctx.chat.platform, ctx.chat.chat_id)
+            buttons = card_buttons(event, engine.signer, t) if here else ()
+            ctx.say(await _details(ctx, event, buttons=bool(buttons)), buttons)
         return
     now = engine.clock.now()
     if not ctx.chat.is_private:
@@ -176,12 +179,12 @@ async def events(ctx: Context, args: str) -> None:
     )
 
 
-async def _details(ctx: Context, event: Event) -> Rich:
+async def _details(ctx: Context, event: Event, *, buttons: bool) -> Rich:
     """The card, and for those who manage it: the reminders, who cannot be reminded, delivery failures."""
     t = ctx.t
     engine = ctx.engine
     now = engine.clock.now()
-    body = render_card(event, await store.counts(engine.db, event.id or 0), t, now=now)
+    body = render_card(event, await store.counts(engine.db, event.id or 0), t, now=now, buttons=buttons)
     if not await service.may_manage(ctx, event) or event.cancelled_at is not None:
         return body
     default = setting_offsets(engine.settings.reminder_offsets, "reminder_offsets")

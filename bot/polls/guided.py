@@ -45,8 +45,11 @@ async def _save(ctx: Context, state: dict[str, Any]) -> None:
     await save_step(ctx, FLOW, state)
 
 
-def _ask(ctx: Context, prompt: str, label: str, *, max_length: int, hint: str = "") -> None:
-    ask_text(ctx, prompt, label, action=ctx.engine.signer.sign("g", "a"), max_length=max_length, hint=hint)
+def _ask(
+    ctx: Context, prompt: str, label: str, *, max_length: int, hint: str = "", multiline: bool = False
+) -> None:
+    action = ctx.engine.signer.sign("g", "a")
+    ask_text(ctx, prompt, label, action=action, max_length=max_length, hint=hint, multiline=multiline)
 
 
 async def begin(ctx: Context) -> None:
@@ -69,12 +72,10 @@ async def on_text(ctx: Context, state: dict[str, Any], text: str) -> None:
             state["question"] = check_question(text, t)
             state["step"] = "options"
             await _save(ctx, state)
-            _ask(
+            _ask_options(
                 ctx,
                 t._("Step 2 of 4 — The options, one per line."),
-                t._("Options"),
-                max_length=1100,
-                hint=t._(
+                t._(
                     "From {minimum} to {maximum} options; you can also separate them with |.",
                     minimum=MIN_OPTIONS,
                     maximum=MAX_OPTIONS,
@@ -99,7 +100,18 @@ async def on_text(ctx: Context, state: dict[str, Any], text: str) -> None:
         else:
             ctx.say(t._("Use the buttons above, or /cancel to stop."))
     except PollSpecError as error:
-        ctx.say(doc(p(str(error)), p(i(t._("Please send your answer again.")))))
+        if step == "options":  # (options sent one message each, the trap of a chat where Enter sends)
+            hint = t._(
+                "Send every option in one message: one per line, or separated by | (Saturday | Sunday)."
+            )
+            _ask_options(ctx, str(error), hint)
+        else:
+            ctx.say(doc(p(str(error)), p(i(t._("Please send your answer again.")))))
+
+
+def _ask_options(ctx: Context, prompt: str, hint: str) -> None:
+    """Ask for the options, in one message of several lines (or separated by |, where lines are awkward)."""
+    _ask(ctx, prompt, ctx.t._("Options"), max_length=1100, hint=hint, multiline=True)
 
 
 def _spec(state: dict[str, Any]) -> PollSpec:

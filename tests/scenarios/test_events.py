@@ -236,6 +236,20 @@ async def test_events_lists_the_upcoming_events_with_their_numbers(driver):
     assert "1 resident who answered cannot be reminded privately" in details
 
 
+async def test_an_event_s_details_say_tap_a_button_only_with_its_buttons_under_them(driver):
+    await speak_english(driver, "bob")
+    await driver.send("alice", EVENT)
+    await driver.send("bob", "/events 1")
+    details = last(driver)
+    assert "Tap a button to answer" in details
+    assert details.buttons == ["I'm coming", "Maybe", "Not coming", "Add to my calendar"]
+    assert await driver.press("bob", "I'm coming") == "Answer recorded: I'm coming", "the buttons work"
+    await driver.send("bob", "/events 1", chat="@bob")
+    elsewhere = last(driver, "@bob")
+    assert "Public event on the 2027 budget" in elsewhere
+    assert elsewhere.buttons == [] and "Tap a button" not in elsewhere, "no hint where no button works"
+
+
 async def test_an_organizer_s_event_details_say_nothing_of_a_count_of_nobody(driver):
     await driver.send("alice", "/event Réunion publique | samedi 19h | Salle des fêtes")
     await driver.send("alice", "/events 1")

@@ -54,6 +54,18 @@ async def test_a_guided_poll_asks_step_by_step_in_private_and_posts_where_chosen
     assert driver.messages("annex") == []
 
 
+async def test_options_sent_one_message_each_are_asked_again_all_in_one_message(driver):
+    await driver.send("alice", "/poll", chat="@alice")
+    await driver.send("alice", "Quel jour pour la brocante ?", chat="@alice")
+    assert "séparer par |" in last(driver, "@alice"), "the first prompt says | works too"
+    await driver.send("alice", "Samedi", chat="@alice")
+    again = last(driver, "@alice")
+    assert "Un sondage doit avoir au moins 2 options." in again
+    assert "toutes les options dans un seul message : une par ligne, ou séparées par |" in again
+    await driver.send("alice", "Samedi | Dimanche", chat="@alice")
+    assert "Étape 3 sur 4" in last(driver, "@alice")
+
+
 async def test_the_guided_poll_resumes_where_it_stopped_after_a_restart(driver):
     await driver.send("alice", "/poll", chat="@alice")
     await driver.send("alice", "Un composteur partagé ?", chat="@alice")
