@@ -141,38 +141,64 @@ def consultation_import(path: Path = typer.Argument(..., exists=True, dir_okay=F
     raise typer.Exit(asyncio.run(_with_app(work)))
 
 
+def _terminal() -> bool:
+    """Whether stdout is a terminal (a binary file written there would scramble it)."""
+    return sys.stdout.isatty()
+
+
 @app.command()
 def results(
     consultation: str = typer.Argument(..., help="The consultation's id"),
-    format: str = typer.Option("text", "--format", help="text, csv, json or png"),
+    format: str = typer.Option(
+        "text",
+        "--format",
+        help="text, csv, xlsx (spreadsheet), html (printable report), json (open data) or png (charts)",
+    ),
     output: Path | None = typer.Option(
-        None, "--output", help="A file (stdout by default); for png, the folder of the charts (required)"
+        None,
+        "--output",
+        help="A file, or a folder for the file's own name (stdout by default); for png, the folder of the "
+        "charts (required)",
     ),
 ) -> None:
-    """A consultation's results from the shell, as /results and /export give them."""
+    """A consultation's results from the shell, as /results and /export give them, in its language."""
+    from bot.consultations.exports.files import FORMATS
     from bot.consultations.publishing import results_files
     from bot.i18n import translator
 
-    if format not in ("text", "csv", "json", "png"):
-        typer.echo("--format is one of text, csv, json, png", err=True)
+    t = translator(Settings().default_language)
+    formats = ["text", *FORMATS, "png"]
+    if format not in formats:
+        typer.echo(t._("--format is one of: {formats}.", formats=", ".join(formats)), err=True)
         raise typer.Exit(2)
     if format == "png" and output is None:  # one file per chart: never scattered in the current folder
-        typer.echo("--format png writes one file per chart: give their folder with --output", err=True)
+        typer.echo(t._("--format png writes one file per chart: give their folder with --output."), err=True)
         raise typer.Exit(2)
+    if format in FORMATS and FORMATS[format].binary and output is None and _terminal():
+        typer.echo(
+            t._(
+                "--format {format} is a binary file, which a terminal cannot show: give the file with "
+                "--output (for example --output {consultation}.{format}), or redirect the output to a file.",
+                format=format,
+                consultation=consultation,
+            ),
+            err=True,
+        )
+        raise typer.Exit(2)
+    into_folder = format == "png" or (output is not None and output.is_dir())
 
     async def work(application: App) -> int:
         loaded = await application.engine.consultations.find(consultation)
         if loaded is None:
-            typer.echo(f"There is no consultation “{consultation}”.", err=True)
+            typer.echo(t._("There is no consultation “{slug}”.", slug=consultation), err=True)
             return 1
-        t = translator(application.settings.default_language)
-        files = await results_files(application.engine, loaded, format, t, actor=f"cli:{getpass.getuser()}")
-        if output is None and format != "png":
-            sys.stdout.buffer.write(files[0][1])
+        files = await results_files(application.engine, loaded, format, actor=f"cli:{getpass.getuser()}")
+        if output is None:
+            sys.stdout.buffer.write(b"".join(data for _, data in files))
+            sys.stdout.buffer.flush()
             return 0
-        folder = output if format == "png" else None
         for name, data in files:
-            target = (folder or Path(".")) / name if folder or output is None else output
+            target = output / name if into_folder else output
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
             typer.echo(str(target), err=True)

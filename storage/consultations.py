@@ -17,6 +17,7 @@ from storage import audit
 from storage.database import Database
 from storage.residents import community_id_in
 from storage.tables import (
+    Community,
     Consultation,
     ConsultationLaunch,
     SealedSubmission,
@@ -94,6 +95,15 @@ async def by_slug(db: Database, slug: str) -> Consultation | None:
 async def by_id(db: Database, consultation_id: int) -> Consultation | None:
     async with db.read() as session:
         return await session.get(Consultation, consultation_id)
+
+
+async def owner_language(db: Database, consultation: Consultation) -> str | None:
+    """The language its owner community chose (/lang there), if it has an owner and chose one."""
+    if consultation.community_id is None:
+        return None
+    async with db.read() as session:
+        owner = await session.get(Community, consultation.community_id)
+    return None if owner is None else owner.language
 
 
 async def all_consultations(db: Database) -> list[tuple[Consultation, int]]:
