@@ -62,15 +62,25 @@ def question_label(number: int, question: Question, t: Translator) -> str:
     return f"{number}. {question.text.get(t.language)}"
 
 
-def cell_value(question: Question, cell: Cell, t: Translator) -> Value:
-    """A stored cell in words: option ids become their labels, in the order stored."""
-    if cell is None or isinstance(cell, float | int):
-        return None if cell is None else float(cell)
-    if not question.option_ids:
-        return cell if isinstance(cell, str) else type(question).cell_text(cell)
-    if isinstance(cell, str):
-        return question.option_label(cell, t)
-    return type(question).cell_text(tuple(question.option_label(option, t) for option in cell))
+@dataclass(frozen=True, slots=True)
+class Cells:
+    """How one question's stored cells read in words: its option labels, looked up once per export rather
+    than once per cell (a 100,000-row export reads a million cells)."""
+
+    question: Question
+    labels: dict[str, str]
+
+    @classmethod
+    def of(cls, question: Question, t: Translator) -> Cells:
+        return cls(question, {option: question.option_label(option, t) for option in question.option_ids})
+
+    def value(self, cell: Cell) -> Value:
+        """A stored cell in words: option ids become their labels, in the order stored."""
+        if cell is None or isinstance(cell, float | int):
+            return None if cell is None else float(cell)
+        if isinstance(cell, str):
+            return self.labels.get(cell, cell)
+        return type(self.question).cell_text(tuple(self.labels.get(option, option) for option in cell))
 
 
 async def emptied_columns(conn: AsyncConnection, source: ExportSource) -> dict[str, int]:
@@ -87,16 +97,14 @@ async def answer_rows(
 ) -> AsyncIterator[tuple[str, list[Value]]]:
     """(pseudonym, cells in words) per submission, in id order, streamed `batch` rows at a time from SQL,
     so 100,000 submissions never sit in memory."""
-    questions = source.definition.questions
-    texts = {s.id for s in source.shapes if s.kind is Kind.TEXT and s.id not in emptied}
-    t = source.t
-    async for submission_id, cells in submission_rows(
-        conn, source.id, source.shapes, with_text=texts, batch=batch
-    ):
+    shapes = source.shapes
+    texts = {s.id for s in shapes if s.kind is Kind.TEXT and s.id not in emptied}
+    readers = [None if q.id in emptied else Cells.of(q, source.t) for q in source.definition.questions]
+    async for submission_id, cells in submission_rows(conn, source.id, shapes, with_text=texts, batch=batch):
         yield (
             submission_id,
             [
-                None if question.id in emptied else cell_value(question, cell, t)
-                for question, cell in zip(questions, cells, strict=True)
+                None if reader is None else reader.value(cell)
+                for reader, cell in zip(readers, cells, strict=True)
             ],
         )
