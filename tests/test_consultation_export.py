@@ -391,7 +391,7 @@ async def test_each_file_is_named_and_says_what_it_is_for_in_the_readers_languag
         ("place-du-marche-results.json", "application/json"),
     ]
     assert (
-        "print for a council meeting" in files[1].alt_text
+        "print for the town council" in files[1].alt_text
         and "Redesigning the market square" in files[1].alt_text
     )
     assert "open-data portal" in files[2].alt_text and "spreadsheet" in files[0].alt_text

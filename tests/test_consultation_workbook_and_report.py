@@ -1,5 +1,5 @@
 """The spreadsheet and the printable report of a consultation: what a town hall opens in Excel or LibreOffice,
-and what it prints for a council meeting, read back as they are (openpyxl, the HTML text)."""
+and what it prints for the town council, read back as they are (openpyxl, the HTML text)."""
 
 from __future__ import annotations
 
@@ -23,16 +23,11 @@ from bot.consultations.figures import summary, why_withheld
 from bot.consultations.results import consultation_results
 from bot.i18n import translator
 from storage.database import Database
-from storage.tables import Consultation
-from tests.test_consultation_export import _consultation
+from tests.test_consultation_export import _consultation, _source
 from tests.test_consultation_results import DEFINITION, populate, submit_answers
 
 FR = translator("fr")
 QUESTIONS = [f"{n}. {q.text.fr}" for n, q in enumerate(DEFINITION.questions, start=1)]
-
-
-def _source(db: Database, consultation: Consultation, language: str = "fr", **rules: Any) -> ExportSource:
-    return ExportSource(db, consultation, DEFINITION, translator(language), **rules)
 
 
 def _workbook(data: bytes) -> Workbook:

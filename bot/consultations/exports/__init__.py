@@ -4,7 +4,7 @@
   spreadsheet of the consultation's language, and that open-data portals take;
 - **XLSX** (`workbook.py`): the same answers, a sheet of figures per question and a sheet about the
   consultation, for the town hall's own spreadsheet work;
-- **HTML report** (`report.py`): one self-contained page to print for a council meeting, each chart
+- **HTML report** (`report.py`): one self-contained page to print for the town council, each chart
   followed by its text alternative;
 - **JSON** (`open_data.py`): the definition, every figure and everything about the files (dates, counts,
   small-group rule, licence, the CSV's column ids), for programs.

@@ -40,7 +40,7 @@ FORMATS: Final[dict[str, Format]] = {
         False,
         lambda source: source.t._("{id}-report.html", id=source.definition.id),
         lambda title, t: t._(
-            "The report of “{title}” to print for a council meeting: every question with its chart. Open it "
+            "The report of “{title}” to print for the town council: every question with its chart. Open it "
             "in a web browser, then print it.",
             title=title,
         ),

@@ -1,4 +1,4 @@
-"""The printable report: one self-contained HTML page of the results, for a council meeting.
+"""The printable report: one self-contained HTML page of the results, for the town council.
 
 It opens in any browser and prints cleanly (A4, each question on a page of its own, charts never cut):
 the title, the facts of the consultation, the small-group rules, then each question with its chart (the
