@@ -189,21 +189,34 @@ def consultation_import(
     raise typer.Exit(asyncio.run(_with_app(work)))
 
 
+def _terminal() -> bool:
+    """Whether stdout is a terminal (a binary file written there would scramble it)."""
+    return sys.stdout.isatty()
+
+
 @app.command(
     cls=Command,
     help=N_(
-        "A consultation's results from the shell, as /results and /export give them; with --where or "
-        "--cross, a filtered view or a cross-tabulation, as text."
+        "A consultation's results from the shell, as /results and /export give them, in its language; with "
+        "--where or --cross, a filtered view or a cross-tabulation, as text."
     ),
 )
 def results(
     consultation: str = typer.Argument(..., metavar=N_("ID"), help=N_("The consultation's id")),
-    format: str = typer.Option("text", "--format", metavar=N_("FORMAT"), help=N_("text, csv, json or png")),
+    format: str = typer.Option(
+        "text",
+        "--format",
+        metavar=N_("FORMAT"),
+        help=N_("text, csv, xlsx (spreadsheet), html (printable report), json (open data) or png (charts)"),
+    ),
     output: Path | None = typer.Option(
         None,
         "--output",
         metavar=N_("PATH"),
-        help=N_("A file (stdout by default); for png, the folder of the charts (required)"),
+        help=N_(
+            "A file, or a folder for the file's own name (stdout by default); for png, the folder of the "
+            "charts (required)"
+        ),
     ),
     where: list[str] = typer.Option(
         [],
@@ -220,30 +233,44 @@ def results(
         help=N_("For each answer to the first question, how its residents answered the second"),
     ),
 ) -> None:
+    from bot.consultations.exports.files import FORMATS
     from bot.consultations.publishing import results_files
 
     t = spoken()
-    if format not in ("text", "csv", "json", "png"):
-        typer.echo(t._("--format is one of text, csv, json, png."), err=True)
+    formats = ["text", *FORMATS, "png"]
+    if format not in formats:
+        typer.echo(t._("--format is one of: {formats}.", formats=", ".join(formats)), err=True)
         raise typer.Exit(2)
     if format == "png" and output is None:  # one file per chart: never scattered in the current folder
         typer.echo(t._("--format png writes one file per chart: give their folder with --output."), err=True)
         raise typer.Exit(2)
     if where or cross:
         raise typer.Exit(_results_view(consultation, format, output, where, cross))
+    if format in FORMATS and FORMATS[format].binary and output is None and _terminal():
+        typer.echo(
+            t._(
+                "--format {format} is a binary file, which a terminal cannot show: give the file with "
+                "--output (for example --output {consultation}.{format}), or redirect the output to a file.",
+                format=format,
+                consultation=consultation,
+            ),
+            err=True,
+        )
+        raise typer.Exit(2)
+    into_folder = format == "png" or (output is not None and output.is_dir())
 
     async def work(application: App) -> int:
         loaded = await application.engine.consultations.find(consultation)
         if loaded is None:
             typer.echo(t._("There is no consultation “{id}”.", id=consultation), err=True)
             return 1
-        files = await results_files(application.engine, loaded, format, t, actor=f"cli:{getpass.getuser()}")
-        if output is None and format != "png":
-            sys.stdout.buffer.write(files[0][1])
+        files = await results_files(application.engine, loaded, format, actor=f"cli:{getpass.getuser()}")
+        if output is None:
+            sys.stdout.buffer.write(b"".join(data for _, data in files))
+            sys.stdout.buffer.flush()
             return 0
-        folder = output if format == "png" else None
         for name, data in files:
-            target = (folder or Path(".")) / name if folder or output is None else output
+            target = output / name if into_folder else output
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
             typer.echo(str(target), err=True)

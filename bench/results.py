@@ -42,7 +42,8 @@ from bot.consultations.definition import (
     definition_to_json,
     load_definition,
 )
-from bot.consultations.export import csv_chunks
+from bot.consultations.exports.answers_csv import csv_chunks
+from bot.consultations.exports.source import ExportSource
 from bot.consultations.results import consultation_results
 from bot.i18n import translator
 from storage.consultations import save_consultation
@@ -249,7 +250,7 @@ async def time_export(
         consultation = await db_consultation(db, consultation_id)
         size = 0
         started = time.perf_counter()
-        async for chunk in csv_chunks(db, consultation, definition):
+        async for chunk in csv_chunks(ExportSource(db, consultation, definition)):
             size += len(chunk)
         elapsed = time.perf_counter() - started
     finally:

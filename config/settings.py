@@ -11,6 +11,9 @@ from pydantic import AliasChoices, AwareDatetime, Field, SecretStr, field_valida
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MIN_GROUP = 5  # the small-group threshold k: one value for chats, charts, exports and filtered views
+# the licence French public bodies publish open data under (Code des relations entre le public et
+# l'administration, art. D323-2-1); the exports of a consultation state it
+DEFAULT_DATA_LICENCE = "Licence Ouverte / Open Licence 2.0 (Etalab)"
 
 
 def _split_commas(value: object) -> object:
@@ -92,6 +95,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Small-group threshold k: a published consultation figure (mean, median, scale, filtered "
         "count, free texts in the export) resting on fewer than k answers is withheld",
+    )
+    data_licence: str = Field(
+        DEFAULT_DATA_LICENCE,
+        max_length=200,
+        description="The licence a consultation's exports state their data is published under",
     )
     files_dir: str = Field(
         "civicbot-files",

@@ -18,6 +18,7 @@ from storage.database import Database
 from storage.outbox import supersede
 from storage.residents import community_id_in
 from storage.tables import (
+    Community,
     Consultation,
     ConsultationLaunch,
     SealedSubmission,
@@ -95,6 +96,15 @@ async def by_slug(db: Database, slug: str) -> Consultation | None:
 async def by_id(db: Database, consultation_id: int) -> Consultation | None:
     async with db.read() as session:
         return await session.get(Consultation, consultation_id)
+
+
+async def owner_language(db: Database, consultation: Consultation) -> str | None:
+    """The language its owner community chose (/lang there), if it has an owner and chose one."""
+    if consultation.community_id is None:
+        return None
+    async with db.read() as session:
+        owner = await session.get(Community, consultation.community_id)
+    return None if owner is None else owner.language
 
 
 async def all_consultations(db: Database) -> list[tuple[Consultation, int]]:

@@ -1,8 +1,13 @@
-"""Open-data exports: the CSV's columns, cells and notes, free texts held back below 5 answers, streaming,
-and a JSON document that validates against its documented schema and repeats the results' figures."""
+"""The answers as CSV and the results as JSON: a CSV that a French spreadsheet opens right by a double-click
+(BOM, ";", labels, one header row), free texts and small figures held back below 5 answers, streaming, and a
+JSON document that validates against its schema, repeats the results and carries everything about the files.
+"""
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import json
 import re
 from collections.abc import Callable
@@ -12,26 +17,21 @@ import pytest
 from sqlmodel import select
 
 from bot.consultations.definition import definition_to_json
-from bot.consultations.export import (
-    RESPONDENT,
-    RESULTS_FORMAT,
-    RESULTS_SCHEMA,
-    _cell_text,
-    csv_chunks,
-    export_attachments,
-    export_csv,
-    export_json,
-    results_as_text,
-)
+from bot.consultations.exports.answers_csv import cell_text, csv_chunks, export_csv, number_text
+from bot.consultations.exports.columns import RESPONDENT
+from bot.consultations.exports.files import FORMATS, export_file
+from bot.consultations.exports.open_data import RESULTS_FORMAT, RESULTS_SCHEMA, export_json
+from bot.consultations.exports.source import ExportSource
+from bot.consultations.figures import why_withheld
 from bot.consultations.results import consultation_results
 from bot.i18n import translator
-from storage.consultation_results import QuestionShape
 from storage.consultations import by_id
 from storage.database import Database
 from storage.tables import Consultation, Submission
 from tests.test_consultation_results import DEFINITION, populate, read_csv, submit_answers
 
 QUESTION_IDS = [q.id for q in DEFINITION.questions]
+EN = translator("en")
 
 
 async def _consultation(db: Database) -> Consultation:
@@ -42,24 +42,84 @@ async def _consultation(db: Database) -> Consultation:
     return found
 
 
+def _source(db: Database, consultation: Consultation, language: str = "fr", **rules: Any) -> ExportSource:
+    return ExportSource(db, consultation, DEFINITION, translator(language), **rules)
+
+
 async def _submission_ids(db: Database, consultation_id: int) -> list[str]:
     async with db.read() as session:
         query = select(Submission.id).where(Submission.consultation_id == consultation_id)
         return sorted((await session.exec(query)).all())
 
 
+def _table(data: bytes) -> list[list[str]]:
+    """The CSV as a spreadsheet reads it: the separator sniffed, every row split with it."""
+    text = data.decode("utf-8-sig")
+    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;")
+    return list(csv.reader(io.StringIO(text, newline=""), dialect))
+
+
 # --- CSV --------------------------------------------------------------------------------------------------
+
+
+async def test_a_french_spreadsheet_opens_the_csv_as_it_is_with_labels_in_every_cell(db: Database) -> None:
+    consultation = await _consultation(db)
+    answers: list[dict[str, Any]] = [
+        {"frequence": "rarely", "transport": ("walk", "bike"), "pietonne": "yes", "stationnement": "gare",
+         "priorites": ("halle", "arbres", "jeux"), "satisfaction": 2, "age": 40}
+        for _ in range(5)
+    ]  # fmt: skip
+    await submit_answers(db, consultation, answers)
+    data = await export_csv(_source(db, consultation))
+    assert data.startswith(codecs.BOM_UTF8), "without a BOM, Excel reads UTF-8 as Windows-1252"
+    assert csv.Sniffer().sniff(data.decode("utf-8-sig")[:4096], delimiters=",;").delimiter == ";"
+    header, *rows = _table(data)
+    assert {len(row) for row in rows} == {len(header)} and len(rows) == 5, "no comment line, no ragged row"
+    assert header[:3] == [
+        "Participant (pseudonyme)",
+        "1. À quelle fréquence venez-vous sur la place du marché ?",
+        "2. Comment venez-vous sur la place ? (trois réponses au plus)",
+    ]
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["1. À quelle fréquence venez-vous sur la place du marché ?"] == "Rarement ou jamais"
+    assert (
+        row["2. Comment venez-vous sur la place ? (trois réponses au plus)"]
+        == "À pied; À vélo ou en trottinette"
+    )
+    assert row["5. Souhaitez-vous que la place devienne piétonne en dehors des jours de marché ?"] == "Oui"
+    assert row[
+        "7. Classez vos trois priorités pour la future place, de la plus importante à la moins importante."
+    ] == ("Une halle couverte pour le marché > Des arbres et de l'ombre > Un espace de jeux pour enfants")
+    assert row["3. Êtes-vous satisfait de la place telle qu'elle est aujourd'hui ?"] == "2"
+    option_ids = {o for q in DEFINITION.questions for o in q.option_ids}
+    assert not option_ids & {cell for line in rows for cell in line}, "labels, never option ids"
+    assert "#" not in data.decode("utf-8-sig").split("\n")[0][:2], "the header comes first"
+
+
+async def test_an_english_consultation_gets_commas_and_english_labels(db: Database) -> None:
+    consultation = await _consultation(db)
+    await submit_answers(db, consultation, [{"frequence": "daily", "pietonne": "no"} for _ in range(2)])
+    data = await export_csv(_source(db, consultation, "en"))
+    assert data.startswith(codecs.BOM_UTF8)
+    assert csv.Sniffer().sniff(data.decode("utf-8-sig")[:4096], delimiters=",;").delimiter == ","
+    header, *rows = _table(data)
+    assert (
+        header[0] == "Respondent (pseudonym)"
+        and header[1] == "1. How often do you come to the market square?"
+    )
+    assert {row[1] for row in rows} == {"Every day or nearly"} and {row[5] for row in rows} == {"No"}
+    _, read = read_csv(data, DEFINITION, "en")
+    assert [row["frequence"] for row in read] == ["daily", "daily"], "the labels map back to their ids"
 
 
 async def test_one_row_per_submission_in_id_order_with_a_column_per_question(db: Database) -> None:
     consultation = await populate(db, DEFINITION, 40, submitted=10)
     assert consultation.id is not None
-    header, rows, notes = read_csv(await export_csv(db, consultation, DEFINITION))
+    header, rows = read_csv(await export_csv(_source(db, consultation)))
     assert header == [RESPONDENT, *QUESTION_IDS]
     ids = [row[RESPONDENT] for row in rows]
     assert ids == await _submission_ids(db, consultation.id)  # the pseudonym is the random submission id
     assert ids == sorted(ids)
-    assert notes and all(note.startswith("# ") for note in notes)
     for row in rows:
         assert row["pietonne"] in ("", "yes", "no")
         assert all(
@@ -91,32 +151,28 @@ async def test_cells_keep_the_order_of_choices_and_rankings(db: Database) -> Non
             }
         ],
     )
-    _, rows, _ = read_csv(await export_csv(db, consultation, DEFINITION, min_group=1))  # one row: shown
+    _, rows = read_csv(await export_csv(_source(db, consultation, min_group=1)))  # one row: shown
     assert rows[0]["transport"] == "walk; car; bus"
     assert rows[0]["priorites"] == "halle > arbres > jeux"
     assert rows[0]["age"] == "7" and rows[0]["pietonne"] == "no" and rows[0]["frequence"] == ""
 
 
-def test_cell_formats() -> None:
-    number = QuestionShape("n", "number")
-    assert _cell_text(number, 12.5) == "12.5"
-    assert _cell_text(number, 3.0) == "3"
-    assert _cell_text(number, None) == ""
-    assert _cell_text(QuestionShape("m", "multiple_choice", ("a", "b")), ("a", "b")) == "a; b"
-    assert _cell_text(QuestionShape("r", "ranking", ("a", "b")), ("b", "a")) == "b > a"
-    assert (
-        _cell_text(QuestionShape("f", "free_text"), 'Un "texte", avec\nun retour')
-        == 'Un "texte", avec\nun retour'
-    )
-    assert _cell_text(QuestionShape("f", "free_text"), "=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert _cell_text(QuestionShape("f", "free_text"), "-5 °C") == "'-5 °C"
+def test_numbers_are_written_as_the_spreadsheet_reads_them_and_texts_never_run_as_formulas() -> None:
+    assert number_text(12.5, ",") == "12,5" and number_text(12.5, ".") == "12.5"
+    assert number_text(3.0, ",") == "3" and number_text(-4.0, ",") == "-4"
+    assert cell_text(-4.5, ",") == "-4,5", "a negative number stays a number"
+    assert cell_text(None, ",") == ""
+    assert cell_text('Un "texte", avec\nun retour', ",") == 'Un "texte", avec\nun retour'
+    assert cell_text("=HYPERLINK(1)", ",") == "'=HYPERLINK(1)"
+    assert cell_text("- de 18 ans", ",") == "'- de 18 ans", "an option label too"
+    assert cell_text("@SUM(A1)", ".") == "'@SUM(A1)"
 
 
 async def test_no_timestamp_and_no_identity_in_the_file(db: Database) -> None:
     consultation = await populate(db, DEFINITION, 12, submitted=12)
-    data = (await export_csv(db, consultation, DEFINITION)).decode()
+    data = (await export_csv(_source(db, consultation))).decode("utf-8-sig")
     assert not re.search(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}", data)
-    assert "resident" not in data.replace("residents", "").replace(RESPONDENT, "")
+    assert "resident" not in data
     assert "test" not in data.lower().replace("texte", "")  # the platform of the submitters
 
 
@@ -125,18 +181,20 @@ async def test_free_texts_are_left_out_while_fewer_than_five_answered(db: Databa
     await submit_answers(
         db, consultation, [{"idees": f"Idée secrète {n}", "pietonne": "yes"} for n in range(4)]
     )
-    data = await export_csv(db, consultation, DEFINITION, t=translator("en"))
-    _, rows, notes = read_csv(data)
+    data = await export_csv(_source(db, consultation, "en"))
+    _, rows = read_csv(data, DEFINITION, "en")
     assert [row["idees"] for row in rows] == [""] * 4
     assert b"secr" not in data
-    assert any("“idees” is empty" in note and "at least 5" in note and "(4 so far)" in note for note in notes)
+    readme = json.loads(await export_json(_source(db, consultation, "en")))["readme"]
+    column = "“10. Any idea or comment for the new square?” is empty"
+    assert any(column in note and "at least 5" in note and "(4 so far)" in note for note in readme)
 
     await submit_answers(db, consultation, [{"idees": "Idée secrète 4", "pietonne": "no"}])
-    data = await export_csv(db, consultation, DEFINITION, t=translator("en"))
-    _, rows, notes = read_csv(data)
+    _, rows = read_csv(await export_csv(_source(db, consultation, "en")), DEFINITION, "en")
     assert sorted(row["idees"] for row in rows) == [f"Idée secrète {n}" for n in range(5)]
-    assert not any("“idees”" in note for note in notes)
-    assert any("“reproches” is empty" in note and "(0 so far)" in note for note in notes)
+    readme = json.loads(await export_json(_source(db, consultation, "en")))["readme"]
+    assert not any(column in note for note in readme)
+    assert any("“4. What do you dislike most" in note and "(0 so far)" in note for note in readme)
 
 
 async def test_a_scale_or_number_answered_by_fewer_than_k_is_empty_in_the_csv_and_null_in_the_json(
@@ -146,14 +204,11 @@ async def test_a_scale_or_number_answered_by_fewer_than_k_is_empty_in_the_csv_an
     answers: list[dict[str, Any]] = [{"age": 42, "satisfaction": 2, "pietonne": "yes"}]
     answers += [{"pietonne": "no"} for _ in range(5)]
     await submit_answers(db, consultation, answers)
-    data = await export_csv(db, consultation, DEFINITION, t=translator("en"))
-    _, rows, notes = read_csv(data)
+    _, rows = read_csv(await export_csv(_source(db, consultation, "en")), DEFINITION, "en")
     assert [row["age"] for row in rows] == [""] * 6 and [row["satisfaction"] for row in rows] == [""] * 6
     assert sorted(row["pietonne"] for row in rows) == ["no"] * 5 + ["yes"], "choices are shown: 1 yes"
-    assert any("“age” is empty" in note and "fewer than 5" in note for note in notes)
-    assert not any("“frequence”" in note for note in notes), "nobody answered it: nothing to protect"
 
-    document = json.loads(await export_json(db, consultation, DEFINITION, t=translator("en")))
+    document = json.loads(await export_json(_source(db, consultation, "en")))
     validate(document, RESULTS_SCHEMA)
     questions = {q["id"]: q for q in document["questions"]}
     assert questions["age"] == {
@@ -161,30 +216,34 @@ async def test_a_scale_or_number_answered_by_fewer_than_k_is_empty_in_the_csv_an
     }  # fmt: skip
     assert questions["satisfaction"]["distribution"] is None and questions["satisfaction"]["withheld"]
     assert questions["frequence"]["counts"] == {"daily": 0, "weekly": 0, "market-day": 0, "rarely": 0}
-    assert any("“satisfaction” is empty" in note for note in document["readme"])
+    assert any("“9. How old are you?" in note and "fewer than 5" in note for note in document["readme"])
+    assert not any("“1. How often" in note for note in document["readme"]), "nobody answered: nothing to hide"
 
-    smaller_k = json.loads(await export_json(db, consultation, DEFINITION, min_group=1))
+    smaller_k = json.loads(await export_json(_source(db, consultation, min_group=1)))
     assert smaller_k["min_group"] == 1
     assert {q["id"]: q for q in smaller_k["questions"]}["age"]["mean"] == 42
-    _, rows, _ = read_csv(await export_csv(db, consultation, DEFINITION, min_group=1))
+    _, rows = read_csv(await export_csv(_source(db, consultation, min_group=1)))
     assert sorted(row["age"] for row in rows) == [""] * 5 + ["42"]
 
 
-async def test_texts_with_commas_quotes_and_line_breaks_survive(db: Database) -> None:
+async def test_texts_with_commas_semicolons_quotes_and_line_breaks_survive(db: Database) -> None:
     consultation = await _consultation(db)
-    texts = [f'Ligne {n}, "citée";\n# pas un commentaire\r\nfin' for n in range(5)]
+    texts = [f'Ligne {n}, "citée"; fin\n# pas un commentaire\r\n=1+{n}' for n in range(5)]
     await submit_answers(db, consultation, [{"idees": text} for text in texts])
-    _, rows, _ = read_csv(await export_csv(db, consultation, DEFINITION))
+    data = await export_csv(_source(db, consultation))
+    header, *lines = _table(data)
+    assert {len(line) for line in lines} == {len(header)}
+    _, rows = read_csv(data)
     assert sorted(row["idees"] for row in rows) == sorted(texts)
 
 
 async def test_the_file_is_streamed_in_pieces(db: Database) -> None:
     consultation = await populate(db, DEFINITION, 30, submitted=0)
-    chunks = [chunk async for chunk in csv_chunks(db, consultation, DEFINITION, batch=7)]
+    chunks = [chunk async for chunk in csv_chunks(_source(db, consultation), batch=7)]
     assert len(chunks) == 5  # 4 full batches of 7 rows, then the last 2
-    assert b"".join(chunks) == await export_csv(db, consultation, DEFINITION)
-    plain = b"".join([chunk async for chunk in csv_chunks(db, consultation, DEFINITION, notes=False)])
-    assert plain.startswith(f"{RESPONDENT},frequence,".encode())
+    assert b"".join(chunks) == await export_csv(_source(db, consultation))
+    assert chunks[0].startswith(codecs.BOM_UTF8 + "Participant (pseudonyme);1. À quelle".encode())
+    assert not any(chunk.startswith(codecs.BOM_UTF8) for chunk in chunks[1:]), "one BOM, at the start"
 
 
 # --- JSON -------------------------------------------------------------------------------------------------
@@ -265,7 +324,7 @@ def test_the_validator_catches_a_wrong_document() -> None:
 async def test_json_validates_against_its_schema_and_repeats_the_results(db: Database) -> None:
     consultation = await populate(db, DEFINITION, 60, submitted=5)
     assert consultation.id is not None
-    data = json.loads(await export_json(db, consultation, DEFINITION))
+    data = json.loads(await export_json(_source(db, consultation)))
     validate(data, RESULTS_SCHEMA)
     assert data["format"] == RESULTS_FORMAT
     assert data["definition"] == json.loads(json.dumps(definition_to_json(DEFINITION)))
@@ -290,43 +349,56 @@ async def test_json_validates_against_its_schema_and_repeats_the_results(db: Dat
             assert exported["withheld"] is False
         if result.type == "free_text":
             assert exported["texts_exported"] == result.texts_exported
-    assert await export_json(db, consultation, DEFINITION) == await export_json(db, consultation, DEFINITION)
+    assert await export_json(_source(db, consultation)) == await export_json(_source(db, consultation))
+
+
+async def test_what_the_csv_held_in_comment_lines_is_in_the_json_with_its_column_ids(db: Database) -> None:
+    consultation = await populate(db, DEFINITION, 8, submitted=0)
+    data = json.loads(await export_json(_source(db, consultation, licence="ODbL 1.0")))
+    header = _table(await export_csv(_source(db, consultation)))[0]
+    assert [column["label"] for column in data["columns"]] == header, "the CSV's header, label by label"
+    assert [column["id"] for column in data["columns"]] == [RESPONDENT, *QUESTION_IDS]
+    assert data["language"] == "fr" and data["csv"] == {"separator": ";", "decimal": ","}
+    assert data["licence"] == "ODbL 1.0" and "Publié sous la licence : ODbL 1.0." in data["readme"]
+    assert (
+        data["readme"][0]
+        == "Réaménagement de la place du marché : les réponses, une ligne par participation."
+    )
+    assert why_withheld(5, translator("fr")) in data["readme"], "the small-group rule"
+    assert data["definition"]["opens_at"] == "2026-12-01T08:00:00Z" and data["submissions"] == 8
 
 
 async def test_json_of_an_empty_consultation_validates(db: Database) -> None:
     consultation = await _consultation(db)
-    data = json.loads(await export_json(db, consultation, DEFINITION, t=translator("en")))
+    data = json.loads(await export_json(_source(db, consultation, "en")))
     validate(data, RESULTS_SCHEMA)
     assert data["submissions"] == 0
-    assert any("“idees” is empty" in note for note in data["readme"])
+    assert any("“10. Any idea or comment for the new square?” is empty" in note for note in data["readme"])
 
 
 async def test_a_non_finite_figure_never_reaches_the_json_file(db: Database) -> None:
     consultation = await _consultation(db)
     await submit_answers(db, consultation, [{"age": 30}, {"age": float("inf")}])  # bypassing validation
     with pytest.raises(ValueError, match="JSON compliant"):
-        await export_json(db, consultation, DEFINITION, min_group=1)  # figures shown
+        await export_json(_source(db, consultation, min_group=1))  # figures shown
 
 
-# --- text and attachments ---------------------------------------------------------------------------------
+# --- the files sent -----------------------------------------------------------------------------------------
 
 
-async def test_results_as_text_for_the_command_line(db: Database) -> None:
-    consultation = await _consultation(db)
-    await submit_answers(
-        db, consultation, [{"pietonne": "yes", "idees": f"Texte privé {n}"} for n in range(6)]
-    )
-    text = await results_as_text(db, consultation, DEFINITION, language="en")
-    assert "6 residents took part." in text
-    assert "Yes: 6 (100%)" in text
-    assert "6 free-text answers (available in the export)" in text
-    assert "Texte privé" not in text
-
-
-async def test_export_attachments(db: Database) -> None:
+async def test_each_file_is_named_and_says_what_it_is_for_in_the_readers_language(db: Database) -> None:
     consultation = await populate(db, DEFINITION, 10, submitted=0)
-    csv_file, json_file = await export_attachments(db, consultation, DEFINITION, translator("fr"))
-    assert csv_file.filename == "place-du-marche.csv" and csv_file.media_type == "text/csv"
-    assert json_file.filename == "place-du-marche-results.json" and json_file.media_type == "application/json"
-    assert csv_file.alt_text and json_file.alt_text
-    assert json.loads(json_file.data)["submissions"] == 10
+    files = [await export_file(_source(db, consultation), name, EN) for name in FORMATS]
+    assert [(f.filename, f.media_type) for f in files] == [
+        ("place-du-marche.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("place-du-marche-rapport.html", "text/html"),
+        ("place-du-marche.csv", "text/csv"),
+        ("place-du-marche-results.json", "application/json"),
+    ]
+    assert (
+        "print for the town council" in files[1].alt_text
+        and "Redesigning the market square" in files[1].alt_text
+    )
+    assert "open-data portal" in files[2].alt_text and "spreadsheet" in files[0].alt_text
+    assert json.loads(files[3].data)["submissions"] == 10
+    assert b"Participant (pseudonyme)" in files[2].data, "the file itself is in the consultation's language"

@@ -11,7 +11,9 @@ import pytest
 
 from bench.results import create_consultation
 from bot.consultations.answers import AnswerError, read_number, validate_answer
-from bot.consultations.export import document, export_csv
+from bot.consultations.exports.answers_csv import export_csv
+from bot.consultations.exports.open_data import document
+from bot.consultations.exports.source import ExportSource
 from bot.consultations.fields import Answer
 from bot.consultations.flow import answers_from_rows, pieces_of
 from bot.consultations.loaded import Loaded
@@ -97,7 +99,7 @@ async def test_a_question_type_defined_in_one_class_works_end_to_end(
     figures = results.question("part")
     assert figures.respondents == 6 and figures.mean == 40 and figures.median == 35
     assert "mean 40 · median 35" in render_results(definition, results, EN).plain
-    exported = document(definition, consultation, results, EN)["questions"][0]
+    exported = document(ExportSource(db, consultation, definition, EN), results, {})["questions"][0]
     assert exported == {
         "id": "part",
         "type": "percent",
@@ -106,7 +108,9 @@ async def test_a_question_type_defined_in_one_class_works_end_to_end(
         "median": 35.0,
         "withheld": False,
     }
-    header, csv_rows, _ = read_csv(await export_csv(db, consultation, definition, t=EN))
+    header, csv_rows = read_csv(
+        await export_csv(ExportSource(db, consultation, definition, EN)), definition, "en"
+    )
     assert header == ["respondent", "part", "suite"]
     assert sorted(int(row["part"]) for row in csv_rows) == [10, 20, 30, 40, 60, 80]
 

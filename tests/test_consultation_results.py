@@ -3,6 +3,7 @@ PostgreSQL, for the whole consultation and for filtered views; small groups are 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -15,8 +16,10 @@ from babel.numbers import format_decimal, format_percent
 
 from bench.results import answer_rows, bulk_insert, create_consultation, example_definition, generate
 from bot.consultations.definition import ConsultationDefinition
-from bot.consultations.export import export_csv
-from bot.consultations.questions import Question, RankingQuestion, ScaleQuestion
+from bot.consultations.exports.answers_csv import export_csv
+from bot.consultations.exports.columns import RESPONDENT
+from bot.consultations.exports.source import ExportSource
+from bot.consultations.questions import NumericQuestion, Question, RankingQuestion, ScaleQuestion
 from bot.consultations.results import (
     consultation_results,
     free_text_line,
@@ -87,16 +90,36 @@ async def submit_answers(db: Database, consultation: Consultation, answers: list
     await flush_submissions(db, consultation.id, everything=True)
 
 
-def read_csv(data: bytes) -> tuple[list[str], list[Row], list[str]]:
-    """(header, rows, comment lines) of an exported CSV; comments are the lines before the header only."""
-    text = data.decode("utf-8")
-    lines = text.splitlines(keepends=True)
-    notes = []
-    while lines and lines[0].startswith("#"):
-        notes.append(lines.pop(0).rstrip("\r\n"))
-    reader = csv.DictReader(io.StringIO("".join(lines), newline=""))
-    rows = list(reader)
-    return list(reader.fieldnames or []), rows, notes
+def read_csv(
+    data: bytes, definition: ConsultationDefinition = DEFINITION, language: str = "fr"
+) -> tuple[list[str], list[Row]]:
+    """(column ids, rows) of an exported CSV, read back as a program does with the JSON's `columns` and
+    definition: each header label to its question id, each cell's labels to option ids, decimal commas to
+    points. Every row must have as many cells as the header."""
+    assert data.startswith(codecs.BOM_UTF8), "UTF-8 with a BOM"
+    separator, decimal = (";", ",") if language == "fr" else (",", ".")
+    header, *lines = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=separator)
+    t = translator(language)
+    labels = [f"{n}. {q.text.get(language)}" for n, q in enumerate(definition.questions, start=1)]
+    assert header[1:] == labels, "one header row of question labels"
+    ids = [RESPONDENT, *(q.id for q in definition.questions)]
+    rows = []
+    for line in lines:
+        assert len(line) == len(header), line
+        cells = [
+            _cell_back(q, cell, t, decimal) for q, cell in zip(definition.questions, line[1:], strict=True)
+        ]
+        rows.append(dict(zip(ids, [line[0], *cells], strict=True)))
+    return ids, rows
+
+
+def _cell_back(question: Question, cell: str, t: Translator, decimal: str) -> str:
+    """A labelled cell as the ids it stands for ("Oui" → "yes", "À pied; En bus" → "walk; bus")."""
+    if not cell or not question.option_ids:
+        return cell.replace(decimal, ".") if isinstance(question, NumericQuestion) else cell
+    ids = {question.option_label(option, t): option for option in question.option_ids}
+    separator = " > " if question.type == "ranking" else "; "
+    return separator.join(ids[label] for label in cell.split(separator))
 
 
 def expected_from_csv(definition: ConsultationDefinition, rows: list[Row]) -> dict[str, dict[str, Any]]:
@@ -227,7 +250,7 @@ async def test_every_figure_is_reproduced_from_the_exported_csv(db: Database) ->
     consultation = await populate(db, DEFINITION, 300)
     assert consultation.id is not None
     results = await consultation_results(db, consultation.id, DEFINITION)
-    _, rows, _ = read_csv(await export_csv(db, consultation, DEFINITION))
+    _, rows = read_csv(await export_csv(ExportSource(db, consultation, DEFINITION)))
     assert len(rows) == 300
     check_against_csv(DEFINITION, results, rows, "fr")
     check_against_csv(DEFINITION, results, rows, "en")
@@ -262,7 +285,7 @@ async def test_filtered_views_are_reproduced_from_the_csv(
 ) -> None:
     consultation = await populate(db, DEFINITION, 200, seed=11, submitted=3)
     assert consultation.id is not None
-    _, rows, _ = read_csv(await export_csv(db, consultation, DEFINITION))
+    _, rows = read_csv(await export_csv(ExportSource(db, consultation, DEFINITION)))
     group = [row for row in rows if keep(row)]
     assert len(group) >= MIN_GROUP, "the data should make a group big enough to be shown"
     results = await consultation_results(db, consultation.id, DEFINITION, condition)

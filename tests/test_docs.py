@@ -131,7 +131,7 @@ def test_the_example_consultations_point_to_the_real_format_page_and_commands():
 
     commands = {name for spec in Registry(FEATURES).commands() for name in (spec.name, *spec.aliases)}
     shell_help = (ROOT / "adapters" / "console" / "shell.py").read_text(encoding="utf-8")
-    commands |= set(re.findall(r"^/([a-z_]+) ", shell_help, re.MULTILINE))  # the terminal's own (/upload)
+    commands |= set(re.findall(r"\(\s*(?:t\._\()?\"/([a-z_]+)", shell_help))  # the terminal's own (/upload)
     for example in sorted((ROOT / "config" / "examples").glob("*.yaml")):
         text = example.read_text(encoding="utf-8")
         own_id = yaml.safe_load(text)["id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.consultations import flow
+from bot.consultations.exports.files import FORMATS
 from bot.consultations.publishing import export_replies, record_access
 from bot.consultations.service import Loaded, State
 from bot.context import Context
@@ -58,5 +59,5 @@ async def export(ctx: Context, args: str) -> None:
     if loaded is None:
         return
 
-    await record_access(ctx.engine, loaded, actor=ctx.identity, export="csv, json")
+    await record_access(ctx.engine, loaded, actor=ctx.identity, export=", ".join(FORMATS))
     ctx.replies.extend(await export_replies(ctx.engine, loaded, ctx.private_chat, t))

@@ -1,8 +1,9 @@
-"""Results in chat and on the shell: the text with every figure, a chart per question, the open-data files.
+"""Results in chat and on the shell: the text with every figure, a chart per question, the export files.
 
 Every figure goes through the small-group rule with the threshold of the settings (`CIVICBOT_MIN_GROUP`).
 Reading the results of a consultation that is not closed yet, and every export, is audited
-(`record_access`) before anything is read.
+(`record_access`) before anything is read. Export files are in the consultation's language: the one its
+community chose, else the default language (`export_source`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from bot.consultations.charts import consultation_charts
-from bot.consultations.export import export_attachments, export_csv, export_json, results_as_text
+from bot.consultations.exports.files import FORMATS, export_file
+from bot.consultations.exports.source import ExportSource
 from bot.consultations.loaded import Loaded, State
 from bot.consultations.results import consultation_results, format_number, render_results
 from bot.formatting import Rich, b, doc, i, p
-from bot.i18n import Translator
+from bot.i18n import Translator, translator
 from bot.inbound import ChatRef
 from bot.replies import Reply, Send
 from storage import audit
@@ -77,9 +79,23 @@ def closed_notice(loaded: Loaded, submissions: int, t: Translator) -> Rich:
     )
 
 
+async def export_source(engine: Engine, loaded: Loaded) -> ExportSource:
+    """What the exports of `loaded` are made from, in the consultation's language with the settings' rules."""
+    language = await store.owner_language(engine.db, loaded.row) or engine.settings.default_language
+    return ExportSource(
+        engine.db,
+        loaded.row,
+        loaded.definition,
+        translator(language),
+        engine.settings.min_group,
+        engine.settings.data_licence,
+    )
+
+
 async def export_replies(engine: Engine, loaded: Loaded, chat: ChatRef, t: Translator) -> list[Reply]:
-    min_group = engine.settings.min_group
-    files = await export_attachments(engine.db, loaded.row, loaded.definition, t, min_group=min_group)
+    """Every export file, one message each saying what it is for (in `t`, the organizer's language)."""
+    source = await export_source(engine, loaded)
+    files = [await export_file(source, name, t) for name in FORMATS]
     return [Send(to=chat, body=doc(p(file.alt_text)), attachment=file) for file in files]
 
 
@@ -100,24 +116,19 @@ async def record_access(engine: Engine, loaded: Loaded, *, actor: str, export: s
 
 
 async def results_files(
-    engine: Engine, loaded: Loaded, format: str, t: Translator, *, actor: str
+    engine: Engine, loaded: Loaded, format: str, *, actor: str
 ) -> list[tuple[str, bytes]]:
-    """What `civicbot results ID --format text|csv|json|png` writes: (file name, content) pairs; the
-    access is audited under `actor` like the chat's /results and /export."""
-    slug = loaded.row.slug
-    db, min_group = engine.db, engine.settings.min_group
-    await record_access(engine, loaded, actor=actor, export=format if format in ("csv", "json") else None)
+    """What `civicbot results ID --format text|csv|xlsx|html|json|png` writes: (file name, content) pairs,
+    in the consultation's language; the access is audited under `actor` like the chat's /results and
+    /export."""
+    source = await export_source(engine, loaded)
+    await record_access(engine, loaded, actor=actor, export=format if format in FORMATS else None)
+    if format in FORMATS:
+        file = await export_file(source, format, source.t)
+        return [(file.filename, file.data)]
+    results = await consultation_results(engine.db, loaded.id, loaded.definition, min_group=source.min_group)
     if format == "png":
-        results = await consultation_results(db, loaded.id, loaded.definition, min_group=min_group)
-        return [(chart.filename, chart.data) for chart in consultation_charts(loaded.definition, results, t)]
-    if format == "text":
-        text = await results_as_text(
-            db, loaded.row, loaded.definition, language=t.language, min_group=min_group
-        )
-        return [(f"{slug}.txt", text.encode() + b"\n")]
-    if format == "csv":
-        return [
-            (f"{slug}.csv", await export_csv(db, loaded.row, loaded.definition, t=t, min_group=min_group))
-        ]
-    data = await export_json(db, loaded.row, loaded.definition, t=t, min_group=min_group)
-    return [(f"{slug}-results.json", data)]
+        charts = await asyncio.to_thread(consultation_charts, loaded.definition, results, source.t)
+        return [(chart.filename, chart.data) for chart in charts]
+    text = render_results(loaded.definition, results, source.t).plain
+    return [(f"{loaded.row.slug}.txt", text.encode() + b"\n")]

@@ -256,12 +256,12 @@ class Question(Frozen):
 
     @classmethod
     def cell_text(cls, value: str | tuple[str, ...]) -> str:
-        """A CSV cell of this type that is not empty and not a number."""
+        """A cell of the exported answers that holds several labels (a multiple choice), joined."""
         return CHOICES_SEPARATOR.join(value) if isinstance(value, tuple) else value
 
     @classmethod
     def results_json(cls, result: QuestionResult) -> dict[str, Any]:
-        """The question's aggregates in the JSON export (bot/consultations/export.py)."""
+        """The question's aggregates in the JSON export (bot/consultations/exports/open_data.py)."""
         return {"id": result.id, "type": result.type, "respondents": result.respondents}
 
     @classmethod
@@ -271,7 +271,7 @@ class Question(Frozen):
 
     @classmethod
     def withheld_note(cls, column: str, count: int, min_group: int, t: Translator) -> str:
-        """Why the CSV column of this question is empty (the small-group rule)."""
+        """Why the column of this question is empty in the exported answers (the small-group rule)."""
         return t._(
             "Column “{column}” is empty and its figures are null: fewer than {minimum} residents "
             "answered it, so few that an answer could be recognized.",

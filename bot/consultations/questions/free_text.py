@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Final, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, StrictInt
 
@@ -15,8 +15,6 @@ from bot.formatting import Block, b, p
 from bot.i18n import Translator
 from storage.consultation_results import Kind, QuestionResult
 from storage.submissions import AnswerPiece
-
-FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 class FreeTextQuestion(Question):
@@ -69,12 +67,6 @@ class FreeTextQuestion(Question):
 
     def result_blocks(self, number: int, result: QuestionResult, t: Translator) -> list[Block]:
         return [p(b(f"{number}. {self.text.get(t.language)}")), p(free_text_line(result, t))]
-
-    @classmethod
-    def cell_text(cls, value: str | tuple[str, ...]) -> str:
-        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-            return "'" + value  # a spreadsheet would run "=HYPERLINK(…)" written by a resident
-        return super().cell_text(value)
 
     @classmethod
     def results_json(cls, result: QuestionResult) -> dict[str, Any]:
