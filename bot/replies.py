@@ -122,6 +122,15 @@ class AskInput:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Forgotten:
+    """The person of this private chat was just forgotten (/forget): an adapter drops whatever it keeps of
+    them outside the database (the terminal chat's saved buttons and files). Platforms keep nothing: they
+    ignore it."""
+
+    to: ChatRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Refresh:
     """Live content changed (a poll's tally): the runtime coalesces these per key and asks the engine
     for the current edits, at most once per interval per key."""
@@ -147,7 +156,7 @@ class CalendarEntry:
     track: str | None = None
 
 
-Reply = Send | Edit | Notice | Invite | AskInput | Refresh | CalendarEntry
+Reply = Send | Edit | Notice | Invite | AskInput | Refresh | CalendarEntry | Forgotten
 
 
 class DeliveryError(Exception):

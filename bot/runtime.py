@@ -13,7 +13,18 @@ from bot.engine import Engine
 from bot.flood import FloodGuard
 from bot.formatting import PLAIN, render
 from bot.inbound import Inbound, MessageRef
-from bot.replies import AskInput, CalendarEntry, DeliveryError, Edit, Invite, Notice, Refresh, Reply, Send
+from bot.replies import (
+    AskInput,
+    CalendarEntry,
+    DeliveryError,
+    Edit,
+    Forgotten,
+    Invite,
+    Notice,
+    Refresh,
+    Reply,
+    Send,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +81,7 @@ class Runtime:
             await self._deliver_one(reply, event)
 
     def _platform_of(self, reply: Reply, event: Inbound | None) -> str | None:
-        if isinstance(reply, (Send, Invite, AskInput)):
+        if isinstance(reply, (Send, Invite, AskInput, Forgotten)):
             return reply.to.platform
         if isinstance(reply, Edit):
             return reply.target.chat.platform

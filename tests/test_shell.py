@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import re
 import sys
 from pathlib import Path
@@ -140,3 +141,19 @@ async def test_the_readme_transcript_is_what_the_terminal_chat_prints(tmp_path: 
     assert pattern_of(transcript).fullmatch(printed), (
         f"the README's transcript differs from what the shell prints; it prints:\n{printed}"
     )
+
+
+async def test_forget_also_erases_what_the_terminal_kept_of_the_person(tmp_path, monkeypatch, capsys):
+    """/forget reaches beyond the database: the calendar file the terminal saved for the person and the
+    buttons of their private chat kept for the next run are gone; the town square's card stays."""
+    script = "/evenement Fête | demain 19h | Mairie\n#1\n/in private\n/agenda\n/oublier\n"
+    await play(tmp_path, script, monkeypatch, capsys)
+    files = tmp_path / "files"
+    assert [path.name for path in files.rglob("*.ics")] == ["2-calendar.ics"]
+    kept = json.loads((files / "console-chats.json").read_text(encoding="utf-8"))
+    assert {message["chat"] for message in kept["messages"]} == {"square", "@alice"}
+
+    await play(tmp_path, "/in private\n#1\n", monkeypatch, capsys)
+    assert list(files.rglob("*.ics")) == []
+    kept = json.loads((files / "console-chats.json").read_text(encoding="utf-8"))
+    assert {message["chat"] for message in kept["messages"]} == {"square"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,18 @@ from bot.inbound import (
     TextMessage,
     parse_command,
 )
-from bot.replies import AskInput, Attachment, Button, DeliveryError, Edit, Invite, Notice, Reply, Send
+from bot.replies import (
+    AskInput,
+    Attachment,
+    Button,
+    DeliveryError,
+    Edit,
+    Forgotten,
+    Invite,
+    Notice,
+    Reply,
+    Send,
+)
 from bot.runtime import Runtime
 from bot.uploads import MAX_UPLOAD_BYTES, announced_too_large
 
@@ -79,6 +91,7 @@ class ConsoleAdapter:
         self.toasts: dict[str, list[str]] = {}
         self.blocked: set[str] = set()  # people who blocked the bot: private messages to them are refused
         self._next_id = 1
+        self.forgotten: dict[str, int] = {}  # chat name → its first message kept after /forget
         runtime.attach(self)
 
     # -- people act ----------------------------------------------------------------------------------------
@@ -175,16 +188,21 @@ class ConsoleAdapter:
         self.on_change(message, "new")
         return message
 
-    def _save(self, attachment: Attachment) -> str:
-        self.files_dir.mkdir(parents=True, exist_ok=True)
+    def _folder(self, chat: str) -> Path:
+        """Each chat's files in a folder of its own, so /forget finds them in a later run too."""
+        return self.files_dir / (f"private-{chat[1:]}" if chat.startswith("@") else chat)
+
+    def _save(self, chat: str, attachment: Attachment) -> str:
+        folder = self._folder(chat)
+        folder.mkdir(parents=True, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9._-]", "_", attachment.filename)[:80] or "file"
-        path = self.files_dir / f"{self._next_id}-{safe}"
+        path = folder / f"{self._next_id}-{safe}"
         path.write_bytes(attachment.data)
         return f"{path} — {attachment.alt_text}"
 
     async def deliver(self, reply: Reply, *, event: Inbound | None) -> MessageRef | None:
         if isinstance(reply, Send):
-            files = [self._save(reply.attachment)] if reply.attachment else []
+            files = [self._save(chat_name(reply.to), reply.attachment)] if reply.attachment else []
             quote = self._first_line(reply.reply_to) if reply.reply_to is not None else None
             message = self._post(
                 reply.to, render(reply.body, PLAIN), [list(r) for r in reply.buttons], files, quote=quote
@@ -213,7 +231,16 @@ class ConsoleAdapter:
                 prompt += "\n\n" + self._multiline_hint(event)
             message = self._post(reply.to, prompt, [list(r) for r in reply.buttons], [])
             return MessageRef(reply.to, str(message.id))
+        if isinstance(reply, Forgotten):
+            self._forget(chat_name(reply.to))
         return None
+
+    def _forget(self, chat: str) -> None:
+        """Nothing said in this private chat so far is kept for the next run, and the files it received
+        leave the disk (a calendar, an export): /forget reaches what the terminal keeps outside the
+        database too."""
+        self.forgotten[chat] = self._next_id
+        shutil.rmtree(self._folder(chat), ignore_errors=True)
 
     def _multiline_hint(self, event: Inbound | None) -> str:
         """How to type several lines in one message, which a terminal does not make obvious (`civicbot

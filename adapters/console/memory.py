@@ -32,8 +32,9 @@ def _database(url: str) -> str:
 
 def _latest_with_buttons(console: ConsoleAdapter) -> list[ConsoleMessage]:
     kept = []
-    for messages in console.chats.values():
-        latest = next((m for m in reversed(messages) if m.buttons), None)
+    for chat, messages in console.chats.items():
+        since = console.forgotten.get(chat, 0)
+        latest = next((m for m in reversed(messages) if m.buttons and m.id >= since), None)
         if latest is not None:
             kept.append(latest)
     return kept

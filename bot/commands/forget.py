@@ -10,7 +10,8 @@ from bot.commands.mydata import account
 from bot.context import Context
 from bot.feature import Erasure
 from bot.formatting import b, doc, p
-from bot.replies import Refresh
+from bot.inbound import ChatRef
+from bot.replies import Forgotten, Refresh
 from storage import personal_data
 from storage.erasure import Account
 
@@ -47,6 +48,8 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
     lines.extend(line for erasure in erasures for line in erasure.told)
     lines.append(t._("Nothing about you is stored any more, until you use civicbot again."))
     ctx.say(doc(*(p(line) for line in lines)))
+    sender = ctx.event.sender
+    ctx.replies.append(Forgotten(to=ChatRef.private(sender.platform, sender.user_id)))
 
 
 async def erase(ctx: Context) -> list[Erasure]:
