@@ -10,5 +10,6 @@ from bot.events.feature import FEATURE as EVENTS
 from bot.events.feature import REMINDERS
 from bot.feature import Feature
 from bot.polls.feature import FEATURE as POLLS
+from bot.proposals.feature import FEATURE as PROPOSALS
 
-FEATURES: tuple[Feature, ...] = (BASICS, POLLS, RESULTS, CONSULTATIONS, EVENTS, REMINDERS, MY_DATA)
+FEATURES: tuple[Feature, ...] = (BASICS, POLLS, RESULTS, CONSULTATIONS, EVENTS, REMINDERS, PROPOSALS, MY_DATA)
