@@ -110,9 +110,13 @@ async def count(db: Database, proposal_id: int) -> int:
         return await count_in(session, proposal_id)
 
 
-async def supports(db: Database, proposal_id: int, resident_id: int) -> bool:
+async def involved(db: Database, proposal_id: int, resident_id: int) -> bool:
+    """Whether the resident supports or follows the proposal."""
     async with db.read() as session:
-        return await session.get(ProposalSupport, (proposal_id, resident_id)) is not None
+        for link in (ProposalSupport, ProposalFollow):
+            if await session.get(link, (proposal_id, resident_id)) is not None:
+                return True
+    return False
 
 
 # -- who hears of a proposal ------------------------------------------------------------------------------

@@ -248,6 +248,7 @@ class ProposalView:
     platform: str  # its community's
     chat_id: str
     community_title: str
+    timezone: str | None  # its community's, when it chose one
     author_name: str | None  # when its author chose to show it and is still known
     supports: int
 
@@ -273,6 +274,7 @@ async def view_in(session: AsyncSession, proposal_id: int) -> ProposalView | Non
         community.platform,
         community.chat_id,
         community.title or community.chat_id,
+        community.timezone,
         name,
         (await session.exec(count)).one(),
     )
@@ -286,6 +288,16 @@ async def view(db: Database, proposal_id: int) -> ProposalView | None:
 async def get(db: Database, proposal_id: int) -> Proposal | None:
     async with db.read() as session:
         return await session.get(Proposal, proposal_id)
+
+
+async def latest_answer_in(session: AsyncSession, proposal_id: int) -> ProposalStep | None:
+    """Its latest official answer, if it has one."""
+    query = (
+        select(ProposalStep)
+        .where(ProposalStep.proposal_id == proposal_id, col(ProposalStep.status).in_(ANSWERS))
+        .order_by(col(ProposalStep.at).desc(), col(ProposalStep.id).desc())
+    )
+    return (await session.exec(query)).first()
 
 
 async def history(db: Database, proposal_id: int) -> list[ProposalStep]:
@@ -378,19 +390,21 @@ async def owed(db: Database) -> list[Proposal]:
 async def decide_reminder(
     db: Database,
     proposal_id: int,
-    number: int,
+    decided: int,
+    due: int,
     *,
     now: datetime,
     build: Callable[[AsyncSession, Proposal], Awaitable[Sequence[Outgoing]]],
 ) -> int:
-    """Queue the organizers' reminder `number` (from 0) of an answer owed, if it is still owed and that
-    reminder was not decided yet; the proposal counts it in the same transaction, which is what plans the
-    next one. Returns the number of messages offered to the outbox."""
+    """Queue the organizers' reminder of an answer owed, if it is still owed and no other process decided it
+    since the caller read `decided` reminders; the proposal then counts `due` (every reminder whose time
+    has come: after a long stop, one message stands for those missed), which is what plans the next one.
+    Returns the number of messages offered to the outbox."""
     async with db.write() as session:
         proposal = await session.get(Proposal, proposal_id, with_for_update=True)
-        if proposal is None or proposal.status != OPEN or proposal.reminders != number:
+        if proposal is None or proposal.status != OPEN or proposal.reminders != decided or due <= decided:
             return 0
-        proposal.reminders = number + 1
+        proposal.reminders = due
         session.add(proposal)
         messages = await build(session, proposal)
         await enqueue(session, messages, now=now)

@@ -177,10 +177,10 @@ async def test_two_organizers_deciding_at_once_move_a_proposal_once(db):
 async def test_a_reminder_is_decided_once_and_counted_on_the_proposal(db):
     proposal = await published(db)
     counts = await asyncio.gather(
-        *(store.decide_reminder(db, proposal.id, 0, now=NOW, build=marker("remind")) for _ in range(5))
+        *(store.decide_reminder(db, proposal.id, 0, 2, now=NOW, build=marker("remind")) for _ in range(5))
     )
     assert sorted(counts) == [0, 0, 0, 0, 1]
-    assert (await store.get(db, proposal.id)).reminders == 1
+    assert (await store.get(db, proposal.id)).reminders == 2, "two reminders due: one message stands for both"
 
 
 async def test_a_community_s_rules_follow_the_defaults_until_it_sets_its_own(db):
