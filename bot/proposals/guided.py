@@ -13,9 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 from bot.context import Context
-from bot.formatting import Rich, b, doc, i, p
+from bot.formatting import Rich, b, doc, i, p, ul
 from bot.guided import ask_text, cancel, community_label, current_state, save_step, show_panel
-from bot.proposals import service
+from bot.i18n import Translator
+from bot.proposals import notices, service
+from bot.proposals.similar import alike
 from bot.proposals.spec import (
     MAX_DESCRIPTION,
     MAX_TITLE,
@@ -24,10 +26,13 @@ from bot.proposals.spec import (
     check_title,
     defaults,
 )
+from bot.replies import Refresh
+from storage import proposal_supports as support_store
 from storage import proposals as store
 from storage import residents as resident_store
+from storage.proposal_supports import Tapped
 from storage.state import clear_conversation
-from storage.tables import Community
+from storage.tables import Community, Proposal
 
 FLOW = "proposal"
 WEEK = timedelta(days=7)
@@ -178,32 +183,78 @@ def _summary(state: dict[str, Any]) -> list[Any]:
 
 
 async def _confirm(ctx: Context, state: dict[str, Any], community: Community) -> None:
-    """The last step: send it with the resident's name shown, or as « a resident »."""
+    """The last step: the community's proposals that look alike, each to support instead, then sending it
+    with the resident's name shown, or as « a resident »."""
     t = ctx.t
     state["step"] = "name"
     await _save(ctx, state)
     name = ctx.event.sender.display_name or t._("my name")
+    where = community.title or community.chat_id
     body = doc(
-        p(
-            b(
-                t._(
-                    "Ready to send to {community}. Should your name appear?",
-                    community=community.title or community.chat_id,
+        p(b(t._("Ready to send to {community}. Should your name appear?", community=where))), *_summary(state)
+    )
+    rows: list[tuple[Any, ...]] = []
+    candidates, _ = await store.listed(
+        ctx.engine.db, [community.id or 0], store.SUPPORTABLE, order=store.BY_SUPPORTS, offset=0, limit=500
+    )
+    found = alike(state["title"], candidates)
+    if found:
+        body += doc(
+            p(
+                b(
+                    t._(
+                        "Proposals of {community} that look alike: you may support one instead.",
+                        community=where,
+                    )
                 )
-            )
-        ),
-        *_summary(state),
-        p(i(_moderation_hint(ctx, await _rules(ctx, community)))),
+            ),
+            ul(*(_alike_line(t, proposal, supports) for proposal, supports in found)),
+        )
+        rows.extend(
+            (ctx.button(t._("Support no. {id} instead", id=proposal.id), "pr", "g", "u", proposal.id or 0),)
+            for proposal, _ in found
+        )
+    body += doc(p(i(_moderation_hint(ctx, await _rules(ctx, community)))))
+    rows.append((ctx.button(t._("Send, signed {name}", name=name[:40]), "pr", "g", "n", 1),))
+    rows.append((ctx.button(t._("Send, signed “a resident”"), "pr", "g", "n", 0),))
+    rows.append((ctx.button(t._("Cancel"), "pr", "g", "x"),))
+    show_panel(ctx, body, tuple(rows))
+
+
+def _alike_line(t: Translator, proposal: Proposal, supports: int) -> str:
+    count = t.n_("{count} support", "{count} supports", supports)
+    return t._("no. {id}", id=proposal.id) + f" — {proposal.title} — {count}"
+
+
+async def _support_instead(ctx: Context, state: dict[str, Any], proposal_id: int) -> None:
+    """The resident supports a proposal that looks like theirs; theirs is not sent."""
+    t = ctx.t
+    engine = ctx.engine
+    proposal = await store.get(engine.db, proposal_id)
+    if proposal is None or proposal.community_id != state.get("community"):
+        ctx.notice(t._("This button is not valid (any more)."), alert=True)
+        return
+    tap = await support_store.support(
+        engine.db,
+        proposal_id,
+        await engine.resident_id(ctx.event),
+        now=engine.clock.now(),
+        defaults=defaults(engine.settings),
+        reached=notices.reached(engine),
     )
-    show_panel(
-        ctx,
-        body,
-        (
-            (ctx.button(t._("Send, signed {name}", name=name[:40]), "pr", "g", "n", 1),),
-            (ctx.button(t._("Send, signed “a resident”"), "pr", "g", "n", 0),),
-            (ctx.button(t._("Cancel"), "pr", "g", "x"),),
-        ),
+    if tap.outcome in (Tapped.CLOSED, Tapped.GONE):
+        ctx.notice(t._("This proposal no longer takes supports: send yours, or cancel."), alert=True)
+        return
+    await clear_conversation(engine.db, ctx.event.sender.platform, ctx.event.sender.user_id)
+    if tap.reached:
+        engine.outbox_changed()
+        engine.schedule_changed()
+    ctx.replies.append(Refresh(key=service.track_key(proposal_id)))
+    ctx.notice(t._("Support recorded."))
+    said = t._(
+        "You support proposal no. {id}: {title}. Yours is not sent.", id=proposal_id, title=proposal.title
     )
+    show_panel(ctx, doc(p(b(said))), ())
 
 
 async def _rules(ctx: Context, community: Community) -> store.Rules:
@@ -231,6 +282,8 @@ async def on_button(ctx: Context, fields: list[str]) -> None:
         if community is not None:
             state["community"] = community.id
             await _confirm(ctx, state, community)
+    elif action == "u" and step == "name" and len(fields) == 2 and fields[1].isdigit():
+        await _support_instead(ctx, state, int(fields[1]))
     elif action == "n" and step == "name" and fields[1:] in (["0"], ["1"]):
         await _send(ctx, state, show_name=fields[1] == "1")
     else:

@@ -270,3 +270,24 @@ async def test_a_resident_sees_their_proposals_in_mydata_and_forget_keeps_the_te
     shown = card(driver)
     assert TITLE in shown and "Proposée par un·e habitant·e" in shown and "Bob" not in shown.text
     assert "1 soutien" in shown
+
+
+async def test_a_resident_about_to_propose_an_idea_already_proposed_supports_it_instead(driver):
+    await driver.send("alice", "/reglages_propositions moderation non")
+    await write_proposal(driver, "bob", "Installer des bancs sous les tilleuls", DESCRIPTION)
+    await driver.press("bob", "Envoyer, signée Bob", chat="@bob")
+    await write_proposal(driver, "carol", "Une boîte à livres", "À l'arrêt de bus.")
+    await driver.press("carol", "Envoyer, signée Carol", chat="@carol")
+    await deliver_outbox(driver)
+
+    await write_proposal(driver, "dave", "Un banc sous le tilleul", "Il manque de quoi s'asseoir.")
+    panel = last(driver, "@dave")
+    assert (
+        "Des propositions de" in panel and "n° 1 — Installer des bancs sous les tilleuls — 0 soutien" in panel
+    )
+    assert "boîte à livres" not in panel.text, "only what looks alike"
+    assert panel.buttons[0] == "Soutenir plutôt le n° 1"
+    assert await driver.press("dave", "Soutenir plutôt le n° 1", chat="@dave") == "Soutien enregistré."
+    assert "Vous soutenez la proposition n° 1" in last(driver, "@dave")
+    assert "1 soutien · seuil : 25" in card(driver, 1)
+    assert len(await stored(driver)) == 2, "dave's own is not sent"
