@@ -29,6 +29,8 @@ db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
 consultation_app = typer.Typer(help="Consultations: import definitions.")
 app.add_typer(consultation_app, name="consultation")
+proposals_app = typer.Typer(help="Residents' proposals: open data.")
+app.add_typer(proposals_app, name="proposals")
 
 
 def _logging(settings: Settings) -> None:
@@ -176,6 +178,33 @@ def results(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
             typer.echo(str(target), err=True)
+        return 0
+
+    raise typer.Exit(asyncio.run(_with_app(work)))
+
+
+@proposals_app.command("export")
+def proposals_export(
+    format: str = typer.Option("csv", "--format", help="csv or json"),
+    output: Path | None = typer.Option(None, "--output", help="A file (stdout by default)"),
+) -> None:
+    """Every published proposal as open data: title, description, status, supports and history (never who
+    supported; an author's name only where they chose to show it)."""
+    from bot.proposals.export import FORMATS, encoded, gather
+
+    if format not in FORMATS:
+        typer.echo("--format is one of csv, json", err=True)
+        raise typer.Exit(2)
+
+    async def work(application: App) -> int:
+        now = application.engine.clock.now()
+        items = await gather(application.db, None, actor=f"cli:{getpass.getuser()}", now=now)
+        data = encoded(items, format)
+        if output is None:
+            sys.stdout.buffer.write(data)
+        else:
+            await asyncio.to_thread(output.write_bytes, data)
+            typer.echo(f"{output}: {len(items)} proposals", err=True)
         return 0
 
     raise typer.Exit(asyncio.run(_with_app(work)))

@@ -409,3 +409,13 @@ async def decide_reminder(
         messages = await build(session, proposal)
         await enqueue(session, messages, now=now)
         return len(messages)
+
+
+async def published(db: Database, community_ids: Sequence[int] | None) -> list[int]:
+    """The published proposals of these communities (None: all), in the order they were published."""
+    async with db.read() as session:
+        query = select(Proposal.id).where(col(Proposal.status).in_(PUBLISHED))
+        if community_ids is not None:
+            query = query.where(col(Proposal.community_id).in_(list(community_ids)))
+        found = (await session.exec(query.order_by(col(Proposal.published_at), col(Proposal.id)))).all()
+    return [i for i in found if i is not None]

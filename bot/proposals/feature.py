@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING
 from bot.authority import Role
 from bot.context import Context
 from bot.feature import N_, Card, CommandSpec, Feature, Jobs
-from bot.proposals import answers, configure, guided, listing, moderation, personal_data, reminders, service
+from bot.proposals import (
+    answers,
+    configure,
+    export,
+    guided,
+    listing,
+    moderation,
+    personal_data,
+    reminders,
+    service,
+)
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -35,6 +45,13 @@ async def _moderation_link(ctx: Context, _rest: str) -> None:
         ctx.say(ctx.t._("Sorry, only organizers can use /{name}.", name="moderation"))
         return
     await moderation.show(ctx, 0)
+
+
+async def _export_link(ctx: Context, _rest: str) -> None:
+    if not await ctx.engine.is_organizer(ctx):  # a deep link is no way around the organizer check
+        ctx.say(ctx.t._("Sorry, only organizers can use /{name}.", name=EXPORT.name_in(ctx.t.language)))
+        return
+    await export.handle(ctx, "")
 
 
 async def on_button(ctx: Context, fields: list[str]) -> None:
@@ -69,6 +86,14 @@ async def _remind(engine: Engine) -> Sequence[Reply]:
     return []
 
 
+EXPORT = CommandSpec(
+    "export_proposals",
+    N_("The proposals as open data files (CSV and JSON)"),
+    export.handle,
+    role=Role.ORGANIZER,
+    aliases=("exporter_propositions",),
+)
+
 FEATURE = Feature(
     name="proposals",
     commands=(
@@ -101,6 +126,7 @@ FEATURE = Feature(
             moderation.handle,
             role=Role.ORGANIZER,
         ),
+        EXPORT,
         CommandSpec(
             "proposals_settings",
             N_("How this community takes proposals"),
@@ -112,7 +138,7 @@ FEATURE = Feature(
     ),
     buttons={"pr": on_button},
     flows={guided.FLOW: guided.on_text, moderation.FLOW: moderation.on_text, answers.FLOW: answers.on_text},
-    deep_links={"propose": _propose_link, "moderation": _moderation_link},
+    deep_links={"propose": _propose_link, "moderation": _moderation_link, "export_proposals": _export_link},
     jobs=Jobs(prefixes=("proposal-reminder:",), wanted=_reminders, run_due=_remind),
     cards={"proposal": Card(refresh=_card)},
     personal_data=personal_data.PERSONAL_DATA,

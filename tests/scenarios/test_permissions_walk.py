@@ -46,6 +46,7 @@ WALK: dict[str, tuple[str, str]] = {
     "answer": ("1 à l'étude | Le conseil en parlera.", "private"),
     "moderation": ("", "private"),
     "proposals_settings": ("seuil 10", "group"),
+    "export_proposals": ("", "private"),
     "close": ("1", "private"),  # last: closing and cancelling change what the commands above act on
     "event_cancel": ("1", "private"),
 }

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from storage.tables import Proposal, ProposalSupport
 from tests.drivers.base import last, texts
-from tests.scenarios.test_events import deliver_outbox, speak_english
+from tests.scenarios.test_events import capture_files, deliver_outbox, speak_english
 
 TITLE = "Un banc sous le tilleul"
 DESCRIPTION = "Pour que les anciens puissent s'asseoir à l'ombre, place du marché."
@@ -291,3 +291,21 @@ async def test_a_resident_about_to_propose_an_idea_already_proposed_supports_it_
     assert "Vous soutenez la proposition n° 1" in last(driver, "@dave")
     assert "1 soutien · seuil : 25" in card(driver, 1)
     assert len(await stored(driver)) == 2, "dave's own is not sent"
+
+
+async def test_an_organizer_exports_the_proposals_as_open_data_without_who_supported_them(driver):
+    await driver.send("alice", "/reglages_propositions moderation non")
+    await write_proposal(driver, "bob")
+    await driver.press("bob", "Envoyer, signée Bob", chat="@bob")
+    await deliver_outbox(driver)
+    await driver.press("dave", "Je soutiens")
+    files = capture_files(driver)
+    await driver.send("alice", "/start", chat="@alice")
+    await driver.send("alice", "/exporter_propositions", chat="@alice")
+    names = [name for m in driver.messages("@alice")[-2:] for name in m.files]
+    assert any("proposals.csv" in n for n in names) and any("proposals.json" in n for n in names)
+    exported = b"".join(f.data for f in files).decode()
+    assert TITLE in exported and "Bob" in exported and "Dave" not in exported and "dave" not in exported
+    assert '"supports": 1' in exported
+    await driver.send("bob", "/exporter_propositions", chat="@bob")
+    assert "seuls les organisateurs" in last(driver, "@bob")
