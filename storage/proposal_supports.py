@@ -1,47 +1,29 @@
 """Supports and follows of proposals, the threshold a support may reach, and who hears of a proposal.
 
-One support per resident per proposal: the primary key says so, and a tap is applied under a lock on the
-proposal (PostgreSQL; SQLite's writers are serialized), so the count it reads, and the threshold it may
-cross, include every tap before it. A tap toggles (tap again to withdraw), except within `DOUBLE_TAP` of the
-support it would withdraw: a resident's double tap, or a crowd of taps of theirs landing at once, is one
-support, never a support and its withdrawal.
+One support per resident per proposal: the primary key says so, and taps are applied by a group-commit
+writer (storage/support_writer.py) under a lock on the proposal (PostgreSQL; SQLite's writers are
+serialized), so the count a tap reads, and the threshold it may cross, include every tap before it. A tap
+toggles (tap again to withdraw), except within `DOUBLE_TAP` of the support it would withdraw: a resident's
+double tap, or a crowd of taps of theirs landing at once, is one support, never a support and its
+withdrawal. A follow is toggled the same way, in a transaction of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 
 from sqlalchemy import delete, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import Database, dialect_insert
-from storage.outbox import Outgoing, enqueue
-from storage.proposals import PUBLISHED, SUPPORTABLE, Rules, rules_in
+from storage.proposals import PUBLISHED, Rules
+from storage.support_writer import DOUBLE_TAP, Reached, Request, writer
+from storage.support_writer import Supporter as Supporter
+from storage.support_writer import Tap as Tap
+from storage.support_writer import Tapped as Tapped
 from storage.tables import Proposal, ProposalFollow, ProposalSupport, Resident
-
-DOUBLE_TAP = timedelta(seconds=3)
-
-Reached = Callable[[AsyncSession, Proposal], Awaitable[Sequence[Outgoing]]]
-
-
-class Tapped(StrEnum):
-    ADDED = "added"
-    KEPT = "kept"  # a second tap within DOUBLE_TAP: nothing changed
-    WITHDRAWN = "withdrawn"
-    CLOSED = "closed"  # the proposal's status takes no more of these
-    GONE = "gone"
-
-
-@dataclass(frozen=True, slots=True)
-class Tap:
-    outcome: Tapped
-    status: str | None = None  # the proposal's, when CLOSED
-    reached: bool = False  # this support made the proposal reach its threshold
-
 
 Link = type[ProposalSupport] | type[ProposalFollow]
 
@@ -65,28 +47,20 @@ async def _toggle(
 
 
 async def support(
-    db: Database, proposal_id: int, resident_id: int, *, now: datetime, defaults: Rules, reached: Reached
+    db: Database,
+    proposal_id: int,
+    who: Supporter,
+    *,
+    chat: tuple[str, str] | None,
+    now: datetime,
+    defaults: Rules,
+    reached: Reached,
 ) -> Tap:
-    """Apply one tap on « Je soutiens ». The support that reaches the community's threshold first sets the
-    date the answer is due and queues what `reached` builds (the organizers' notices), in its transaction."""
-    async with db.write() as session:
-        proposal = await session.get(Proposal, proposal_id, with_for_update=True)
-        if proposal is None:
-            return Tap(Tapped.GONE)
-        if proposal.status not in SUPPORTABLE:
-            return Tap(Tapped.CLOSED, proposal.status)
-        outcome = await _toggle(session, ProposalSupport, proposal_id, resident_id, now, db.is_postgres)
-        if outcome is not Tapped.ADDED or proposal.threshold_reached_at is not None:
-            return Tap(outcome)
-        rules = await rules_in(session, proposal.community_id, defaults)
-        if await count_in(session, proposal_id) < rules.threshold:
-            return Tap(outcome)
-        proposal.threshold_reached_at = now
-        proposal.answer_due_at = now + timedelta(days=rules.answer_days)
-        session.add(proposal)
-        await session.flush()
-        await enqueue(session, await reached(session, proposal), now=now)
-        return Tap(outcome, reached=True)
+    """Apply one tap on « Je soutiens » made in `chat` (None: from anywhere, as in the tapper's private chat),
+    through the database's group-commit writer. The support that reaches the community's threshold first sets
+    the date the answer is due and queues what `reached` builds (the organizers' notices), in its
+    transaction."""
+    return await writer(db).tap(Request(proposal_id, who, chat, now, defaults, reached))
 
 
 async def follow(db: Database, proposal_id: int, resident_id: int, *, now: datetime) -> Tap:

@@ -52,7 +52,8 @@ async def fill(path: Path) -> None:
             draft = store.Draft(square.id, people[name], shown, title, f"{title} : pourquoi.", "fr")
             await store.submit(db, draft, moderated=moderated, weekly_limit=3, now=NOW, build=nothing)
         for name in ("erin", "olivia"):
-            await supports.support(db, 1, people[name], now=NOW, defaults=store.Rules(), reached=nothing)
+            who = supports.Supporter("console", name, name.capitalize())
+            await supports.support(db, 1, who, chat=None, now=NOW, defaults=store.Rules(), reached=nothing)
         answer = store.Decision(store.PUBLISHED, store.ACCEPTED, "Voté le 12 décembre.")
         await store.decide(
             db,

@@ -17,7 +17,7 @@ from storage import proposals as store
 from storage import residents
 from storage.database import Database
 from storage.outbox import Outgoing
-from storage.tables import OutboxMessage, Proposal, ProposalStep, ProposalSupport
+from storage.tables import OutboxMessage, Proposal, ProposalStep, ProposalSupport, Resident
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 DEFAULTS = store.Rules(threshold=25, answer_days=30)
@@ -72,73 +72,65 @@ async def support_rows(db: Database, proposal_id: int) -> list[ProposalSupport]:
         return list((await session.exec(query)).all())
 
 
-async def test_two_hundred_simultaneous_taps_by_one_resident_leave_exactly_one_support(
+def tap(db: Database, proposal_id: int, name: str, *, at: datetime = NOW, chat=None, reached=None):  # type: ignore[no-untyped-def]
+    """`name` taps « Je soutiens » (in `chat`, or from anywhere)."""
+    who = supports.Supporter("console", name, name.capitalize())
+    return supports.support(
+        db, proposal_id, who, chat=chat, now=at, defaults=DEFAULTS, reached=reached or marker("reached")
+    )
+
+
+async def test_two_hundred_simultaneous_taps_by_one_newcomer_leave_exactly_one_support(
     db, db_url, tmp_path: Path
 ):
-    """Two databases objects stand for two bot processes; every tap is its own transaction."""
+    """Two databases objects stand for two bot processes, each with its group-commit writer; bob has no
+    resident row before his first tap."""
     proposal = await published(db)
-    bob = await resident(db, "bob")
     other = Database(db_url, key_dir=tmp_path / "keys")
     try:
-        taps = await asyncio.gather(
-            *(
-                supports.support(
-                    (db, other)[n % 2],
-                    proposal.id,
-                    bob,
-                    now=NOW,
-                    defaults=DEFAULTS,
-                    reached=marker("reached"),
-                )
-                for n in range(200)
-            )
-        )
+        taps = await asyncio.gather(*(tap((db, other)[n % 2], proposal.id, "bob") for n in range(200)))
     finally:
         await other.dispose()
-    assert [tap.outcome for tap in taps].count(supports.Tapped.ADDED) == 1
-    assert {tap.outcome for tap in taps} == {supports.Tapped.ADDED, supports.Tapped.KEPT}
+    assert [t.outcome for t in taps].count(supports.Tapped.ADDED) == 1
+    assert {t.outcome for t in taps} == {supports.Tapped.ADDED, supports.Tapped.KEPT}
+    bob = await resident(db, "bob")
     assert [row.resident_id for row in await support_rows(db, proposal.id)] == [bob]
+    async with db.read() as session:
+        assert len((await session.exec(select(Resident).where(Resident.user_id == "bob"))).all()) == 1
 
 
 async def test_a_tap_again_later_withdraws_the_support_and_a_double_tap_keeps_it(db):
     proposal = await published(db)
-    bob = await resident(db, "bob")
 
-    async def tap(at: datetime) -> supports.Tapped:
-        return (
-            await supports.support(db, proposal.id, bob, now=at, defaults=DEFAULTS, reached=marker("r"))
-        ).outcome
+    async def outcome(at: datetime) -> supports.Tapped:
+        return (await tap(db, proposal.id, "bob", at=at)).outcome
 
-    assert await tap(NOW) is supports.Tapped.ADDED
-    assert await tap(NOW + timedelta(seconds=1)) is supports.Tapped.KEPT
-    assert await tap(NOW + timedelta(minutes=1)) is supports.Tapped.WITHDRAWN
+    assert await outcome(NOW) is supports.Tapped.ADDED
+    assert await outcome(NOW + timedelta(seconds=1)) is supports.Tapped.KEPT
+    assert await outcome(NOW + timedelta(minutes=1)) is supports.Tapped.WITHDRAWN
     assert await support_rows(db, proposal.id) == []
-    assert await tap(NOW + timedelta(minutes=2)) is supports.Tapped.ADDED
+    assert await outcome(NOW + timedelta(minutes=2)) is supports.Tapped.ADDED
 
 
 async def test_the_support_that_reaches_the_threshold_sets_the_answer_date_and_tells_the_organizers_once(db):
     proposal = await published(db)
-    people = [await resident(db, f"r{n}") for n in range(30)]
-    taps = await asyncio.gather(
-        *(
-            supports.support(db, proposal.id, person, now=NOW, defaults=DEFAULTS, reached=marker("reached"))
-            for person in people
-        )
-    )
-    assert sum(tap.reached for tap in taps) == 1
+    taps = await asyncio.gather(*(tap(db, proposal.id, f"r{n}") for n in range(30)))
+    assert sum(t.reached for t in taps) == 1
     assert await outbox_keys(db, "reached") == [f"reached:{proposal.id}:"]
     stored = await store.get(db, proposal.id)
     assert stored.threshold_reached_at == NOW and stored.answer_due_at == NOW + timedelta(days=30)
 
 
-async def test_a_support_of_a_proposal_not_open_to_supports_is_refused_and_nothing_is_stored(db):
+async def test_a_support_not_on_the_proposal_s_card_or_of_one_closed_to_supports_is_refused(db):
     proposal = await published(db, moderated=True)  # waiting for moderation
-    bob = await resident(db, "bob")
-    tap = await supports.support(db, proposal.id, bob, now=NOW, defaults=DEFAULTS, reached=marker("r"))
-    assert tap.outcome is supports.Tapped.CLOSED and tap.status == store.PENDING
-    gone = await supports.support(db, 999, bob, now=NOW, defaults=DEFAULTS, reached=marker("r"))
-    assert gone.outcome is supports.Tapped.GONE
-    assert await support_rows(db, proposal.id) == []
+    closed = await tap(db, proposal.id, "bob")
+    assert closed.outcome is supports.Tapped.CLOSED and closed.status == store.PENDING
+    assert (await tap(db, 999, "bob")).outcome is supports.Tapped.GONE
+    other = await published(db, "carol")
+    elsewhere = await tap(db, other.id, "bob", chat=("console", "annex"))
+    assert elsewhere.outcome is supports.Tapped.ELSEWHERE
+    assert await support_rows(db, proposal.id) == [] and await support_rows(db, other.id) == []
+    assert (await tap(db, other.id, "bob", chat=("console", "square"))).outcome is supports.Tapped.ADDED
 
 
 async def test_simultaneous_submissions_by_one_resident_cannot_pass_the_weekly_limit(db):

@@ -237,7 +237,8 @@ async def _support_instead(ctx: Context, state: dict[str, Any], proposal_id: int
     tap = await support_store.support(
         engine.db,
         proposal_id,
-        await engine.resident_id(ctx.event),
+        service.supporter(ctx),
+        chat=None,
         now=engine.clock.now(),
         defaults=defaults(engine.settings),
         reached=notices.reached(engine),

@@ -126,19 +126,26 @@ def _closed(ctx: Context, tap: support_store.Tap) -> str:
     return t._("This proposal is {status}: it takes no more supports.", status=label(tap.status or "", t))
 
 
+def supporter(ctx: Context) -> support_store.Supporter:
+    sender = ctx.event.sender
+    return support_store.Supporter(sender.platform, sender.user_id, sender.display_name)
+
+
 async def support(ctx: Context, proposal_id: int) -> None:
     t = ctx.t
     engine = ctx.engine
-    if not await _on_its_card(ctx, proposal_id):
-        return
     tap = await support_store.support(
         engine.db,
         proposal_id,
-        await engine.resident_id(ctx.event),
+        supporter(ctx),
+        chat=(ctx.chat.platform, ctx.chat.chat_id),
         now=engine.clock.now(),
         defaults=defaults(engine.settings),
         reached=notices.reached(engine),
     )
+    if tap.outcome is Tapped.ELSEWHERE:
+        ctx.notice(t._("This proposal belongs to another conversation."), alert=True)
+        return
     if tap.outcome in (Tapped.CLOSED, Tapped.GONE):
         ctx.notice(_closed(ctx, tap), alert=True)
         return
