@@ -182,3 +182,14 @@ async def test_a_community_s_rules_follow_the_defaults_until_it_sets_its_own(db)
     await store.set_rules(db, square, {"threshold": 12}, actor="console:alice", now=NOW)
     mine = await store.rules(db, square, store.Rules(threshold=50, answer_days=60))
     assert mine == store.Rules(enabled=True, moderation=False, threshold=12, answer_days=60)
+
+
+async def test_a_newcomer_s_simultaneous_first_contacts_create_one_resident_row(db):
+    """Their follow, their command and their tap all land at once: one row, and each gets it."""
+    found = await asyncio.gather(
+        *(
+            residents.ensure_resident(db, platform="console", user_id="zoe", display_name="Zoé", now=NOW)
+            for _ in range(20)
+        )
+    )
+    assert len({r.id for r in found}) == 1
