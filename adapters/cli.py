@@ -40,6 +40,10 @@ consultation_app = typer.Typer(
     cls=Group, help=N_("Consultations: import their definitions."), no_args_is_help=True
 )
 app.add_typer(consultation_app, name="consultation")
+proposals_app = typer.Typer(
+    cls=Group, help=N_("Residents' proposals: their open data."), no_args_is_help=True
+)
+app.add_typer(proposals_app, name="proposals")
 
 
 def _logging(settings: Settings) -> None:
@@ -311,6 +315,42 @@ def _results_view(
         return 0
 
     return asyncio.run(_with_app(work))
+
+
+@proposals_app.command(
+    "export",
+    cls=Command,
+    help=N_(
+        "Every published proposal as open data: title, description, status, supports and history (never who "
+        "supported; an author's name only where they chose to show it)."
+    ),
+)
+def proposals_export(
+    format: str = typer.Option("csv", "--format", metavar=N_("FORMAT"), help=N_("csv or json")),
+    output: Path | None = typer.Option(
+        None, "--output", metavar=N_("PATH"), help=N_("A file (stdout by default)")
+    ),
+) -> None:
+    from bot.proposals.export import FORMATS, encoded, gather
+
+    t = spoken()
+    if format not in FORMATS:
+        typer.echo(t._("--format is one of: {formats}.", formats=", ".join(FORMATS)), err=True)
+        raise typer.Exit(2)
+
+    async def work(application: App) -> int:
+        now = application.engine.clock.now()
+        items = await gather(application.db, None, actor=f"cli:{getpass.getuser()}", now=now)
+        data = encoded(items, format)
+        if output is None:
+            sys.stdout.buffer.write(data)
+        else:
+            await asyncio.to_thread(output.write_bytes, data)
+            count = t.n_("{count} proposal", "{count} proposals", len(items))
+            typer.echo(t._("{path}: {count}", path=str(output), count=count), err=True)
+        return 0
+
+    raise typer.Exit(asyncio.run(_with_app(work)))
 
 
 # how the outbox command names each state of a decided message

@@ -10,5 +10,16 @@ from bot.events.feature import FEATURE as EVENTS
 from bot.events.feature import REMINDERS
 from bot.feature import Feature
 from bot.polls.feature import FEATURE as POLLS
+from bot.proposals.feature import FEATURE as PROPOSALS
 
-FEATURES: tuple[Feature, ...] = (BASICS, POLLS, CLOSING, RESULTS, CONSULTATIONS, EVENTS, REMINDERS, MY_DATA)
+FEATURES: tuple[Feature, ...] = (
+    BASICS,
+    POLLS,
+    CLOSING,
+    RESULTS,
+    CONSULTATIONS,
+    EVENTS,
+    REMINDERS,
+    PROPOSALS,
+    MY_DATA,
+)

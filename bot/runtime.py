@@ -56,7 +56,8 @@ class Runtime:
         self.outlets: dict[str, Outlet] = {}
         self.edit_interval = engine.settings.live_edit_interval if edit_interval is None else edit_interval
         self._last_flush: dict[str, float] = {}
-        self._pending: dict[str, asyncio.Task[None]] = {}
+        self._pending: dict[str, asyncio.Task[None]] = {}  # a refresh per key that has not read the state yet
+        self._tasks: set[asyncio.Task[None]] = set()  # every refresh not finished, waiting or running
         self._locks: dict[str, asyncio.Lock] = {}
         self._shown: OrderedDict[MessageRef, str] = OrderedDict()
         self.flood = FloodGuard.of(engine)
@@ -146,7 +147,8 @@ class Runtime:
 
     async def request_refresh(self, key: str) -> None:
         """At most one refresh per key per interval; the last state is always shown, because a trailing
-        refresh reads the state when it runs, not when it was requested."""
+        refresh reads the state when it runs, not when it was requested. Per key, at most one refresh waits
+        while another runs: a request made meanwhile is the waiting one's."""
         if self.edit_interval <= 0:
             await self._refresh(key)
             return
@@ -154,32 +156,43 @@ class Runtime:
             return
         loop = asyncio.get_running_loop()
         wait = self._last_flush.get(key, -1e9) + self.edit_interval - loop.time()
-        self._pending[key] = loop.create_task(self._refresh_later(key, max(wait, 0.0)), name=f"refresh {key}")
+        task = loop.create_task(self._refresh_later(key, max(wait, 0.0)), name=f"refresh {key}")
+        self._pending[key] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _refresh_later(self, key: str, delay: float) -> None:
+        me = asyncio.current_task()
         try:
             if delay > 0:
                 await asyncio.sleep(delay)
+            async with self._locks.setdefault(key, asyncio.Lock()):
+                # from here on the state is read: a new request must be another refresh, after this one
+                if self._pending.get(key) is me:
+                    del self._pending[key]
+                await self._flush(key)
         finally:
-            self._pending.pop(key, None)
-        await self._refresh(key)
+            if self._pending.get(key) is me:
+                del self._pending[key]
 
     async def _refresh(self, key: str) -> None:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            self._last_flush[key] = asyncio.get_running_loop().time()
-            try:
-                edits = await self.engine.refresh(key)
-            except Exception:
-                log.exception("refresh of %s failed", key)
-                return
-            for edit in edits:
-                await self._deliver_one(edit, None)
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            await self._flush(key)
+
+    async def _flush(self, key: str) -> None:
+        self._last_flush[key] = asyncio.get_running_loop().time()
+        try:
+            edits = await self.engine.refresh(key)
+        except Exception:
+            log.exception("refresh of %s failed", key)
+            return
+        for edit in edits:
+            await self._deliver_one(edit, None)
 
     async def settle(self) -> None:
-        """Wait until every coalesced refresh has run (tests, shutdown)."""
-        while self._pending:
-            await asyncio.gather(*list(self._pending.values()), return_exceptions=True)
+        """Wait until every coalesced refresh has run, those waiting and those running (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def run_due(self) -> None:
         """Do what fell due, feature by feature (closings, openings, reminders), and deliver what it says."""

@@ -96,6 +96,24 @@ class Settings(BaseSettings):
         description="Small-group threshold k: a published consultation figure (mean, median, scale, filtered "
         "count, free texts in the export) resting on fewer than k answers is withheld",
     )
+    proposal_weekly_limit: int = Field(
+        3, ge=1, description="Proposals one resident may submit in seven days, in all communities"
+    )
+    proposal_threshold: int = Field(
+        25,
+        ge=1,
+        description="Supports after which a proposal is owed an official answer (a community may set its own "
+        "with /proposals_settings)",
+    )
+    proposal_answer_days: int = Field(
+        30, ge=1, description="Days the organizers have to answer a proposal once it reached its threshold"
+    )
+    proposal_reminder_days: int = Field(
+        7,
+        ge=1,
+        description="Days between two reminders to the organizers of a proposal owed an answer (the first "
+        "this long before the answer is due)",
+    )
     data_licence: str = Field(
         DEFAULT_DATA_LICENCE,
         max_length=200,

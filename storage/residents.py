@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.database import Database
+from storage.database import Database, dialect_insert
 from storage.tables import Community, CommunityAdmin, CommunityMember, Resident
 
 
@@ -22,16 +22,18 @@ async def find_resident(db: Database, platform: str, user_id: str) -> Resident |
 async def ensure_resident(
     db: Database, *, platform: str, user_id: str, display_name: str, now: datetime
 ) -> Resident:
-    """The resident's row, created on first need; the display name follows the platform's."""
+    """The resident's row, created on first need; the display name follows the platform's. Simultaneous
+    first contacts (a crowd of taps of someone new) create one row: the others find it."""
     async with db.write() as session:
         query = select(Resident).where(Resident.platform == platform, Resident.user_id == user_id)
         resident = (await session.exec(query)).first()
         if resident is None:
-            resident = Resident(
+            row = Resident(
                 platform=platform, user_id=user_id, display_name=display_name[:128], created_at=now
             )
-            session.add(resident)
-            await session.flush()
+            statement = dialect_insert(db.is_postgres)(Resident).values(row.model_dump(exclude={"id"}))
+            await session.exec(statement.on_conflict_do_nothing(index_elements=["platform", "user_id"]))
+            resident = (await session.exec(query)).one()
         elif resident.display_name != display_name[:128]:
             resident.display_name = display_name[:128]
             session.add(resident)

@@ -377,3 +377,89 @@ class Rsvp(SQLModel, table=True):
     platform: str = Field(primary_key=True, max_length=16)
     user_id: str = Field(primary_key=True, max_length=64)
     answer: str = Field(max_length=8)
+
+
+class ProposalSettings(SQLModel, table=True):
+    """How one community takes residents' proposals. A column left empty follows the deployment's default
+    (`CIVICBOT_PROPOSAL_*`), so a community that never chose follows a changed default; no row at all is a
+    community that never chose anything."""
+
+    __tablename__ = "proposal_settings"
+    community_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True)
+    )
+    enabled: bool | None = None  # residents may propose here
+    moderation: bool | None = None  # a new proposal waits for an organizer's approval
+    threshold: int | None = None  # supports after which an official answer is due
+    answer_days: int | None = None  # days the organizers have to answer once the threshold is reached
+
+
+class Proposal(SQLModel, table=True):
+    """A resident's idea for their community, from the moderation queue to its card, its supports and its
+    official answers (each a `ProposalStep`). The author's name is never stored here: it is read from their
+    resident row when `show_name` says so, and /forget removes the link (`author_id` empty), not the text."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (Index("ix_proposal_community_status", "community_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("community.id", ondelete="CASCADE"), nullable=False)
+    )
+    author_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("resident.id", ondelete="SET NULL"), index=True)
+    )
+    show_name: bool = True  # else « un·e habitant·e »
+    title: str = Field(max_length=120)
+    description: str = Field(max_length=1000)
+    status: str = Field(max_length=16)  # bot/proposals/statuses.py
+    language: str = Field(default="fr", max_length=8)  # the community's, for its card and its notices
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    threshold_reached_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answer_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    reminders: int = 0  # reminders to answer decided so far (the next one is derived from it)
+    message_id: str | None = Field(default=None, max_length=64)  # its card in the community
+
+
+class ProposalSupport(SQLModel, table=True):
+    """One resident supports one proposal: the primary key allows one support per resident, whatever the
+    timing of their taps. Never listed publicly: only counted."""
+
+    __tablename__ = "proposal_support"
+    proposal_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True)
+    )
+    resident_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), primary_key=True, index=True)
+    )
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProposalFollow(SQLModel, table=True):
+    """A resident follows a proposal: told in private of every step of it."""
+
+    __tablename__ = "proposal_follow"
+    proposal_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True)
+    )
+    resident_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), primary_key=True, index=True)
+    )
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProposalStep(SQLModel, table=True):
+    """One dated step of a proposal's history: submitted, approved, sent back for changes, rejected, or an
+    official answer, with its text (a reason, what is being done). Its id names the notices it sends."""
+
+    __tablename__ = "proposal_step"
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("proposal.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(max_length=16)
+    text: str = Field(default="", max_length=1000)
+    actor_id: int | None = Field(  # the organizer (or the author) who took it
+        default=None, sa_column=Column(Integer, ForeignKey("resident.id", ondelete="SET NULL"))
+    )

@@ -34,6 +34,10 @@ from storage.tables import (
     OutboxMessage,
     Participation,
     Poll,
+    Proposal,
+    ProposalFollow,
+    ProposalStep,
+    ProposalSupport,
     Resident,
     Submission,
 )
@@ -216,6 +220,39 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "community_id": NOBODY,
     },
     "rsvp": {"event_id": WITH_ROW, "platform": WITH_ROW, "user_id": ACCOUNT, "answer": WITH_ROW},
+    "proposal_settings": {
+        "community_id": NOBODY,
+        "enabled": NOBODY,
+        "moderation": NOBODY,
+        "threshold": NOBODY,
+        "answer_days": NOBODY,
+    },
+    "proposal": {
+        "id": NOBODY,
+        "community_id": NOBODY,
+        "author_id": RESIDENT_ID,
+        "show_name": WITH_ROW,  # the author's choice: goes with their name
+        "title": NOBODY,  # the community's debate: stays, without its author
+        "description": NOBODY,
+        "status": NOBODY,
+        "language": NOBODY,
+        "created_at": NOBODY,
+        "published_at": NOBODY,
+        "threshold_reached_at": NOBODY,
+        "answer_due_at": NOBODY,
+        "reminders": NOBODY,
+        "message_id": NOBODY,
+    },
+    "proposal_support": {"proposal_id": WITH_ROW, "resident_id": RESIDENT_ID, "created_at": WITH_ROW},
+    "proposal_follow": {"proposal_id": WITH_ROW, "resident_id": RESIDENT_ID, "created_at": WITH_ROW},
+    "proposal_step": {
+        "id": NOBODY,
+        "proposal_id": NOBODY,
+        "at": NOBODY,
+        "status": NOBODY,
+        "text": NOBODY,  # an organizer's answer or reason, for the community
+        "actor_id": RESIDENT_ID,
+    },
 }
 
 NAMING = (ACCOUNT, RESIDENT_ID, VOTER)
@@ -367,6 +404,22 @@ async def fill(driver) -> None:
                     )
                 )
         dave, bob = residents["dave"].id, residents["bob"].id
+        for author, other in ((dave, bob), (bob, dave)):  # each wrote one, supports and follows both
+            proposal = Proposal(
+                community_id=square.id,
+                author_id=author,
+                title="Un banc",
+                description="Sous le tilleul",
+                status="open",
+                created_at=now,
+            )
+            session.add(proposal)
+            await session.flush()
+            assert proposal.id is not None
+            session.add(ProposalStep(proposal_id=proposal.id, at=now, status="studying", actor_id=other))
+            for resident in (author, other):
+                session.add(ProposalSupport(proposal_id=proposal.id, resident_id=resident, created_at=now))
+                session.add(ProposalFollow(proposal_id=proposal.id, resident_id=resident, created_at=now))
         for table in (Poll, Consultation, Event):
             await session.exec(update(table).values(created_by=dave))
         await session.exec(update(Poll).where(col(Poll.id) == 4).values(created_by=bob))

@@ -43,6 +43,13 @@ WALK: dict[str, tuple[str, str]] = {
     "mydata": ("", "private"),
     "cancel": ("", "private"),
     "forget": ("", "private"),
+    "propose": ("", "private"),
+    "proposals": ("", "group"),
+    "proposal": ("1", "private"),
+    "answer": ("1 à l'étude | Le conseil en parlera.", "private"),
+    "moderation": ("", "private"),
+    "proposals_settings": ("seuil 10", "group"),
+    "export_proposals": ("", "private"),
     "close": ("1", "private"),  # last: closing and cancelling change what the commands above act on
     "event_cancel": ("1", "private"),
 }
@@ -67,6 +74,8 @@ BUTTONS_WALKED = {
     "c": "a consultation's answer goes into the presser's own draft",
     "ce": "a receipt names one submission (issue: receipts bound to their owner)",
     "cg": "answering from one's list starts the presser's own answers, as /consult does",
+    "pr": "a support, a follow or a step of /propose is the presser's own; a moderation, an answer or the "
+    "community of a proposal is checked against the presser's communities (test_proposals)",
 }
 
 
