@@ -78,7 +78,7 @@ async def play(steps: list[tuple[str, str, int]], multi: bool, folder: Path) -> 
             await driver.stop()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=actions, multi=st.booleans())
 def test_the_displayed_tally_always_matches_a_plain_model_of_the_rules(steps, multi):
     with tempfile.TemporaryDirectory() as folder:

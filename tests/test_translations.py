@@ -11,6 +11,7 @@ import re
 import string
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -86,8 +87,25 @@ FRENCH_CATALOG = _read(FRENCH, locale="fr")
 FRENCH_ENTRIES = _entries(FRENCH_CATALOG)
 
 
-def _each_french_entry() -> pytest.MarkDecorator:
-    return pytest.mark.parametrize("message", FRENCH_ENTRIES, ids=[_singular(m)[:60] for m in FRENCH_ENTRIES])
+def _each_french_entry() -> Callable[[Callable[[Message], None]], Callable[[], None]]:
+    """One test that checks every message and lists each one that fails, with why (one test per message
+    would be thousands of tests, each paying the runner's overhead)."""
+
+    def over_the_catalog(check: Callable[[Message], None]) -> Callable[[], None]:
+        def test() -> None:
+            failures = []
+            for message in FRENCH_ENTRIES:
+                try:
+                    check(message)
+                except AssertionError as error:
+                    failures.append(f"{_singular(message)[:80]!r}: {(str(error).splitlines() or ['?'])[0]}")
+            assert not failures, "\n".join(failures)
+
+        test.__name__ = test.__qualname__ = check.__name__
+        test.__doc__ = check.__doc__
+        return test
+
+    return over_the_catalog
 
 
 def test_template_is_up_to_date_with_the_code(tmp_path: Path) -> None:
